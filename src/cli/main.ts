@@ -1,0 +1,45 @@
+/**
+ * `switchboard <command> …`: the command line's dispatcher. Each command lives
+ * in its own module and returns an exit code; errors meant for the user are
+ * `UsageError`s, printed without a stack.
+ */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+type Command = (args: string[]) => Promise<number>;
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  convert: {
+    summary: 'convert IN OUT   convert audio between WAV, .ulaw, .alaw, .g722, .l16 and Ogg .opus',
+    load: async () => (await import('./convert.ts')).convert,
+  },
+};
+
+function usage(): string {
+  return ['usage: switchboard <command> [options]', '', 'commands:']
+    .concat(Object.values(COMMANDS).map((c) => `  ${c.summary}`))
+    .join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h') {
+    console.log(usage());
+    return name === undefined ? 2 : 0;
+  }
+  const cmd = COMMANDS[name];
+  if (cmd === undefined) {
+    console.error(`switchboard: unknown command "${name}"\n\n${usage()}`);
+    return 2;
+  }
+  try {
+    return await (await cmd.load())(rest);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(`switchboard ${name}: ${err.message}`);
+      return 2;
+    }
+    throw err;
+  }
+}
