@@ -32,7 +32,10 @@ const instances = new Map<Build, CoreExports>();
 function compile(build: Build): WebAssembly.Module {
   let mod = modules.get(build);
   if (mod === undefined) {
-    const path = fileURLToPath(new URL(WASM_FILES[build], import.meta.url));
+    // SWITCHBOARD_DSP_WASM points the release build at another file (a kernel
+    // built alone while it is being developed, or the debug build in the field).
+    const override = build === 'release' ? process.env['SWITCHBOARD_DSP_WASM'] : undefined;
+    const path = override ?? fileURLToPath(new URL(WASM_FILES[build], import.meta.url));
     let bytes: Buffer;
     try {
       bytes = readFileSync(path);
