@@ -1,0 +1,31 @@
+import type { ActorConfig } from '../protocol.ts';
+import type { FrameRing } from '../frames/FrameRing.ts';
+import type { ActorLogger } from './host.ts';
+
+/**
+ * A logical actor hosted on a worker. Many actors share one worker; the host
+ * calls `tick` for each once per 20 ms frame. `tick` is the real-time path:
+ * it allocates nothing and returns the number of frames it processed. A tick
+ * that throws is a bug: the host isolates it (the actor is marked failed and
+ * reported) so the worker's other actors keep playing.
+ */
+export interface HostedActor {
+  tick(tickIndex: number): number;
+  /** Applies a new configuration at control time (may throw a RangeError). */
+  configure?(config: ActorConfig): void;
+  /** Releases what the actor holds; called once. */
+  close(): void;
+}
+
+export interface ActorContext {
+  readonly actorId: string;
+  readonly log: ActorLogger;
+  /** The actor's rings by role, attached to the buffers the supervisor owns. */
+  readonly rings: Readonly<Record<string, FrameRing>>;
+  /** Figures the supervisor reads without a message, in the order of the kind's `stats`. */
+  readonly stats: Float64Array;
+  readonly tickMs: number;
+}
+
+/** Creates an actor from its configuration (control time: may throw to reject it). */
+export type ActorFactory = (ctx: ActorContext, config: ActorConfig) => HostedActor;

@@ -1,0 +1,25 @@
+/**
+ * How the supervisor knows an actor kind: which worker entry hosts it, what
+ * rings it needs and which figures it publishes. A new actor is one folder
+ * (`src/actors/<name>/` with `<name>.worker.ts` and `kind.ts`) and one line in
+ * `registry.ts`.
+ */
+export type PoolName = 'media' | 'network' | 'agent' | 'capture';
+
+export interface RingSpec {
+  /** Role name the actor sees it under (`out`, `in`, …). */
+  name: string;
+  slots: number;
+  maxSamples: number;
+}
+
+export interface ActorKind {
+  name: string;
+  /** Worker pool whose size comes from configuration. */
+  pool: PoolName;
+  /** The worker entry, relative to src/actors/, without extension. */
+  entry: string;
+  rings: readonly RingSpec[];
+  /** Names of the Float64 stats slots, in order. */
+  stats: readonly string[];
+}

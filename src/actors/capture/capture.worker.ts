@@ -1,0 +1,4 @@
+import { hostActors } from '../host.ts';
+import { createCaptureActor } from './CaptureActor.ts';
+
+hostActors({ capture: createCaptureActor });

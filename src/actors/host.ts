@@ -1,0 +1,196 @@
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import * as Comlink from 'comlink';
+import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import {
+  serializeError,
+  type ActorCreate,
+  type ControlReply,
+  type ControlRequest,
+  type FaultKind,
+  type WorkerControl,
+  type WorkerEvent,
+  type WorkerInit,
+} from '../protocol.ts';
+import { FrameRing } from '../frames/FrameRing.ts';
+import { FrameClock } from '../frames/FrameClock.ts';
+import { HeartbeatWriter } from '../supervisor/heartbeat.ts';
+import type { ActorFactory, HostedActor } from './Actor.ts';
+
+/**
+ * The worker side of the runtime: hosts many logical actors on one thread,
+ * ticks them every frame from a drift-free clock, publishes a heartbeat and
+ * load figures in shared memory, and answers control requests (comlink).
+ * Each `<name>.worker.ts` entry is one call: `hostActors({ name: factory })`.
+ */
+
+export interface ActorLogger {
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+}
+
+const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+
+/**
+ * Worker logs are JSON lines on stderr-free stdout with the actor's id, in
+ * the same shape as the main thread's pino lines (level numbers as pino's).
+ */
+function makeLogger(minLevel: string, bindings: Record<string, unknown>): ActorLogger {
+  const min = Math.max(0, LEVELS.indexOf(minLevel as (typeof LEVELS)[number]));
+  const line = (level: number, name: string, msg: string, fields?: Record<string, unknown>): void => {
+    if (level < min) return;
+    process.stdout.write(
+      JSON.stringify({ level: 20 + 10 * level, time: Date.now(), ...bindings, ...fields, msg, lvl: name }) + '\n',
+    );
+  };
+  return {
+    info: (m, f) => line(1, 'info', m, f),
+    warn: (m, f) => line(2, 'warn', m, f),
+    error: (m, f) => line(3, 'error', m, f),
+  };
+}
+
+interface Hosted {
+  readonly id: string;
+  readonly actor: HostedActor;
+}
+
+export function hostActors(factories: Readonly<Record<string, ActorFactory>>): void {
+  if (parentPort === null) throw new Error('hostActors must run in a worker thread');
+  const init = workerData as WorkerInit & { events: MessagePort };
+  const log = makeLogger(init.logLevel, { worker: init.workerId });
+  const heartbeat = new HeartbeatWriter(init.heartbeat);
+  const events = init.events;
+  const emit = (e: WorkerEvent): void => events.postMessage(e);
+
+  // A dense array, rebuilt only at control time, so the tick loop iterates
+  // without allocating (no Map iterator objects).
+  let hosted: Hosted[] = [];
+  const byId = new Map<string, Hosted>();
+
+  function fail(h: Hosted, err: unknown): void {
+    log.error('actor failed', { actor: h.id, err: serializeError(err) });
+    remove(h.id);
+    emit({ type: 'actor.failed', actorId: h.id, error: serializeError(err) });
+  }
+
+  function remove(actorId: string): boolean {
+    const h = byId.get(actorId);
+    if (h === undefined) return false;
+    byId.delete(actorId);
+    hosted = hosted.filter((x) => x !== h);
+    try {
+      h.actor.close();
+    } catch (err) {
+      log.warn('actor close failed', { actor: actorId, err: serializeError(err) });
+    }
+    return true;
+  }
+
+  function create(req: ActorCreate): void {
+    if (byId.has(req.actorId)) throw new RangeError(`actor already exists [actor:${req.actorId}]`);
+    const factory = factories[req.kind];
+    if (factory === undefined) {
+      throw new RangeError(`this worker does not host actor kind "${req.kind}" [worker:${init.workerId}]`);
+    }
+    const rings: Record<string, FrameRing> = {};
+    for (const [name, sab] of Object.entries(req.rings)) rings[name] = FrameRing.attach(sab);
+    const actor = factory(
+      {
+        actorId: req.actorId,
+        log: makeLogger(init.logLevel, { worker: init.workerId, actor: req.actorId }),
+        rings,
+        stats: new Float64Array(req.stats),
+        tickMs: init.tickMs,
+      },
+      req.config,
+    );
+    const h = { id: req.actorId, actor };
+    byId.set(req.actorId, h);
+    hosted = [...hosted, h];
+  }
+
+  function injectFault(kind: FaultKind): void {
+    log.warn('fault injected', { kind });
+    switch (kind) {
+      case 'crash':
+        // Thrown outside the request so it is an uncaught exception of the worker.
+        setImmediate(() => {
+          throw new Error('injected crash');
+        });
+        return;
+      case 'exit':
+        setImmediate(() => process.exit(70));
+        return;
+      case 'hang':
+        setImmediate(() => {
+          for (;;) {
+            // A busy loop: the heartbeat stops and the watchdog must notice.
+          }
+        });
+        return;
+      case 'oom': {
+        const hog: unknown[] = [];
+        setImmediate(function grow() {
+          for (let i = 0; i < 1e4; i++) hog.push(new Array(1000).fill(i));
+          setImmediate(grow);
+        });
+        return;
+      }
+    }
+  }
+
+  const control: WorkerControl = {
+    async handle(req: ControlRequest): Promise<ControlReply> {
+      try {
+        switch (req.type) {
+          case 'actor.create':
+            create(req);
+            return { type: 'reply', id: req.id, ok: true };
+          case 'actor.configure': {
+            const h = byId.get(req.actorId);
+            if (h === undefined) throw new RangeError(`no such actor [actor:${req.actorId}]`);
+            if (h.actor.configure === undefined) throw new RangeError(`actor kind takes no configuration [actor:${req.actorId}]`);
+            h.actor.configure(req.config);
+            return { type: 'reply', id: req.id, ok: true };
+          }
+          case 'actor.destroy':
+            return { type: 'reply', id: req.id, ok: true, value: remove(req.actorId) };
+          case 'fault.inject':
+            injectFault(req.kind);
+            return { type: 'reply', id: req.id, ok: true };
+          case 'worker.shutdown':
+            clock.stop();
+            for (const h of [...hosted]) remove(h.id);
+            return { type: 'reply', id: req.id, ok: true };
+        }
+      } catch (err) {
+        return { type: 'reply', id: req.id, ok: false, error: serializeError(err) };
+      }
+    },
+  };
+
+  const clock = new FrameClock({
+    periodMs: init.tickMs,
+    onTick(tickIndex: number, lateMs: number): void {
+      const t0 = performance.now();
+      let frames = 0;
+      const list = hosted;
+      for (let i = 0; i < list.length; i++) {
+        const h = list[i]!;
+        try {
+          frames += h.actor.tick(tickIndex);
+        } catch (err) {
+          fail(h, err);
+        }
+      }
+      const us = Math.round((performance.now() - t0) * 1000);
+      heartbeat.beat(frames, us, lateMs > init.tickMs, list.length);
+    },
+  });
+
+  Comlink.expose(control, nodeEndpoint(parentPort));
+  clock.start();
+  heartbeat.setReady();
+  emit({ type: 'worker.ready', workerId: init.workerId });
+}

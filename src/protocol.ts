@@ -1,0 +1,106 @@
+/**
+ * Every message that crosses a thread boundary (control only: audio moves in
+ * frame rings, never in messages). Requests go main → worker through comlink
+ * (`WorkerControl.handle`); each carries an `id` that its reply echoes.
+ * Errors cross as `{ name, message, stack }` and are rethrown on the other
+ * side as `RemoteError`. Worker → main notifications (`WorkerEvent`) travel on
+ * a separate MessagePort so they never interleave with comlink's traffic.
+ */
+
+/** Structured-clone-safe configuration of an actor. */
+export type ActorConfig = Record<string, unknown>;
+
+/** Frame rings of one actor by role (e.g. `out`, `in`), each a FrameRing's buffer. */
+export type RingBuffers = Record<string, SharedArrayBuffer>;
+
+export interface ActorCreate {
+  type: 'actor.create';
+  id: number;
+  actorId: string;
+  kind: string;
+  config: ActorConfig;
+  rings: RingBuffers;
+  /** Float64 slots the actor writes its figures into (names in the actor's registration). */
+  stats: SharedArrayBuffer;
+}
+
+export interface ActorConfigure {
+  type: 'actor.configure';
+  id: number;
+  actorId: string;
+  config: ActorConfig;
+}
+
+export interface ActorDestroy {
+  type: 'actor.destroy';
+  id: number;
+  actorId: string;
+}
+
+export type FaultKind = 'crash' | 'hang' | 'exit' | 'oom';
+
+export interface FaultInject {
+  type: 'fault.inject';
+  id: number;
+  kind: FaultKind;
+}
+
+export interface WorkerShutdown {
+  type: 'worker.shutdown';
+  id: number;
+}
+
+export type ControlRequest = ActorCreate | ActorConfigure | ActorDestroy | FaultInject | WorkerShutdown;
+
+export interface SerializedError {
+  name: string;
+  message: string;
+  stack?: string;
+}
+
+export type ControlReply =
+  | { type: 'reply'; id: number; ok: true; value?: unknown }
+  | { type: 'reply'; id: number; ok: false; error: SerializedError };
+
+/** What a worker exposes through comlink. */
+export interface WorkerControl {
+  handle(request: ControlRequest): Promise<ControlReply>;
+}
+
+/** Worker → main notifications. */
+export type WorkerEvent =
+  | { type: 'worker.ready'; workerId: string }
+  | { type: 'actor.failed'; actorId: string; error: SerializedError };
+
+/** Sent once at start (as workerData) to every hosted worker. */
+export interface WorkerInit {
+  workerId: string;
+  kind: string;
+  /** The heartbeat and load block (see supervisor/heartbeat.ts). */
+  heartbeat: SharedArrayBuffer;
+  tickMs: number;
+  logLevel: string;
+}
+
+/** Distributes Omit over the union so each request keeps its own fields. */
+export type RequestWithoutId<R extends ControlRequest = ControlRequest> = R extends ControlRequest
+  ? Omit<R, 'id'>
+  : never;
+
+export function serializeError(err: unknown): SerializedError {
+  if (err instanceof Error) {
+    const out: SerializedError = { name: err.name, message: err.message };
+    if (err.stack !== undefined) out.stack = err.stack;
+    return out;
+  }
+  return { name: 'Error', message: String(err) };
+}
+
+/** An error raised on another thread, rethrown here with its name and stack. */
+export class RemoteError extends Error {
+  constructor(serialized: SerializedError) {
+    super(serialized.message);
+    this.name = serialized.name;
+    if (serialized.stack !== undefined) this.stack = serialized.stack;
+  }
+}

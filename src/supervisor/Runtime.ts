@@ -1,0 +1,104 @@
+import type { Registry } from 'prom-client';
+import type { FaultKind as WorkerFaultKind } from '../protocol.ts';
+
+/**
+ * What the HTTP server (and the CLI) see of the running engine. The
+ * supervisor implements it; the HTTP layer only translates requests into
+ * these calls and their results or errors into responses.
+ */
+
+export type DaemonState = 'starting' | 'running' | 'draining' | 'stopped';
+export type WorkerState = 'starting' | 'ready' | 'crashed' | 'restarting' | 'failed';
+
+export interface WorkerStatus {
+  /** e.g. `media-0` */
+  id: string;
+  kind: string;
+  state: WorkerState;
+  restarts: number;
+  /** Milliseconds since the worker's last heartbeat (-1 before the first). */
+  heartbeatAgeMs: number;
+  actors: number;
+  load: {
+    framesProcessed: number;
+    /** Duration of the last tick's work, microseconds. */
+    tickUs: number;
+    /** Longest tick in the last status window, microseconds. */
+    maxTickUs: number;
+    lateTicks: number;
+  };
+  /** Why it last crashed, when it has. */
+  lastError?: string;
+}
+
+export interface ActorStatus {
+  id: string;
+  kind: string;
+  worker: string;
+  state: 'starting' | 'running' | 'restarting' | 'failed' | 'stopped';
+  restarts: number;
+  /** Actor-specific figures (frames written, QoS, …). */
+  stats: Record<string, number>;
+}
+
+export interface CallRequest {
+  transport: string;
+  [key: string]: unknown;
+}
+
+export interface CallInfo {
+  id: string;
+  transport: string;
+  state: 'active' | 'ending' | 'ended';
+  createdAt: string;
+  actors: string[];
+  /** Transport-specific answer (e.g. `rtp: { localPort }`). */
+  [key: string]: unknown;
+}
+
+export interface RuntimeStatus {
+  daemon: DaemonState;
+  ready: boolean;
+  notReadyReasons: string[];
+  workers: WorkerStatus[];
+  actors: ActorStatus[];
+  calls: CallInfo[];
+  process: { pid: number; uptimeS: number; rssBytes: number; heapUsedBytes: number; cpuUserUs: number; cpuSystemUs: number };
+}
+
+/** An error a request caused; the HTTP layer maps `status` to the response code. */
+export class RequestError extends Error {
+  override name = 'RequestError';
+  constructor(
+    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 501 | 503,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Worker faults, plus `terminate`: the supervisor's own `worker.terminate()` of the thread. */
+export type FaultKind = WorkerFaultKind | 'terminate';
+
+export interface Runtime {
+  readonly state: DaemonState;
+  readiness(): { ready: boolean; reasons: string[] };
+  status(): RuntimeStatus;
+  /** Prometheus registry with the runtime's worker, actor and call metrics. */
+  readonly metrics: Registry;
+  /** Counts a dropped piece of bad input (`source` e.g. `http`, `rtp`, `twilio`). */
+  countBadInput(source: string, reason: string): void;
+
+  createCall(req: CallRequest): Promise<CallInfo>;
+  listCalls(): CallInfo[];
+  getCall(id: string): CallInfo | undefined;
+  /** Hangs up; false when there is no such call. */
+  deleteCall(id: string): Promise<boolean>;
+
+  /** Stops taking calls; resolves when live calls ended or the deadline passed. */
+  drain(deadlineMs: number): Promise<void>;
+  /** Injects a fault into the worker hosting `actorId` (or the worker named so). */
+  injectFault(target: string, kind: FaultKind): Promise<void>;
+  /** Stops every worker; idempotent. */
+  stop(): Promise<void>;
+}

@@ -1,0 +1,469 @@
+import { randomUUID } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import { createActor as createXstateActor } from 'xstate';
+import type { Logger } from 'pino';
+import { FrameRing } from '../frames/FrameRing.ts';
+import type { ActorConfig, WorkerEvent } from '../protocol.ts';
+import type { ActorKind, PoolName } from '../actors/ActorKind.ts';
+import { ACTOR_KINDS } from '../actors/registry.ts';
+import { daemonMachine } from './daemonMachine.ts';
+import { createRuntimeMetrics } from './metrics.ts';
+import {
+  RequestError,
+  type ActorStatus,
+  type CallInfo,
+  type CallRequest,
+  type DaemonState,
+  type FaultKind,
+  type Runtime,
+  type RuntimeStatus,
+  type WorkerState,
+  type WorkerStatus,
+} from './Runtime.ts';
+import { syntheticTransport, type CallSetup, type Transport } from './transports.ts';
+import { WorkerSlot } from './WorkerSlot.ts';
+
+/** How often the watchdog samples heartbeats; well under the 500 ms hang limit. */
+export const WATCHDOG_INTERVAL_MS = 50;
+/** 20 ms frames everywhere (DESIGN: audio frames). */
+export const TICK_MS = 20;
+/** Per-worker V8 old-space cap: an allocation storm kills one worker, not the process. */
+export const WORKER_HEAP_MB = 256;
+
+export interface SupervisorOptions {
+  poolSizes: Record<PoolName, number>;
+  logLevel: string;
+  log: Logger;
+  /** Actor kinds by name (default: the registry). */
+  kinds?: Readonly<Record<string, ActorKind>>;
+  transports?: readonly Transport[];
+  now?: () => number;
+  workerHeapMb?: number;
+  /** Overrides the restart intensity limit (benchmarks that restart on purpose). */
+  restartIntensity?: { maxRestarts: number; windowMs: number };
+}
+
+interface ActorRecord {
+  readonly id: string;
+  readonly kind: ActorKind;
+  readonly config: ActorConfig;
+  readonly rings: Record<string, FrameRing>;
+  readonly stats: Float64Array;
+  readonly statsBuffer: SharedArrayBuffer;
+  readonly slot: WorkerSlot;
+  readonly callId: string | undefined;
+  state: ActorStatus['state'];
+  restarts: number;
+}
+
+interface CallRecord {
+  info: CallInfo;
+  setup: CallSetup;
+}
+
+/** Reads the fields of the daemon's configuration that the runtime needs. */
+export interface RuntimeConfig {
+  mediaWorkers?: number;
+  networkWorkers?: number;
+  agentWorkers?: number;
+  captureWorkers?: number;
+  logLevel?: string;
+}
+
+export async function createRuntime(config: RuntimeConfig, log: Logger): Promise<Supervisor> {
+  const sup = new Supervisor({
+    poolSizes: {
+      media: config.mediaWorkers ?? availableParallelism(),
+      network: config.networkWorkers ?? 1,
+      agent: config.agentWorkers ?? 1,
+      capture: config.captureWorkers ?? 1,
+    },
+    logLevel: config.logLevel ?? 'info',
+    log,
+  });
+  await sup.start();
+  return sup;
+}
+
+/**
+ * The supervisor: keeps one WorkerSlot per worker position, places actors on
+ * the least-loaded worker of their kind, re-creates them (same configuration,
+ * same rings) when their worker restarts, and keeps the call registry.
+ */
+export class Supervisor implements Runtime {
+  readonly #opts: SupervisorOptions;
+  readonly #log: Logger;
+  readonly #now: () => number;
+  readonly #daemon = createXstateActor(daemonMachine);
+  readonly #slots = new Map<string, WorkerSlot[]>();
+  readonly #actors = new Map<string, ActorRecord>();
+  readonly #calls = new Map<string, CallRecord>();
+  readonly #transports = new Map<string, Transport>();
+  readonly #kinds: Readonly<Record<string, ActorKind>>;
+  readonly #metrics: ReturnType<typeof createRuntimeMetrics>;
+  #watchdog: NodeJS.Timeout | undefined;
+  #nextActor = 1;
+  #stopping: Promise<void> | undefined;
+
+  constructor(opts: SupervisorOptions) {
+    this.#opts = opts;
+    this.#log = opts.log;
+    this.#now = opts.now ?? (() => performance.now());
+    this.#kinds = opts.kinds ?? ACTOR_KINDS;
+    for (const t of opts.transports ?? [syntheticTransport]) this.#transports.set(t.name, t);
+    this.#metrics = createRuntimeMetrics(this);
+    this.#daemon.start();
+  }
+
+  get state(): DaemonState {
+    return this.#daemon.getSnapshot().value as DaemonState;
+  }
+
+  get metrics(): RuntimeMetricsRegistry {
+    return this.#metrics.registry;
+  }
+
+  /** Starts one worker per position of every kind's pool; resolves when all are ready. */
+  async start(): Promise<void> {
+    const starting: Promise<void>[] = [];
+    for (const kind of Object.values(this.#kinds)) {
+      const count = Math.max(1, this.#opts.poolSizes[kind.pool]);
+      const slots: WorkerSlot[] = [];
+      for (let i = 0; i < count; i++) {
+        const slot = new WorkerSlot({
+          id: `${kind.name}-${i}`,
+          kind: kind.name,
+          entry: `../actors/${kind.entry.replace(/^\.\//, '')}`,
+          tickMs: TICK_MS,
+          logLevel: this.#opts.logLevel,
+          maxOldGenerationSizeMb: this.#opts.workerHeapMb ?? WORKER_HEAP_MB,
+          log: this.#log,
+          now: this.#now,
+          ...(this.#opts.restartIntensity !== undefined ? { restartIntensity: this.#opts.restartIntensity } : {}),
+          onStarted: (s) => this.#recreateActors(s),
+          onEvent: (s, e) => this.#onWorkerEvent(s, e),
+          onStateChange: (s, state, prev) => this.#onSlotState(s, state, prev),
+        });
+        slots.push(slot);
+        slot.start();
+        starting.push(slot.whenReady());
+      }
+      this.#slots.set(kind.name, slots);
+    }
+    await Promise.all(starting);
+    this.#watchdog = setInterval(() => {
+      const now = this.#now();
+      for (const slots of this.#slots.values()) for (const s of slots) s.check(now);
+    }, WATCHDOG_INTERVAL_MS);
+    this.#watchdog.unref();
+    this.#daemon.send({ type: 'STARTED' });
+    this.#log.info({ workers: this.#allSlots().map((s) => s.id) }, 'supervisor running');
+  }
+
+  readiness(): { ready: boolean; reasons: string[] } {
+    const reasons: string[] = [];
+    if (this.state !== 'running') reasons.push(`daemon is ${this.state}`);
+    for (const s of this.#allSlots()) {
+      if (s.state !== 'ready') reasons.push(`worker ${s.id} is ${s.state}${s.lastError ? ` (${s.lastError})` : ''}`);
+    }
+    return { ready: reasons.length === 0, reasons };
+  }
+
+  status(): RuntimeStatus {
+    const now = this.#now();
+    const { ready, reasons } = this.readiness();
+    const mem = process.memoryUsage();
+    const cpu = process.cpuUsage();
+    return {
+      daemon: this.state,
+      ready,
+      notReadyReasons: reasons,
+      workers: this.#allSlots().map((s) => this.#workerStatus(s, now)),
+      actors: [...this.#actors.values()].map((a) => this.#actorStatus(a)),
+      calls: this.listCalls(),
+      process: {
+        pid: process.pid,
+        uptimeS: process.uptime(),
+        rssBytes: mem.rss,
+        heapUsedBytes: mem.heapUsed,
+        cpuUserUs: cpu.user,
+        cpuSystemUs: cpu.system,
+      },
+    };
+  }
+
+  workerStatuses(): WorkerStatus[] {
+    const now = this.#now();
+    return this.#allSlots().map((s) => this.#workerStatus(s, now));
+  }
+
+  actorStatuses(): ActorStatus[] {
+    return [...this.#actors.values()].map((a) => this.#actorStatus(a));
+  }
+
+  countBadInput(source: string, reason: string): void {
+    this.#metrics.badInput.inc({ source, reason });
+  }
+
+  // ── actors ────────────────────────────────────────────────────────────────
+
+  /** Places a new actor on the least-loaded worker of its kind and creates it there. */
+  async createActor(kindName: string, config: ActorConfig, callId?: string): Promise<string> {
+    const kind = this.#kinds[kindName];
+    if (kind === undefined) throw new RangeError(`unknown actor kind "${kindName}"`);
+    const slot = this.#leastLoaded(kindName);
+    const rings: Record<string, FrameRing> = {};
+    for (const r of kind.rings) rings[r.name] = FrameRing.create(r.slots, r.maxSamples);
+    const statsBuffer = new SharedArrayBuffer(Math.max(1, kind.stats.length) * 8);
+    const rec: ActorRecord = {
+      id: `${kindName}-${this.#nextActor++}`,
+      kind,
+      config,
+      rings,
+      stats: new Float64Array(statsBuffer),
+      statsBuffer,
+      slot,
+      callId,
+      state: 'starting',
+      restarts: 0,
+    };
+    this.#actors.set(rec.id, rec);
+    if (slot.state === 'ready') {
+      try {
+        await this.#sendCreate(rec);
+      } catch (err) {
+        this.#actors.delete(rec.id);
+        throw err;
+      }
+    }
+    return rec.id;
+  }
+
+  async destroyActor(actorId: string): Promise<boolean> {
+    const rec = this.#actors.get(actorId);
+    if (rec === undefined) return false;
+    this.#actors.delete(actorId);
+    rec.state = 'stopped';
+    if (rec.slot.state === 'ready') {
+      await rec.slot.request({ type: 'actor.destroy', actorId }).catch((err: unknown) => {
+        this.#log.warn({ actor: actorId, err }, 'actor destroy failed');
+      });
+    }
+    return true;
+  }
+
+  /** The supervisor's end of an actor's ring (tests and in-process consumers read from it). */
+  ringOf(actorId: string, name: string): FrameRing | undefined {
+    return this.#actors.get(actorId)?.rings[name];
+  }
+
+  workerOf(actorId: string): string | undefined {
+    return this.#actors.get(actorId)?.slot.id;
+  }
+
+  // ── calls ─────────────────────────────────────────────────────────────────
+
+  async createCall(req: CallRequest): Promise<CallInfo> {
+    if (this.state !== 'running') throw new RequestError(503, `not taking calls: the daemon is ${this.state}`);
+    const transport = this.#transports.get(req.transport);
+    if (transport === undefined) {
+      throw new RequestError(
+        422,
+        `transport: unknown transport "${req.transport}" (available: ${[...this.#transports.keys()].join(', ')})`,
+      );
+    }
+    const id = randomUUID();
+    const created: string[] = [];
+    let setup: CallSetup;
+    try {
+      setup = await transport.create(req, {
+        callId: id,
+        createActor: async (kind, config, callId) => {
+          const a = await this.createActor(kind, config, callId);
+          created.push(a);
+          return a;
+        },
+      });
+    } catch (err) {
+      await Promise.all(created.map((a) => this.destroyActor(a)));
+      throw err;
+    }
+    const info: CallInfo = {
+      ...setup.answer,
+      id,
+      transport: transport.name,
+      state: 'active',
+      createdAt: new Date().toISOString(),
+      actors: setup.actors,
+    };
+    this.#calls.set(id, { info, setup });
+    this.#metrics.callsTotal.inc({ transport: transport.name });
+    this.#log.info({ call: id, transport: transport.name, actors: setup.actors }, 'call created');
+    return info;
+  }
+
+  listCalls(): CallInfo[] {
+    return [...this.#calls.values()].map((c) => c.info);
+  }
+
+  getCall(id: string): CallInfo | undefined {
+    return this.#calls.get(id)?.info;
+  }
+
+  async deleteCall(id: string): Promise<boolean> {
+    const call = this.#calls.get(id);
+    if (call === undefined) return false;
+    call.info.state = 'ending';
+    await Promise.all(call.info.actors.map((a) => this.destroyActor(a)));
+    call.setup.release?.();
+    call.info.state = 'ended';
+    this.#calls.delete(id);
+    this.#log.info({ call: id }, 'call ended');
+    return true;
+  }
+
+  // ── lifecycle ─────────────────────────────────────────────────────────────
+
+  async drain(deadlineMs: number): Promise<void> {
+    if (this.state === 'stopped') return;
+    this.#daemon.send({ type: 'DRAIN' });
+    this.#log.info({ calls: this.#calls.size, deadlineMs }, 'draining');
+    const until = Date.now() + deadlineMs;
+    while (this.#calls.size > 0 && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, Math.min(100, Math.max(1, until - Date.now()))));
+    }
+    if (this.#calls.size > 0) {
+      this.#log.warn({ calls: this.#calls.size }, 'drain deadline passed: hanging up the remaining calls');
+      await Promise.all([...this.#calls.keys()].map((id) => this.deleteCall(id)));
+    }
+  }
+
+  async injectFault(target: string, kind: FaultKind): Promise<void> {
+    const slot = this.#actors.get(target)?.slot ?? this.#allSlots().find((s) => s.id === target);
+    if (slot === undefined) throw new RequestError(404, `no actor or worker named "${target}"`);
+    if (slot.state !== 'ready') throw new RequestError(409, `worker ${slot.id} is ${slot.state}`);
+    this.#log.warn({ worker: slot.id, kind }, 'injecting fault');
+    if (kind === 'terminate') await slot.terminateThread();
+    else await slot.request({ type: 'fault.inject', kind });
+  }
+
+  stop(): Promise<void> {
+    this.#stopping ??= (async () => {
+      clearInterval(this.#watchdog);
+      await Promise.all(this.#allSlots().map((s) => s.stop()));
+      for (const a of this.#actors.values()) a.state = 'stopped';
+      this.#daemon.send({ type: 'STOP' });
+      this.#log.info('supervisor stopped');
+    })();
+    return this.#stopping;
+  }
+
+  // ── internals ─────────────────────────────────────────────────────────────
+
+  #allSlots(): WorkerSlot[] {
+    return [...this.#slots.values()].flat();
+  }
+
+  #leastLoaded(kindName: string): WorkerSlot {
+    const slots = this.#slots.get(kindName) ?? [];
+    const live = slots.filter((s) => s.state !== 'failed');
+    if (live.length === 0) throw new RequestError(503, `no live worker for actor kind "${kindName}"`);
+    const count = (s: WorkerSlot): number => {
+      let n = 0;
+      for (const a of this.#actors.values()) if (a.slot === s) n++;
+      return n;
+    };
+    let best = live[0]!;
+    let bestLoad = count(best);
+    for (const s of live.slice(1)) {
+      const load = count(s);
+      if (load < bestLoad || (load === bestLoad && (s.heartbeat?.tickUs ?? 0) < (best.heartbeat?.tickUs ?? 0))) {
+        best = s;
+        bestLoad = load;
+      }
+    }
+    return best;
+  }
+
+  async #sendCreate(rec: ActorRecord): Promise<void> {
+    const rings: Record<string, SharedArrayBuffer> = {};
+    for (const [name, ring] of Object.entries(rec.rings)) rings[name] = ring.buffer;
+    await rec.slot.request({
+      type: 'actor.create',
+      actorId: rec.id,
+      kind: rec.kind.name,
+      config: rec.config,
+      rings,
+      stats: rec.statsBuffer,
+    });
+    rec.state = 'running';
+  }
+
+  /** After a (re)start: the worker's actors come back with their configuration and rings. */
+  async #recreateActors(slot: WorkerSlot): Promise<void> {
+    const mine = [...this.#actors.values()].filter((a) => a.slot === slot && a.state !== 'failed');
+    await Promise.all(
+      mine.map(async (a) => {
+        const again = a.state === 'restarting';
+        try {
+          await this.#sendCreate(a);
+          if (again) a.restarts++;
+        } catch (err) {
+          a.state = 'failed';
+          this.#log.error({ actor: a.id, worker: slot.id, err }, 'actor could not be re-created');
+        }
+      }),
+    );
+  }
+
+  #onWorkerEvent(slot: WorkerSlot, e: WorkerEvent): void {
+    if (e.type === 'actor.failed') {
+      const a = this.#actors.get(e.actorId);
+      if (a !== undefined) a.state = 'failed';
+      this.#log.error({ actor: e.actorId, worker: slot.id, err: e.error }, 'actor failed');
+    }
+  }
+
+  #onSlotState(slot: WorkerSlot, state: WorkerState, prev: WorkerState): void {
+    this.#log.info({ worker: slot.id, state, prev, restarts: slot.restarts }, 'worker state');
+    if (state === 'crashed' || state === 'restarting') {
+      for (const a of this.#actors.values()) if (a.slot === slot && a.state === 'running') a.state = 'restarting';
+    } else if (state === 'failed' && !slot.stopped) {
+      this.#log.error(
+        { worker: slot.id, restarts: slot.restarts, cause: slot.lastError },
+        'worker restarts exceeded the limit: not restarting it; the daemon is not ready',
+      );
+      for (const a of this.#actors.values()) if (a.slot === slot) a.state = 'failed';
+    }
+  }
+
+  #workerStatus(s: WorkerSlot, now: number): WorkerStatus {
+    const hb = s.heartbeat;
+    let actors = 0;
+    for (const a of this.#actors.values()) if (a.slot === s) actors++;
+    const st: WorkerStatus = {
+      id: s.id,
+      kind: s.kind,
+      state: s.state,
+      restarts: s.restarts,
+      heartbeatAgeMs: Math.round(s.heartbeatAgeMs(now)),
+      actors,
+      load: {
+        framesProcessed: hb?.framesProcessed ?? 0,
+        tickUs: hb?.tickUs ?? 0,
+        maxTickUs: hb?.takeMaxTickUs() ?? 0,
+        lateTicks: hb?.lateTicks ?? 0,
+      },
+    };
+    if (s.lastError !== undefined) st.lastError = s.lastError;
+    return st;
+  }
+
+  #actorStatus(a: ActorRecord): ActorStatus {
+    const stats: Record<string, number> = {};
+    a.kind.stats.forEach((name, i) => (stats[name] = a.stats[i]!));
+    return { id: a.id, kind: a.kind.name, worker: a.slot.id, state: a.state, restarts: a.restarts, stats };
+  }
+}
+
+type RuntimeMetricsRegistry = Runtime['metrics'];

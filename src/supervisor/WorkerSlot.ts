@@ -1,0 +1,241 @@
+import { MessageChannel, type Worker } from 'node:worker_threads';
+import * as Comlink from 'comlink';
+import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import { createActor, type Actor } from 'xstate';
+import type { Logger } from 'pino';
+import {
+  RemoteError,
+  type ControlRequest,
+  type RequestWithoutId,
+  type WorkerControl,
+  type WorkerEvent,
+  type WorkerInit,
+} from '../protocol.ts';
+import { createHeartbeatBlock, HeartbeatReader } from './heartbeat.ts';
+import { startWorker } from './workerEntry.ts';
+import { workerMachine, type WorkerMachineEvent } from './workerMachine.ts';
+import type { WorkerState } from './Runtime.ts';
+
+/** A control request not answered in this time is failed (the worker is busy or gone). */
+export const REQUEST_TIMEOUT_MS = 5_000;
+/** A ready worker whose heartbeat has not moved for this long is hung (a busy loop). */
+export const HEARTBEAT_STALE_MS = 500;
+
+export interface SlotOptions {
+  id: string;
+  kind: string;
+  /** Worker entry relative to this file, without extension. */
+  entry: string;
+  tickMs: number;
+  logLevel: string;
+  /** V8 heap cap of the worker: an allocation storm kills one worker, not the daemon. */
+  maxOldGenerationSizeMb: number;
+  log: Logger;
+  now(): number;
+  restartIntensity?: { maxRestarts: number; windowMs: number };
+  /** Called after (re)start, before the worker counts as ready: re-create its actors. */
+  onStarted(slot: WorkerSlot): Promise<void>;
+  onEvent(slot: WorkerSlot, e: WorkerEvent): void;
+  onStateChange(slot: WorkerSlot, state: WorkerState, previous: WorkerState): void;
+}
+
+/**
+ * One worker position in a pool (`media-0`): the XState machine that keeps a
+ * thread alive there, the thread's control channel and its heartbeat.
+ */
+export class WorkerSlot {
+  readonly id: string;
+  readonly kind: string;
+  readonly #opts: SlotOptions;
+  readonly #machine: Actor<typeof workerMachine>;
+  #worker: Worker | undefined;
+  #control: Comlink.Remote<WorkerControl> | undefined;
+  #heartbeat: HeartbeatReader | undefined;
+  /** Rejects pending requests when the current thread dies. */
+  #generation = 0;
+  #dead: Array<(err: Error) => void> = [];
+  #nextRequestId = 1;
+  #state: WorkerState = 'starting';
+  #lastReadyAt = -1;
+  readonly #readyWaiters: Array<() => void> = [];
+
+  constructor(opts: SlotOptions) {
+    this.id = opts.id;
+    this.kind = opts.kind;
+    this.#opts = opts;
+    this.#machine = createActor(workerMachine, {
+      input: {
+        spawn: (send) => this.#spawn(send),
+        now: opts.now,
+        ...(opts.restartIntensity !== undefined
+          ? { maxRestarts: opts.restartIntensity.maxRestarts, restartWindowMs: opts.restartIntensity.windowMs }
+          : {}),
+      },
+    });
+    this.#machine.subscribe((snap) => {
+      const v = snap.value;
+      const state: WorkerState =
+        typeof v === 'string' ? (v === 'stopped' ? 'failed' : (v as WorkerState)) : (v.alive as WorkerState);
+      if (state !== this.#state) {
+        const prev = this.#state;
+        this.#state = state;
+        if (state === 'ready') {
+          this.#lastReadyAt = opts.now();
+          for (const w of this.#readyWaiters.splice(0)) w();
+        }
+        opts.onStateChange(this, state, prev);
+      }
+    });
+  }
+
+  start(): void {
+    this.#machine.start();
+  }
+
+  get state(): WorkerState {
+    return this.#state;
+  }
+  get stopped(): boolean {
+    return this.#machine.getSnapshot().status === 'done';
+  }
+  get restarts(): number {
+    return this.#machine.getSnapshot().context.restarts;
+  }
+  get lastError(): string | undefined {
+    return this.#machine.getSnapshot().context.lastError;
+  }
+  get heartbeat(): HeartbeatReader | undefined {
+    return this.#heartbeat;
+  }
+  get threadId(): number {
+    return this.#worker?.threadId ?? -1;
+  }
+  /** Resolves when the worker is next (or already) ready. */
+  whenReady(): Promise<void> {
+    if (this.#state === 'ready') return Promise.resolve();
+    return new Promise((resolve) => this.#readyWaiters.push(resolve));
+  }
+
+  /** The watchdog's check, called every few tens of ms. */
+  check(nowMs: number): void {
+    const hb = this.#heartbeat;
+    if (this.#state !== 'ready' || hb === undefined) return;
+    const age = hb.sample(nowMs);
+    if (age > HEARTBEAT_STALE_MS) {
+      this.#opts.log.error({ worker: this.id, heartbeatAgeMs: age }, 'worker heartbeat stale: terminating it');
+      this.#machine.send({ type: 'CRASHED', cause: `heartbeat stale for ${age} ms (hung)` });
+    }
+  }
+
+  heartbeatAgeMs(nowMs: number): number {
+    const hb = this.#heartbeat;
+    return hb === undefined ? -1 : hb.sample(nowMs);
+  }
+
+  /** Sends a control request; rejects with the worker's error, on timeout, or if the thread dies. */
+  async request(req: RequestWithoutId): Promise<unknown> {
+    const control = this.#control;
+    if (control === undefined) throw new Error(`worker not running [worker:${this.id}, state:${this.#state}]`);
+    const id = this.#nextRequestId++;
+    const full = { ...req, id } as ControlRequest;
+    let timer: NodeJS.Timeout | undefined;
+    let onDead: ((err: Error) => void) | undefined;
+    try {
+      const reply = await Promise.race([
+        control.handle(full),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`request timed out [worker:${this.id}, type:${req.type}, id:${id}]`)),
+            REQUEST_TIMEOUT_MS,
+          );
+          onDead = reject;
+          this.#dead.push(reject);
+        }),
+      ]);
+      if (!reply.ok) throw new RemoteError(reply.error);
+      return reply.value;
+    } finally {
+      clearTimeout(timer);
+      if (onDead !== undefined) this.#dead = this.#dead.filter((d) => d !== onDead);
+    }
+  }
+
+  /** Terminates the current thread from outside (fault injection): the machine sees it exit. */
+  async terminateThread(): Promise<void> {
+    await this.#worker?.terminate();
+  }
+
+  /** Stops the slot for good (daemon stop); idempotent. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    const w = this.#worker;
+    if (w !== undefined && this.#state === 'ready') {
+      await this.request({ type: 'worker.shutdown' }).catch(() => undefined);
+    }
+    this.#machine.send({ type: 'STOP' });
+    if (w !== undefined) await w.terminate().catch(() => undefined);
+  }
+
+  #spawn(send: (e: WorkerMachineEvent) => void): { stop(): void } {
+    const generation = ++this.#generation;
+    const heartbeatBlock = createHeartbeatBlock();
+    const { port1, port2 } = new MessageChannel();
+    const init: WorkerInit & { events: typeof port2 } = {
+      workerId: this.id,
+      kind: this.kind,
+      heartbeat: heartbeatBlock,
+      tickMs: this.#opts.tickMs,
+      logLevel: this.#opts.logLevel,
+      events: port2,
+    };
+    const worker = startWorker(import.meta.url, this.#opts.entry, {
+      workerData: init,
+      transferList: [port2],
+      resourceLimits: { maxOldGenerationSizeMb: this.#opts.maxOldGenerationSizeMb },
+    });
+    this.#worker = worker;
+    this.#heartbeat = new HeartbeatReader(heartbeatBlock);
+    this.#control = Comlink.wrap<WorkerControl>(nodeEndpoint(worker));
+    const current = (): boolean => generation === this.#generation && !this.stopped;
+    let ended = false;
+    /** Ends this thread's life once: fails its pending requests; tells the machine if it did not know. */
+    const end = (cause: string, notify: boolean): void => {
+      if (ended) return;
+      ended = true;
+      port1.close();
+      const err = new Error(`worker died [worker:${this.id}]: ${cause}`);
+      for (const reject of this.#dead.splice(0)) reject(err);
+      if (notify && current()) send({ type: 'CRASHED', cause });
+    };
+    const died = (cause: string): void => end(cause, true);
+    worker.on('error', (err: Error & { code?: string }) => {
+      const cause = err.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `out of memory: ${err.message}` : `threw: ${err.message}`;
+      this.#opts.log.error({ worker: this.id, err }, 'worker crashed');
+      died(cause);
+    });
+    worker.on('exit', (code) => {
+      if (!ended && current()) this.#opts.log.error({ worker: this.id, code }, 'worker exited');
+      died(`exited with code ${code}`);
+    });
+    port1.on('message', (e: WorkerEvent) => {
+      if (!current()) return;
+      if (e.type === 'worker.ready') {
+        this.#heartbeat?.arm(this.#opts.now());
+        this.#opts
+          .onStarted(this)
+          .then(() => {
+            if (current() && !ended) send({ type: 'READY' });
+          })
+          .catch((err: unknown) => died(`actors could not be re-created: ${String(err)}`));
+      } else {
+        this.#opts.onEvent(this, e);
+      }
+    });
+    return {
+      stop: () => {
+        end('terminated by the supervisor', false);
+        void worker.terminate();
+      },
+    };
+  }
+}

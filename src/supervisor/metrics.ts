@@ -1,0 +1,83 @@
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import type { Supervisor } from './Supervisor.ts';
+
+/**
+ * The runtime's Prometheus metrics. Worker and actor figures are gauges
+ * computed at scrape time from the heartbeat blocks and stats slots, so the
+ * real-time path pays nothing for them.
+ */
+export function createRuntimeMetrics(sup: Supervisor) {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+
+  const badInput = new Counter({
+    name: 'switchboard_bad_input_total',
+    help: 'Malformed input dropped (packets, messages, requests), by source and reason',
+    labelNames: ['source', 'reason'] as const,
+    registers: [registry],
+  });
+  const callsTotal = new Counter({
+    name: 'switchboard_calls_total',
+    help: 'Calls created, by transport',
+    labelNames: ['transport'] as const,
+    registers: [registry],
+  });
+
+  new Gauge({
+    name: 'switchboard_ready',
+    help: '1 when every worker is ready and the daemon is running',
+    registers: [registry],
+    collect() {
+      this.set(sup.readiness().ready ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'switchboard_calls_active',
+    help: 'Calls in the registry',
+    registers: [registry],
+    collect() {
+      this.set(sup.listCalls().length);
+    },
+  });
+
+  const workerGauge = (name: string, help: string, pick: (w: ReturnType<Supervisor['workerStatuses']>[number]) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['worker', 'kind'] as const,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const w of sup.workerStatuses()) this.set({ worker: w.id, kind: w.kind }, pick(w));
+      },
+    });
+  workerGauge('switchboard_worker_up', '1 while the worker is ready', (w) => (w.state === 'ready' ? 1 : 0));
+  workerGauge('switchboard_worker_restarts', 'Restarts of the worker since the daemon started', (w) => w.restarts);
+  workerGauge('switchboard_worker_heartbeat_age_seconds', 'Time since the last heartbeat', (w) =>
+    w.heartbeatAgeMs < 0 ? 0 : w.heartbeatAgeMs / 1000,
+  );
+  workerGauge('switchboard_worker_frames_processed', 'Frames processed by the worker (wraps at 2^32)', (w) => w.load.framesProcessed);
+  workerGauge('switchboard_worker_tick_seconds', 'Work time of the last tick', (w) => w.load.tickUs / 1e6);
+  workerGauge('switchboard_worker_late_ticks', 'Ticks that started more than a frame late', (w) => w.load.lateTicks);
+  workerGauge('switchboard_worker_actors', 'Actors hosted', (w) => w.actors);
+
+  new Gauge({
+    name: 'switchboard_actors',
+    help: 'Actors by kind and state',
+    labelNames: ['kind', 'state'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      const counts = new Map<string, { kind: string; state: string; n: number }>();
+      for (const a of sup.actorStatuses()) {
+        const key = `${a.kind}\0${a.state}`;
+        const c = counts.get(key) ?? { kind: a.kind, state: a.state, n: 0 };
+        c.n++;
+        counts.set(key, c);
+      }
+      for (const c of counts.values()) this.set({ kind: c.kind, state: c.state }, c.n);
+    },
+  });
+
+  return { registry, badInput, callsTotal };
+}

@@ -1,0 +1,56 @@
+import type { ActorConfig } from '../protocol.ts';
+import { RequestError, type CallRequest } from './Runtime.ts';
+
+/**
+ * How a call's transport plugs into the registry: it validates the request,
+ * creates the call's actors, and answers with its own fields. A leg (RTP,
+ * Twilio, …) is one transport entry.
+ */
+export interface TransportContext {
+  readonly callId: string;
+  createActor(kind: string, config: ActorConfig, callId: string): Promise<string>;
+}
+
+export interface CallSetup {
+  actors: string[];
+  /** Merged into the call's answer (e.g. `{ rtp: { localPort } }`). */
+  answer: Record<string, unknown>;
+  /** Releases what the transport holds outside actors (ports…), after hang-up. */
+  release?(): void;
+}
+
+export interface Transport {
+  readonly name: string;
+  create(req: CallRequest, ctx: TransportContext): Promise<CallSetup>;
+}
+
+function optionalNumber(req: CallRequest, key: string, fallback: number): number {
+  const v = req[key];
+  if (v === undefined) return fallback;
+  if (typeof v !== 'number' || !Number.isFinite(v)) {
+    throw new RequestError(422, `${key}: expected a number, got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+/**
+ * A call whose caller is a local synthetic source (a tone on a capture
+ * actor): the load driver's and the tests' way to run streams without a
+ * network peer.
+ */
+export const syntheticTransport: Transport = {
+  name: 'synthetic',
+  async create(req, ctx) {
+    const rateHz = optionalNumber(req, 'rateHz', 16000);
+    const toneHz = optionalNumber(req, 'toneHz', 440);
+    try {
+      const actor = await ctx.createActor('capture', { source: 'synthetic', rateHz, toneHz }, ctx.callId);
+      return { actors: [actor], answer: { rateHz } };
+    } catch (err) {
+      if (err instanceof RangeError || (err instanceof Error && err.name === 'RangeError')) {
+        throw new RequestError(422, err.message);
+      }
+      throw err;
+    }
+  },
+};
