@@ -45,12 +45,25 @@ export interface FaultInject {
   kind: FaultKind;
 }
 
+/**
+ * Puts a loaded (standby) worker into service at a slot: from here it ticks
+ * and beats. Until then it has only loaded its modules, so a restart costs
+ * this one message rather than a thread start.
+ */
+export interface WorkerStart {
+  type: 'worker.start';
+  id: number;
+  workerId: string;
+  /** The heartbeat and load block (see supervisor/heartbeat.ts). */
+  heartbeat: SharedArrayBuffer;
+}
+
 export interface WorkerShutdown {
   type: 'worker.shutdown';
   id: number;
 }
 
-export type ControlRequest = ActorCreate | ActorConfigure | ActorDestroy | FaultInject | WorkerShutdown;
+export type ControlRequest = ActorCreate | ActorConfigure | ActorDestroy | FaultInject | WorkerStart | WorkerShutdown;
 
 export interface SerializedError {
   name: string;
@@ -69,15 +82,12 @@ export interface WorkerControl {
 
 /** Worker → main notifications. */
 export type WorkerEvent =
-  | { type: 'worker.ready'; workerId: string }
+  | { type: 'worker.loaded' }
   | { type: 'actor.failed'; actorId: string; error: SerializedError };
 
-/** Sent once at start (as workerData) to every hosted worker. */
-export interface WorkerInit {
-  workerId: string;
+/** Given to every hosted worker at its start (as workerData, with the events port). */
+export interface WorkerBoot {
   kind: string;
-  /** The heartbeat and load block (see supervisor/heartbeat.ts). */
-  heartbeat: SharedArrayBuffer;
   tickMs: number;
   logLevel: string;
 }

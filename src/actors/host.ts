@@ -1,4 +1,5 @@
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { pino, type Logger } from 'pino';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import {
@@ -9,7 +10,7 @@ import {
   type FaultKind,
   type WorkerControl,
   type WorkerEvent,
-  type WorkerInit,
+  type WorkerBoot,
 } from '../protocol.ts';
 import { FrameRing } from '../frames/FrameRing.ts';
 import { FrameClock } from '../frames/FrameClock.ts';
@@ -23,32 +24,8 @@ import type { ActorFactory, HostedActor } from './Actor.ts';
  * Each `<name>.worker.ts` entry is one call: `hostActors({ name: factory })`.
  */
 
-export interface ActorLogger {
-  info(msg: string, fields?: Record<string, unknown>): void;
-  warn(msg: string, fields?: Record<string, unknown>): void;
-  error(msg: string, fields?: Record<string, unknown>): void;
-}
-
-const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
-
-/**
- * Worker logs are JSON lines on stderr-free stdout with the actor's id, in
- * the same shape as the main thread's pino lines (level numbers as pino's).
- */
-function makeLogger(minLevel: string, bindings: Record<string, unknown>): ActorLogger {
-  const min = Math.max(0, LEVELS.indexOf(minLevel as (typeof LEVELS)[number]));
-  const line = (level: number, name: string, msg: string, fields?: Record<string, unknown>): void => {
-    if (level < min) return;
-    process.stdout.write(
-      JSON.stringify({ level: 20 + 10 * level, time: Date.now(), ...bindings, ...fields, msg, lvl: name }) + '\n',
-    );
-  };
-  return {
-    info: (m, f) => line(1, 'info', m, f),
-    warn: (m, f) => line(2, 'warn', m, f),
-    error: (m, f) => line(3, 'error', m, f),
-  };
-}
+/** What an actor logs through: pino's call shape (`fields` first), bound to the actor's id. */
+export type ActorLogger = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
 
 interface Hosted {
   readonly id: string;
@@ -57,10 +34,12 @@ interface Hosted {
 
 export function hostActors(factories: Readonly<Record<string, ActorFactory>>): void {
   if (parentPort === null) throw new Error('hostActors must run in a worker thread');
-  const init = workerData as WorkerInit & { events: MessagePort };
-  const log = makeLogger(init.logLevel, { worker: init.workerId });
-  const heartbeat = new HeartbeatWriter(init.heartbeat);
-  const events = init.events;
+  const boot = workerData as WorkerBoot & { events: MessagePort };
+  // Workers write their JSON lines straight to fd 1 (pino's default destination), not through the main thread.
+  let log = pino({ level: boot.logLevel, base: { pid: process.pid, kind: boot.kind } });
+  let workerId = '(standby)';
+  let heartbeat: HeartbeatWriter | undefined;
+  const events = boot.events;
   const emit = (e: WorkerEvent): void => events.postMessage(e);
 
   // A dense array, rebuilt only at control time, so the tick loop iterates
@@ -69,7 +48,7 @@ export function hostActors(factories: Readonly<Record<string, ActorFactory>>): v
   const byId = new Map<string, Hosted>();
 
   function fail(h: Hosted, err: unknown): void {
-    log.error('actor failed', { actor: h.id, err: serializeError(err) });
+    log.error({ actor: h.id, err }, 'actor failed');
     remove(h.id);
     emit({ type: 'actor.failed', actorId: h.id, error: serializeError(err) });
   }
@@ -82,7 +61,7 @@ export function hostActors(factories: Readonly<Record<string, ActorFactory>>): v
     try {
       h.actor.close();
     } catch (err) {
-      log.warn('actor close failed', { actor: actorId, err: serializeError(err) });
+      log.warn({ actor: actorId, err }, 'actor close failed');
     }
     return true;
   }
@@ -91,17 +70,17 @@ export function hostActors(factories: Readonly<Record<string, ActorFactory>>): v
     if (byId.has(req.actorId)) throw new RangeError(`actor already exists [actor:${req.actorId}]`);
     const factory = factories[req.kind];
     if (factory === undefined) {
-      throw new RangeError(`this worker does not host actor kind "${req.kind}" [worker:${init.workerId}]`);
+      throw new RangeError(`this worker does not host actor kind "${req.kind}" [worker:${workerId}]`);
     }
     const rings: Record<string, FrameRing> = {};
     for (const [name, sab] of Object.entries(req.rings)) rings[name] = FrameRing.attach(sab);
     const actor = factory(
       {
         actorId: req.actorId,
-        log: makeLogger(init.logLevel, { worker: init.workerId, actor: req.actorId }),
+        log: log.child({ actor: req.actorId }),
         rings,
         stats: new Float64Array(req.stats),
-        tickMs: init.tickMs,
+        tickMs: boot.tickMs,
       },
       req.config,
     );
@@ -111,7 +90,7 @@ export function hostActors(factories: Readonly<Record<string, ActorFactory>>): v
   }
 
   function injectFault(kind: FaultKind): void {
-    log.warn('fault injected', { kind });
+    log.warn({ kind }, 'fault injected');
     switch (kind) {
       case 'crash':
         // Thrown outside the request so it is an uncaught exception of the worker.
@@ -159,6 +138,14 @@ export function hostActors(factories: Readonly<Record<string, ActorFactory>>): v
           case 'fault.inject':
             injectFault(req.kind);
             return { type: 'reply', id: req.id, ok: true };
+          case 'worker.start':
+            if (heartbeat !== undefined) throw new RangeError(`worker already started [worker:${workerId}]`);
+            workerId = req.workerId;
+            log = log.child({ worker: workerId });
+            heartbeat = new HeartbeatWriter(req.heartbeat);
+            clock.start();
+            heartbeat.setReady();
+            return { type: 'reply', id: req.id, ok: true };
           case 'worker.shutdown':
             clock.stop();
             for (const h of [...hosted]) remove(h.id);
@@ -171,7 +158,7 @@ export function hostActors(factories: Readonly<Record<string, ActorFactory>>): v
   };
 
   const clock = new FrameClock({
-    periodMs: init.tickMs,
+    periodMs: boot.tickMs,
     onTick(tickIndex: number, lateMs: number): void {
       const t0 = performance.now();
       let frames = 0;
@@ -185,12 +172,10 @@ export function hostActors(factories: Readonly<Record<string, ActorFactory>>): v
         }
       }
       const us = Math.round((performance.now() - t0) * 1000);
-      heartbeat.beat(frames, us, lateMs > init.tickMs, list.length);
+      heartbeat?.beat(frames, us, lateMs > boot.tickMs, list.length);
     },
   });
 
   Comlink.expose(control, nodeEndpoint(parentPort));
-  clock.start();
-  heartbeat.setReady();
-  emit({ type: 'worker.ready', workerId: init.workerId });
+  emit({ type: 'worker.loaded' });
 }

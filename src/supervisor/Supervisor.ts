@@ -21,6 +21,7 @@ import {
   type WorkerStatus,
 } from './Runtime.ts';
 import { syntheticTransport, type CallSetup, type Transport } from './transports.ts';
+import { StandbyThreads } from './StandbyThreads.ts';
 import { WorkerSlot } from './WorkerSlot.ts';
 
 /** How often the watchdog samples heartbeats; well under the 500 ms hang limit. */
@@ -100,6 +101,7 @@ export class Supervisor implements Runtime {
   readonly #calls = new Map<string, CallRecord>();
   readonly #transports = new Map<string, Transport>();
   readonly #kinds: Readonly<Record<string, ActorKind>>;
+  readonly #standby: StandbyThreads[] = [];
   readonly #metrics: ReturnType<typeof createRuntimeMetrics>;
   #watchdog: NodeJS.Timeout | undefined;
   #nextActor = 1;
@@ -123,20 +125,24 @@ export class Supervisor implements Runtime {
     return this.#metrics.registry;
   }
 
-  /** Starts one worker per position of every kind's pool; resolves when all are ready. */
+  /** Starts one worker per position of every kind's pool; resolves when all are ready and a spare of each kind is loaded. */
   async start(): Promise<void> {
     const starting: Promise<void>[] = [];
     for (const kind of Object.values(this.#kinds)) {
       const count = Math.max(1, this.#opts.poolSizes[kind.pool]);
+      const threads = new StandbyThreads({
+        entry: `../actors/${kind.entry.replace(/^\.\//, '')}`,
+        boot: { kind: kind.name, tickMs: TICK_MS, logLevel: this.#opts.logLevel },
+        maxOldGenerationSizeMb: this.#opts.workerHeapMb ?? WORKER_HEAP_MB,
+        log: this.#log,
+      });
+      this.#standby.push(threads);
       const slots: WorkerSlot[] = [];
       for (let i = 0; i < count; i++) {
         const slot = new WorkerSlot({
           id: `${kind.name}-${i}`,
           kind: kind.name,
-          entry: `../actors/${kind.entry.replace(/^\.\//, '')}`,
-          tickMs: TICK_MS,
-          logLevel: this.#opts.logLevel,
-          maxOldGenerationSizeMb: this.#opts.workerHeapMb ?? WORKER_HEAP_MB,
+          threads,
           log: this.#log,
           now: this.#now,
           ...(this.#opts.restartIntensity !== undefined ? { restartIntensity: this.#opts.restartIntensity } : {}),
@@ -150,7 +156,8 @@ export class Supervisor implements Runtime {
       }
       this.#slots.set(kind.name, slots);
     }
-    await Promise.all(starting);
+    // Ready means restart-ready too: each kind's spare thread is loaded.
+    await Promise.all([...starting, ...this.#standby.map((t) => t.warm())]);
     this.#watchdog = setInterval(() => {
       const now = this.#now();
       for (const slots of this.#slots.values()) for (const s of slots) s.check(now);
@@ -343,14 +350,22 @@ export class Supervisor implements Runtime {
     if (slot === undefined) throw new RequestError(404, `no actor or worker named "${target}"`);
     if (slot.state !== 'ready') throw new RequestError(409, `worker ${slot.id} is ${slot.state}`);
     this.#log.warn({ worker: slot.id, kind }, 'injecting fault');
-    if (kind === 'terminate') await slot.terminateThread();
-    else await slot.request({ type: 'fault.inject', kind });
+    if (kind === 'terminate') {
+      await slot.terminateThread();
+      return;
+    }
+    try {
+      await slot.request({ type: 'fault.inject', kind });
+    } catch (err) {
+      // The fault may take the worker down before its acknowledgement arrives: that is the fault working.
+      if (!(err instanceof Error && err.message.startsWith('worker died'))) throw err;
+    }
   }
 
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
       clearInterval(this.#watchdog);
-      await Promise.all(this.#allSlots().map((s) => s.stop()));
+      await Promise.all([...this.#allSlots().map((s) => s.stop()), ...this.#standby.map((t) => t.close())]);
       for (const a of this.#actors.values()) a.state = 'stopped';
       this.#daemon.send({ type: 'STOP' });
       this.#log.info('supervisor stopped');

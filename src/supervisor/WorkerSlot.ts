@@ -1,6 +1,5 @@
-import { MessageChannel, type Worker } from 'node:worker_threads';
-import * as Comlink from 'comlink';
-import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import type { MessagePort, Worker } from 'node:worker_threads';
+import type * as Comlink from 'comlink';
 import { createActor, type Actor } from 'xstate';
 import type { Logger } from 'pino';
 import {
@@ -9,10 +8,9 @@ import {
   type RequestWithoutId,
   type WorkerControl,
   type WorkerEvent,
-  type WorkerInit,
 } from '../protocol.ts';
 import { createHeartbeatBlock, HeartbeatReader } from './heartbeat.ts';
-import { startWorker } from './workerEntry.ts';
+import type { StandbyThreads } from './StandbyThreads.ts';
 import { workerMachine, type WorkerMachineEvent } from './workerMachine.ts';
 import type { WorkerState } from './Runtime.ts';
 
@@ -24,12 +22,8 @@ export const HEARTBEAT_STALE_MS = 500;
 export interface SlotOptions {
   id: string;
   kind: string;
-  /** Worker entry relative to this file, without extension. */
-  entry: string;
-  tickMs: number;
-  logLevel: string;
-  /** V8 heap cap of the worker: an allocation storm kills one worker, not the daemon. */
-  maxOldGenerationSizeMb: number;
+  /** Where the slot's threads come from (loaded spares of its kind). */
+  threads: StandbyThreads;
   log: Logger;
   now(): number;
   restartIntensity?: { maxRestarts: number; windowMs: number };
@@ -178,63 +172,58 @@ export class WorkerSlot {
 
   #spawn(send: (e: WorkerMachineEvent) => void): { stop(): void } {
     const generation = ++this.#generation;
-    const heartbeatBlock = createHeartbeatBlock();
-    const { port1, port2 } = new MessageChannel();
-    const init: WorkerInit & { events: typeof port2 } = {
-      workerId: this.id,
-      kind: this.kind,
-      heartbeat: heartbeatBlock,
-      tickMs: this.#opts.tickMs,
-      logLevel: this.#opts.logLevel,
-      events: port2,
-    };
-    const worker = startWorker(import.meta.url, this.#opts.entry, {
-      workerData: init,
-      transferList: [port2],
-      resourceLimits: { maxOldGenerationSizeMb: this.#opts.maxOldGenerationSizeMb },
-    });
-    this.#worker = worker;
-    this.#heartbeat = new HeartbeatReader(heartbeatBlock);
-    this.#control = Comlink.wrap<WorkerControl>(nodeEndpoint(worker));
-    const current = (): boolean => generation === this.#generation && !this.stopped;
     let ended = false;
+    let worker: Worker | undefined;
+    let events: MessagePort | undefined;
+    const current = (): boolean => generation === this.#generation && !this.stopped;
     /** Ends this thread's life once: fails its pending requests; tells the machine if it did not know. */
     const end = (cause: string, notify: boolean): void => {
       if (ended) return;
       ended = true;
-      port1.close();
+      events?.close();
       const err = new Error(`worker died [worker:${this.id}]: ${cause}`);
       for (const reject of this.#dead.splice(0)) reject(err);
       if (notify && current()) send({ type: 'CRASHED', cause });
     };
     const died = (cause: string): void => end(cause, true);
-    worker.on('error', (err: Error & { code?: string }) => {
-      const cause = err.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `out of memory: ${err.message}` : `threw: ${err.message}`;
-      this.#opts.log.error({ worker: this.id, err }, 'worker crashed');
-      died(cause);
-    });
-    worker.on('exit', (code) => {
-      if (!ended && current()) this.#opts.log.error({ worker: this.id, code }, 'worker exited');
-      died(`exited with code ${code}`);
-    });
-    port1.on('message', (e: WorkerEvent) => {
-      if (!current()) return;
-      if (e.type === 'worker.ready') {
-        this.#heartbeat?.arm(this.#opts.now());
-        this.#opts
-          .onStarted(this)
-          .then(() => {
-            if (current() && !ended) send({ type: 'READY' });
-          })
-          .catch((err: unknown) => died(`actors could not be re-created: ${String(err)}`));
-      } else {
-        this.#opts.onEvent(this, e);
-      }
-    });
+
+    this.#opts.threads
+      .take()
+      .then(async (thread) => {
+        if (ended || !current()) {
+          void thread.worker.terminate();
+          return;
+        }
+        worker = thread.worker;
+        events = thread.events;
+        this.#worker = worker;
+        this.#control = thread.control;
+        worker.on('error', (err: Error & { code?: string }) => {
+          const cause =
+            err.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `out of memory: ${err.message}` : `threw: ${err.message}`;
+          if (!ended) this.#opts.log.error({ worker: this.id, err }, 'worker crashed');
+          died(cause);
+        });
+        worker.on('exit', (code) => {
+          if (!ended) this.#opts.log.error({ worker: this.id, code }, 'worker exited');
+          died(`exited with code ${code}`);
+        });
+        events.on('message', (e: WorkerEvent) => {
+          if (current() && !ended) this.#opts.onEvent(this, e);
+        });
+        const heartbeatBlock = createHeartbeatBlock();
+        this.#heartbeat = new HeartbeatReader(heartbeatBlock);
+        await this.request({ type: 'worker.start', workerId: this.id, heartbeat: heartbeatBlock });
+        this.#heartbeat.arm(this.#opts.now());
+        await this.#opts.onStarted(this);
+        if (current() && !ended) send({ type: 'READY' });
+      })
+      .catch((err: unknown) => died(`could not start: ${err instanceof Error ? err.message : String(err)}`));
+
     return {
       stop: () => {
         end('terminated by the supervisor', false);
-        void worker.terminate();
+        void worker?.terminate();
       },
     };
   }

@@ -1,7 +1,7 @@
 import type { ActorKind } from '../ActorKind.ts';
 
-/** 100 slots = 2 s of audio: a consumer that stalls that long starts losing frames. */
-const CAPTURE_RING_SLOTS = 100;
+/** 128 slots (a power of two, as the ring requires) = 2.56 s of audio: a consumer that stalls longer loses frames. */
+const CAPTURE_RING_SLOTS = 128;
 
 export const captureKind: ActorKind = {
   name: 'capture',
