@@ -167,6 +167,11 @@ export class Supervisor implements Runtime {
     this.#log.info({ workers: this.#allSlots().map((s) => s.id) }, 'supervisor running');
   }
 
+  /** Resolves when every kind has a loaded spare thread again (after restarts). */
+  async whenWarm(): Promise<void> {
+    await Promise.all(this.#standby.map((t) => t.warm()));
+  }
+
   readiness(): { ready: boolean; reasons: string[] } {
     const reasons: string[] = [];
     if (this.state !== 'running') reasons.push(`daemon is ${this.state}`);
