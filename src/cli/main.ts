@@ -10,6 +10,10 @@ export class UsageError extends Error {
 type Command = (args: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  start: {
+    summary: 'start            run the daemon (HTTP control API, workers); --help for its options',
+    load: async () => (await import('./start.ts')).start,
+  },
   convert: {
     summary: 'convert IN OUT   convert audio between WAV, .ulaw, .alaw, .g722, .l16 and Ogg .opus',
     load: async () => (await import('./convert.ts')).convert,

@@ -1,0 +1,137 @@
+import { configHelp, ConfigError, loadConfig, publicConfig, type Config } from '../config.ts';
+import { createLogger, type Logger } from '../log.ts';
+import { assertSafeBind, createHttpServer, type HttpServer } from '../supervisor/http/server.ts';
+import type { Runtime } from '../supervisor/Runtime.ts';
+import { createRuntime } from '../supervisor/Supervisor.ts';
+
+/**
+ * `switchboard start`: the daemon. Loads the configuration, starts the
+ * runtime (workers and actors) and the HTTP server, and runs until told to
+ * stop.
+ *
+ * Stopping:
+ * - SIGTERM or SIGINT: drain (no new calls; live ones get up to
+ *   drainDeadlineMs to end), stop the workers, close HTTP; exit code 0.
+ * - A second SIGTERM/SIGINT while stopping: exit at once with code 130
+ *   (128 + SIGINT, the shell's code for an interrupted command), whichever
+ *   signal it was.
+ * - An uncaught exception or unhandled rejection on the main thread: logged,
+ *   then an orderly stop without the drain (the process is in an unknown
+ *   state); exit code 1. So is a failure to start (runtime, port in use).
+ * - A bad configuration: the message on stderr, exit code 2, nothing started.
+ */
+
+/** Exit code of a forced exit (second signal). */
+export const FORCED_EXIT_CODE = 130;
+/** Beyond the drain deadline, stopping workers and HTTP may take this long before the process exits anyway. */
+export const SHUTDOWN_GRACE_MS = 10_000;
+/**
+ * After an orderly stop the event loop should be empty and the process end by
+ * itself; if something still holds it (a stuck handle), it is ended after this.
+ */
+export const LINGER_MS = 2_000;
+
+const HELP = `usage: switchboard start [options]
+
+Runs the daemon. Options override environment variables, which override the
+config file, which overrides the defaults. OPENAI_API_KEY, TWILIO_ACCOUNT_SID
+and TWILIO_AUTH_TOKEN are read from the environment.
+
+options (flag, environment variable, expected value):
+${configHelp()}
+
+SIGTERM or SIGINT drains and stops (exit 0); a second one exits at once (exit ${FORCED_EXIT_CODE}).`;
+
+interface StopRequest {
+  code: number;
+  drain: boolean;
+}
+
+export async function start(args: string[]): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    console.log(HELP);
+    return 0;
+  }
+  let config: Config;
+  try {
+    config = loadConfig({ argv: args, env: process.env, cwd: process.cwd() });
+    assertSafeBind(config);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    return 2;
+  }
+  const log = createLogger({ level: config.logLevel });
+  log.info({ config: publicConfig(config) }, 'starting');
+  const code = await runDaemon(config, log);
+  // Unref'd: it fires only if something else still keeps the process alive.
+  setTimeout(() => process.exit(code), LINGER_MS).unref();
+  return code;
+}
+
+async function runDaemon(config: Config, log: Logger): Promise<number> {
+  let stop: StopRequest | undefined;
+  let wake = (): void => undefined;
+  const stopRequested = new Promise<void>((resolve) => (wake = resolve));
+  const requestStop = (req: StopRequest): void => {
+    stop = req;
+    wake();
+  };
+
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stop !== undefined) {
+      log.warn({ signal, code: FORCED_EXIT_CODE }, 'second signal while stopping: exiting now');
+      process.exit(FORCED_EXIT_CODE);
+    }
+    log.info({ signal, deadlineMs: config.drainDeadlineMs }, 'signal received: draining, then stopping');
+    requestStop({ code: 0, drain: true });
+  };
+  const onUncaught = (err: Error, origin: string): void => {
+    log.fatal({ err, origin }, 'uncaught exception on the main thread: stopping');
+    if (stop === undefined) requestStop({ code: 1, drain: false });
+    else stop.code = 1;
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('uncaughtException', onUncaught);
+
+  let runtime: Runtime | undefined;
+  let http: HttpServer | undefined;
+  try {
+    runtime = await createRuntime(config, log);
+    http = createHttpServer(runtime, config, log);
+    const { host, port } = await http.listen();
+    const shown = host.includes(':') ? `[${host}]` : host;
+    log.info({ url: `http://${shown}:${port}/`, host, port }, 'listening');
+  } catch (err) {
+    log.fatal({ err }, 'start-up failed');
+    if (stop === undefined) requestStop({ code: 1, drain: false });
+    else stop.code = 1;
+  }
+
+  await stopRequested;
+  const { drain } = stop!;
+  const overrun = setTimeout(
+    () => {
+      log.error('stopping took too long: exiting');
+      process.exit(1);
+    },
+    (drain ? config.drainDeadlineMs : 0) + SHUTDOWN_GRACE_MS,
+  );
+  overrun.unref();
+
+  if (drain && runtime !== undefined) {
+    await runtime.drain(config.drainDeadlineMs).catch((err: unknown) => log.error({ err }, 'drain failed'));
+  }
+  await runtime?.stop().catch((err: unknown) => {
+    log.error({ err }, 'stopping the runtime failed');
+    stop!.code = 1;
+  });
+  await http?.close();
+  clearTimeout(overrun);
+  process.off('SIGTERM', onSignal);
+  process.off('SIGINT', onSignal);
+  process.off('uncaughtException', onUncaught);
+  log.info({ code: stop!.code }, 'stopped');
+  return stop!.code;
+}

@@ -1,0 +1,222 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import { ConfigError, type Config } from '../../config.ts';
+import { BAD_INPUT_WINDOW_MS, RateLimitedLog } from '../../log.ts';
+import { RequestError, type Runtime } from '../Runtime.ts';
+import { bearerCheck } from './auth.ts';
+import { callRoutes } from './calls.ts';
+import { dashboardRoutes } from './dashboard.ts';
+import { drainRoutes } from './drain.ts';
+import { CODE_OF_STATUS, HttpError } from './errors.ts';
+import { faultRoutes } from './faults.ts';
+import { healthRoutes } from './health.ts';
+import { createHttpMetrics, metricsRoutes } from './metrics.ts';
+import { errorReply, writeReply } from './respond.ts';
+import { Router } from './router.ts';
+import { statusRoutes } from './status.ts';
+
+/**
+ * The daemon's one HTTP port on the main thread: health, status, metrics,
+ * the dashboard and the control API (`/v1/*`). Handlers translate requests
+ * into Runtime calls; everything that goes wrong becomes a JSON error with a
+ * 4xx or 5xx, never an exception that reaches the process.
+ */
+
+/** A whole request (headers and body) must arrive within this; slow clients do not hold sockets. */
+export const REQUEST_TIMEOUT_MS = 30_000;
+export const HEADERS_TIMEOUT_MS = 10_000;
+/** At close, open keep-alive connections get this long to finish their request before they are cut. */
+export const CLOSE_GRACE_MS = 2_000;
+
+export interface HttpServer {
+  readonly server: Server;
+  /** Binds config.host:config.port (0: any free port) and resolves with the port bound. */
+  listen(): Promise<{ host: string; port: number }>;
+  /** Stops accepting, lets requests in flight end (up to CLOSE_GRACE_MS); safe to call twice. */
+  close(): Promise<void>;
+}
+
+export function isLoopback(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^(?:::ffff:)?127(?:\.\d{1,3}){3}$/.test(h);
+}
+
+/**
+ * The control API can create calls and, with fault injection, kill workers:
+ * on an address others can reach it must not be open. Throws ConfigError.
+ */
+export function assertSafeBind(config: Pick<Config, 'host' | 'controlToken'>): void {
+  if (isLoopback(config.host) || config.controlToken !== undefined) return;
+  throw new ConfigError(
+    `config: host: refusing to listen on ${config.host}, which is not a loopback address, without a control token; ` +
+      'set one (SWITCHBOARD_CONTROL_TOKEN or --control-token) or listen on 127.0.0.1',
+  );
+}
+
+const LISTEN_ERRORS: Readonly<Record<string, string>> = {
+  EADDRINUSE: 'the port is in use (EADDRINUSE)',
+  EACCES: 'permission denied (EACCES)',
+  EADDRNOTAVAIL: 'no such address on this machine (EADDRNOTAVAIL)',
+  ENOTFOUND: 'no such host (ENOTFOUND)',
+};
+
+/** Request targets as logged: a client chooses them, so their length is capped. */
+const LOGGED_PATH_CHARS = 200;
+const shorten = (target: string | undefined): string | undefined =>
+  target === undefined || target.length <= LOGGED_PATH_CHARS ? target : `${target.slice(0, LOGGED_PATH_CHARS)}…`;
+
+/** 4xx statuses a runtime RequestError may carry that mean the request itself was malformed. */
+const MALFORMED_STATUSES = new Set([400, 413, 415, 422]);
+
+export function createHttpServer(runtime: Runtime, config: Config, logger: Logger): HttpServer {
+  assertSafeBind(config);
+  const log = logger.child({ component: 'http' });
+  const badInputLog = new RateLimitedLog(log);
+  const metrics = createHttpMetrics(runtime.metrics);
+  const authorize = config.controlToken === undefined ? undefined : bearerCheck(config.controlToken);
+  const router = new Router([
+    ...healthRoutes,
+    ...statusRoutes,
+    ...metricsRoutes,
+    ...dashboardRoutes,
+    ...callRoutes,
+    ...drainRoutes,
+    ...(config.enableFaultInjection ? faultRoutes : []),
+  ]);
+
+  function countBadInput(req: IncomingMessage, code: string, message: string): void {
+    runtime.countBadInput('http', code);
+    badInputLog.warn(
+      `http:${code}`,
+      { method: req.method, path: shorten(req.url), remote: req.socket.remoteAddress, code },
+      `bad request: ${message}`,
+    );
+  }
+
+  function fail(req: IncomingMessage, res: ServerResponse, err: unknown): void {
+    if (res.headersSent) {
+      log.error({ err, method: req.method, path: shorten(req.url) }, 'request failed after its response began');
+      res.destroy();
+      return;
+    }
+    if (err instanceof HttpError) {
+      if (err.options.badInput === true) countBadInput(req, err.code, err.message);
+      if (err.options.closeConnection === true) res.setHeader('Connection', 'close');
+      writeReply(res, errorReply(err.status, err.code, err.message, err.options.headers));
+      return;
+    }
+    if (err instanceof RequestError) {
+      const code = CODE_OF_STATUS[err.status] ?? 'request_error';
+      if (MALFORMED_STATUSES.has(err.status)) countBadInput(req, code, err.message);
+      writeReply(res, errorReply(err.status, code, err.message));
+      return;
+    }
+    log.error({ err, method: req.method, path: shorten(req.url) }, 'request handler failed');
+    writeReply(res, errorReply(500, 'internal_error', "internal error; the daemon's log has the details"));
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const startedMs = performance.now();
+    const method = req.method ?? '';
+    let route = 'unmatched';
+    res.once('close', () => metrics.observe(method, route, res.statusCode, (performance.now() - startedMs) / 1000));
+    try {
+      const target = req.url ?? '';
+      if (!target.startsWith('/')) {
+        throw new HttpError(400, 'bad_url', `request target "${target}" is not an absolute path`, { badInput: true });
+      }
+      const url = new URL(`http://localhost${target}`);
+      if (authorize !== undefined && (url.pathname === '/v1' || url.pathname.startsWith('/v1/'))) authorize(req);
+      const match = router.match(method, url.pathname);
+      if (match.kind === 'none') {
+        throw new HttpError(404, 'route_not_found', `no route for ${method} ${url.pathname}`, { badInput: true });
+      }
+      if (match.kind === 'wrong-method') {
+        const allow = match.allow.join(', ');
+        throw new HttpError(405, 'method_not_allowed', `${method} is not allowed on ${url.pathname}; allowed: ${allow}`, {
+          headers: { Allow: allow },
+          badInput: true,
+        });
+      }
+      route = match.route.path;
+      const reply = await match.route.handler({ req, res, url, params: match.params, runtime, config, log });
+      writeReply(res, reply);
+    } catch (err) {
+      fail(req, res, err);
+    }
+  }
+
+  const server = createServer(
+    { requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: HEADERS_TIMEOUT_MS },
+    (req, res) => {
+      handle(req, res).catch((err: unknown) => {
+        log.error({ err }, 'failed to answer a request');
+        res.destroy();
+      });
+    },
+  );
+
+  // Requests too broken for node:http to hand over (bad request line, oversized headers, timeouts).
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const [status, text] =
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'Request Header Fields Too Large']
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? [408, 'Request Timeout']
+          : [400, 'Bad Request'];
+    const code = status === 408 ? 'request_timeout' : status === 431 ? 'headers_too_large' : 'malformed_http';
+    runtime.countBadInput('http', code);
+    badInputLog.warn(`http:${code}`, { code, remote: (socket as { remoteAddress?: string }).remoteAddress }, `bad request: ${err.message}`);
+    const body = JSON.stringify({ error: { code, message: err.message } });
+    socket.end(
+      `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+  });
+
+  const sweep = setInterval(() => badInputLog.sweep(), BAD_INPUT_WINDOW_MS);
+  sweep.unref();
+  let closing: Promise<void> | undefined;
+
+  return {
+    server,
+    listen() {
+      return new Promise((resolve, reject) => {
+        const onError = (err: NodeJS.ErrnoException): void => {
+          const why = (err.code !== undefined ? LISTEN_ERRORS[err.code] : undefined) ?? err.message;
+          reject(new Error(`cannot listen on ${config.host}:${config.port}: ${why}`));
+        };
+        server.once('error', onError);
+        server.listen(config.port, config.host, () => {
+          server.off('error', onError);
+          server.on('error', (err) => log.error({ err }, 'HTTP server error'));
+          const { port } = server.address() as AddressInfo;
+          resolve({ host: config.host, port });
+        });
+      });
+    },
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        clearInterval(sweep);
+        badInputLog.flush();
+        if (!server.listening) {
+          resolve();
+          return;
+        }
+        const cut = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+        server.close(() => {
+          clearTimeout(cut);
+          resolve();
+        });
+        server.closeIdleConnections();
+      });
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,215 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { FORCED_EXIT_CODE } from '../../src/cli/start.ts';
+
+/**
+ * `switchboard start` as a real child process (`node --import tsx`, the CLI
+ * from source), driven over HTTP and with real signals.
+ */
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ENTRY = 'test/fixtures/switchboard.ts';
+/** Port 0, one media worker, a 5 s drain deadline. */
+const CONFIG = 'test/fixtures/config/daemon.json';
+const JSON_HEADERS = { 'content-type': 'application/json' };
+
+interface Daemon {
+  child: ChildProcess;
+  lines: Array<Record<string, unknown>>;
+  stderr: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Resolves with the first log line that satisfies `pred`. */
+  logged(pred: (line: Record<string, unknown>) => boolean, what: string, timeoutMs?: number): Promise<Record<string, unknown>>;
+  base(): Promise<string>;
+}
+
+function daemon(args: string[], env: Record<string, string> = {}): Daemon {
+  // The parent's SWITCHBOARD_* settings must not leak into the daemon under test.
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SWITCHBOARD_') || k === 'SWITCHBOARD_DSP_WASM'));
+  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, 'start', ...args], {
+    cwd: ROOT,
+    env: { ...clean, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: Array<Record<string, unknown>> = [];
+  const waiters: Array<() => void> = [];
+  let partial = '';
+  let err = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    partial += chunk;
+    const parts = partial.split('\n');
+    partial = parts.pop()!;
+    for (const p of parts) {
+      if (p.trim() === '') continue;
+      try {
+        lines.push(JSON.parse(p) as Record<string, unknown>);
+      } catch {
+        lines.push({ raw: p });
+      }
+    }
+    for (const w of waiters.splice(0)) w();
+  });
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
+  const exited = once(child, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
+  const logged: Daemon['logged'] = async (pred, what, timeoutMs = 20_000) => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const hit = lines.find(pred);
+      if (hit !== undefined) return hit;
+      if (child.exitCode !== null || Date.now() > deadline) {
+        throw new Error(`no log line for ${what}; stderr: ${err}; lines: ${JSON.stringify(lines.map((l) => l.msg))}`);
+      }
+      await Promise.race([new Promise<void>((r) => waiters.push(r)), new Promise((r) => setTimeout(r, 100)), exited]);
+    }
+  };
+  return {
+    child,
+    lines,
+    stderr: () => err,
+    exited,
+    logged,
+    base: async () => `http://127.0.0.1:${(await logged((l) => l.msg === 'listening', 'listening')).port}`,
+  };
+}
+
+async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      p,
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} took over ${ms} ms`)), ms))),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function until(cond: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+const messages = (d: Daemon) => d.lines.map((l) => l.msg);
+
+describe('switchboard start', () => {
+  it('serves; on SIGTERM it drains (no new calls, live ones may finish), stops, closes HTTP and exits 0', async () => {
+    const d = daemon(['--config', CONFIG]);
+    try {
+      const base = await d.base();
+      expect((await fetch(`${base}/healthz`)).status).toBe(200);
+      expect((await fetch(`${base}/readyz`)).status).toBe(200);
+      const created = await fetch(`${base}/v1/calls`, { method: 'POST', headers: JSON_HEADERS, body: '{"transport":"synthetic"}' });
+      expect(created.status).toBe(201);
+      const call = (await created.json()) as { id: string };
+
+      d.child.kill('SIGTERM');
+      await until(async () => (await fetch(`${base}/readyz`)).status === 503, 5_000, 'readiness to drop');
+      const refused = await fetch(`${base}/v1/calls`, { method: 'POST', headers: JSON_HEADERS, body: '{"transport":"synthetic"}' });
+      expect(refused.status).toBe(503);
+      // The live call is still served until it ends; hanging it up lets the drain finish early.
+      expect((await fetch(`${base}/v1/calls/${call.id}`)).status).toBe(200);
+      expect((await fetch(`${base}/v1/calls/${call.id}`, { method: 'DELETE' })).status).toBe(204);
+
+      expect(await within(d.exited, 5_000, 'exit after the drain')).toEqual({ code: 0, signal: null });
+      const order = ['signal received: draining, then stopping', 'draining', 'supervisor stopped', 'stopped'];
+      const seen = messages(d).filter((m) => order.includes(String(m)));
+      expect(seen).toEqual(order);
+      expect(d.lines.at(-1)).toMatchObject({ msg: 'stopped', code: 0 });
+      await expect(fetch(`${base}/healthz`)).rejects.toThrow();
+      expect(d.stderr()).toBe('');
+    } finally {
+      d.child.kill('SIGKILL');
+    }
+  });
+
+  it(`exits at once with ${FORCED_EXIT_CODE} on a second signal while draining`, async () => {
+    const d = daemon(['--config', CONFIG, '--drain-deadline-ms', '60000']);
+    try {
+      const base = await d.base();
+      const created = await fetch(`${base}/v1/calls`, { method: 'POST', headers: JSON_HEADERS, body: '{"transport":"synthetic"}' });
+      expect(created.status).toBe(201);
+      d.child.kill('SIGTERM');
+      await d.logged((l) => l.msg === 'draining', 'the drain');
+      d.child.kill('SIGINT');
+      expect(await within(d.exited, 3_000, 'the forced exit')).toEqual({ code: FORCED_EXIT_CODE, signal: null });
+      expect(messages(d)).toContain('second signal while stopping: exiting now');
+    } finally {
+      d.child.kill('SIGKILL');
+    }
+  });
+
+  it('stops in order with exit code 1 after an uncaught exception on the main thread', async () => {
+    const d = daemon(['--config', CONFIG]);
+    try {
+      const base = await d.base();
+      d.child.kill('SIGUSR2');
+      expect(await within(d.exited, 10_000, 'the stop')).toEqual({ code: 1, signal: null });
+      const fatal = d.lines.find((l) => l.msg === 'uncaught exception on the main thread: stopping');
+      expect(fatal).toMatchObject({ level: 60, err: { message: 'main-thread failure injected by a test (SIGUSR2)' } });
+      expect(messages(d)).toContain('supervisor stopped');
+      expect(d.lines.at(-1)).toMatchObject({ msg: 'stopped', code: 1 });
+      await expect(fetch(`${base}/healthz`)).rejects.toThrow();
+    } finally {
+      d.child.kill('SIGKILL');
+    }
+  });
+
+  it('exits 1 when its port is taken', async () => {
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const { port } = blocker.address() as AddressInfo;
+    const d = daemon(['--config', CONFIG, '--port', String(port)]);
+    try {
+      expect(await within(d.exited, 20_000, 'the failed start')).toEqual({ code: 1, signal: null });
+      const failed = d.lines.find((l) => l.msg === 'start-up failed');
+      expect((failed?.err as { message?: string } | undefined)?.message).toBe(`cannot listen on 127.0.0.1:${port}: the port is in use (EADDRINUSE)`);
+      expect(messages(d)).toContain('supervisor stopped');
+    } finally {
+      d.child.kill('SIGKILL');
+      blocker.close();
+    }
+  });
+
+  describe.concurrent('refuses to start (exit 2, the reason on stderr, nothing on stdout)', () => {
+    const refused = async (args: string[], env: Record<string, string>, message: string | RegExp) => {
+      const d = daemon(args, env);
+      expect(await within(d.exited, 10_000, 'the refusal')).toEqual({ code: 2, signal: null });
+      if (typeof message === 'string') expect(d.stderr()).toBe(`${message}\n`);
+      else expect(d.stderr()).toMatch(message);
+      expect(d.lines).toEqual([]);
+    };
+
+    it('a bad environment value', () =>
+      refused(['--config', CONFIG], { SWITCHBOARD_PORT: 'abc' }, 'config: port: expected an integer 0–65535, got "abc" (from SWITCHBOARD_PORT)'));
+
+    it('a bad flag', () =>
+      refused(['--config', CONFIG, '--media-workers', 'many'], {}, 'config: mediaWorkers: expected an integer 1–256, got "many" (from --media-workers)'));
+
+    it('a config file that is not JSON', () =>
+      refused(['--config', 'test/fixtures/config/bad-json.json'], {}, /^config: test\/fixtures\/config\/bad-json\.json is not valid JSON: .* at line 4, column 1/));
+
+    it('a non-loopback host without a control token', () =>
+      refused(
+        ['--config', CONFIG, '--host', '0.0.0.0'],
+        {},
+        'config: host: refusing to listen on 0.0.0.0, which is not a loopback address, without a control token; ' +
+          'set one (SWITCHBOARD_CONTROL_TOKEN or --control-token) or listen on 127.0.0.1',
+      ));
+  });
+
+  it('--help lists every option with its environment variable', async () => {
+    const d = daemon(['--help']);
+    expect(await within(d.exited, 10_000, 'help')).toEqual({ code: 0, signal: null });
+    const help = d.lines.map((l) => l.raw).join('\n');
+    expect(help).toMatch(/^usage: switchboard start \[options\]/);
+    expect(help).toMatch(/--port +SWITCHBOARD_PORT +an integer 0–65535/);
+    expect(help).toMatch(/--rtp\.port-min +SWITCHBOARD_RTP__PORT_MIN/);
+    expect(help).toContain(`a second one exits at once (exit ${FORCED_EXIT_CODE})`);
+  });
+});
