@@ -9,6 +9,8 @@ import { FrameMeta } from '../src/frames/FrameRing.ts';
 import { Supervisor } from '../src/supervisor/Supervisor.ts';
 import { captureKind } from '../src/actors/capture/kind.ts';
 import type { ActorKind } from '../src/actors/ActorKind.ts';
+import { loadConfig } from '../src/config.ts';
+import { createHttpServer } from '../src/supervisor/http/server.ts';
 import { printTable } from './table.ts';
 
 const nullKind: ActorKind = {
@@ -83,14 +85,26 @@ async function statusLatency(actors: number) {
   });
   await sup.start();
   for (let i = 0; i < actors; i++) await sup.createActor('null', {});
-  const h = createHistogram();
+  const direct = createHistogram();
   for (let i = 0; i < 200; i++) {
     const t0 = process.hrtime.bigint();
     JSON.stringify(sup.status());
-    h.record(Number(process.hrtime.bigint() - t0));
+    direct.record(Number(process.hrtime.bigint() - t0));
   }
+  const config = loadConfig({ argv: ['--port', '0'], env: {}, cwd: process.cwd() });
+  const http = createHttpServer(sup, config, quiet);
+  const { port } = await http.listen();
+  const overHttp = createHistogram();
+  let bytes = 0;
+  for (let i = 0; i < 200; i++) {
+    const t0 = process.hrtime.bigint();
+    const res = await fetch(`http://127.0.0.1:${port}/status`);
+    bytes = (await res.arrayBuffer()).byteLength;
+    overHttp.record(Number(process.hrtime.bigint() - t0));
+  }
+  await http.close();
   await sup.stop();
-  return h;
+  return { direct, overHttp, bytes };
 }
 
 export default async function run(): Promise<void> {
@@ -113,7 +127,8 @@ export default async function run(): Promise<void> {
   }
   printTable('Supervisor overhead per frame: host tick loop + heartbeat around no-op actors, one worker', rows);
   const s = await statusLatency(1000);
-  printTable('status() + JSON with 1000 actors on 2 workers (200 calls)', [
-    { measure: 'status', p50_ms: ms(s.percentile(50)), p99_ms: ms(s.percentile(99)), max_ms: ms(s.max) },
+  printTable('/status with 1000 actors on 2 workers (200 requests each, sequential)', [
+    { path: 'status() + JSON.stringify', p50_ms: ms(s.direct.percentile(50)), p99_ms: ms(s.direct.percentile(99)), max_ms: ms(s.direct.max), bytes: s.bytes },
+    { path: 'GET /status over HTTP', p50_ms: ms(s.overHttp.percentile(50)), p99_ms: ms(s.overHttp.percentile(99)), max_ms: ms(s.overHttp.max), bytes: s.bytes },
   ]);
 }
