@@ -1,0 +1,422 @@
+import {
+  CONTROL_BYTES,
+  Ctl,
+  DEFAULT_MAX_SAMPLES,
+  FrameFlags,
+  RING_MAGIC,
+  RING_VERSION,
+  Slot,
+  geometryError,
+  ringByteLength,
+  slotByteOffset,
+  slotBytes,
+  slotPcmByteOffset,
+} from './layout.ts';
+
+export { FrameFlags };
+
+/**
+ * The header of one frame, filled in place by `read` and `peek` so the
+ * consumer reuses one object for every frame.
+ */
+export class FrameMeta {
+  sequence = 0;
+  /** RTP-style sample clock of the first sample (or milliseconds), wrapping at 2^32. */
+  timestamp = 0;
+  rateHz = 0;
+  sampleCount = 0;
+  /** `FrameFlags` bits. */
+  flags = 0;
+}
+
+export type WaitResult = 'ok' | 'timed-out';
+
+type WaitAsyncResult =
+  | { async: false; value: 'not-equal' | 'timed-out' }
+  | { async: true; value: Promise<'ok' | 'timed-out'> };
+/** `Atomics.waitAsync` is in Node 20 (V8) but in TypeScript's ES2024 library, not ES2023's. */
+interface AtomicsWithWaitAsync {
+  waitAsync(array: Int32Array, index: number, value: number, timeoutMs?: number): WaitAsyncResult;
+}
+
+/**
+ * One edge between two actors: a single-producer single-consumer ring of
+ * fixed-size frame slots in a SharedArrayBuffer (layout in `layout.ts`).
+ * Exactly one thread writes and exactly one thread reads; each side attaches
+ * its own `FrameRing` to the same buffer.
+ *
+ * `write` and `read` are the real-time path: they never throw, and report
+ * trouble as a `false` return plus a counter in the shared control block
+ * (`overflows`, `underflows`, `oversize`), which any thread can read. They
+ * allocate nothing, except that `read` makes one view per slot when frames
+ * change length (see `#readView`); a stream of steady frame size never does. The waits block or return a promise and are for the consumer (data)
+ * or the producer (space) of this ring only.
+ */
+export class FrameRing {
+  readonly buffer: SharedArrayBuffer;
+  readonly slots: number;
+  readonly maxSamples: number;
+
+  /** The control words, as Int32 because Atomics.wait/notify work only on Int32Array. */
+  readonly #ctl: Int32Array;
+  /** The same memory as u32, for the slot headers (sequence and timestamp are unsigned). */
+  readonly #words: Uint32Array;
+  readonly #mask: number;
+  readonly #slotWords: number;
+  readonly #firstSlotWord: number;
+  /** A full-slot PCM view per slot, made once here so `write` copies with one `set`. */
+  readonly #pcm: Int16Array[];
+  /**
+   * Per slot, a view exactly as long as the last frame read from it, so `read`
+   * copies with one `set` too (a memcpy, several times faster than an element
+   * loop over shared memory). It is replaced only when a slot carries a frame
+   * of a new length, so a stream of constant frame size allocates nothing.
+   */
+  readonly #readView: Int16Array[];
+  /**
+   * The other side's index as this side last saw it. A stale value only
+   * understates the room (producer) or the frames ready (consumer), so each
+   * side re-reads the other's cache line only when its copy says full or
+   * empty, instead of pulling that line across cores on every frame.
+   */
+  #readSeen: number;
+  #writeSeen: number;
+
+  private constructor(buffer: SharedArrayBuffer, slots: number, maxSamples: number) {
+    this.buffer = buffer;
+    this.slots = slots;
+    this.maxSamples = maxSamples;
+    this.#ctl = new Int32Array(buffer);
+    this.#words = new Uint32Array(buffer);
+    this.#mask = slots - 1;
+    this.#slotWords = slotBytes(maxSamples) >> 2;
+    this.#firstSlotWord = slotByteOffset(0, maxSamples) >> 2;
+    this.#pcm = [];
+    for (let s = 0; s < slots; s++) {
+      this.#pcm.push(new Int16Array(buffer, slotPcmByteOffset(s, maxSamples), maxSamples));
+    }
+    this.#readView = this.#pcm.slice();
+    this.#readSeen = Atomics.load(this.#ctl, Ctl.READ_INDEX);
+    this.#writeSeen = Atomics.load(this.#ctl, Ctl.WRITE_INDEX);
+  }
+
+  /** Bytes of the SharedArrayBuffer a ring of this geometry needs. */
+  static byteLength(slots: number, maxSamples: number = DEFAULT_MAX_SAMPLES): number {
+    const err = geometryError(slots, maxSamples);
+    if (err !== undefined) throw new RangeError(`FrameRing: ${err}`);
+    return ringByteLength(slots, maxSamples);
+  }
+
+  /**
+   * Allocates and formats a ring (control time). `slots` must be a power of two
+   * so the free-running u32 indices map onto slots continuously across 2^32.
+   */
+  static create(slots: number, maxSamples: number = DEFAULT_MAX_SAMPLES): FrameRing {
+    const buffer = new SharedArrayBuffer(FrameRing.byteLength(slots, maxSamples));
+    const ctl = new Int32Array(buffer);
+    ctl[Ctl.MAGIC] = RING_MAGIC;
+    ctl[Ctl.VERSION] = RING_VERSION;
+    ctl[Ctl.SLOT_COUNT] = slots;
+    ctl[Ctl.MAX_SAMPLES] = maxSamples;
+    ctl[Ctl.SLOT_BYTES] = slotBytes(maxSamples);
+    // The buffer reaches other threads only by postMessage, which orders these
+    // plain stores before anything the receiver does with it.
+    return new FrameRing(buffer, slots, maxSamples);
+  }
+
+  /**
+   * Attaches to a ring another thread created (control time). Throws a
+   * RangeError naming what does not match when the buffer is not a ring of
+   * this version, so a mismatched build fails at set-up, not mid-call.
+   */
+  static attach(sab: SharedArrayBuffer): FrameRing {
+    if (!(sab instanceof SharedArrayBuffer)) {
+      throw new TypeError(`FrameRing.attach: not a SharedArrayBuffer [got:${describe(sab)}]`);
+    }
+    if (sab.byteLength < CONTROL_BYTES) {
+      throw new RangeError(`FrameRing.attach: buffer shorter than the control block [bytes:${sab.byteLength}, need:${CONTROL_BYTES}]`);
+    }
+    const u32 = new Uint32Array(sab);
+    const magic = u32[Ctl.MAGIC]!;
+    if (magic !== RING_MAGIC) {
+      throw new RangeError(`FrameRing.attach: bad magic [expected:${hex(RING_MAGIC)}, got:${hex(magic)}]`);
+    }
+    const version = u32[Ctl.VERSION]!;
+    if (version !== RING_VERSION) {
+      throw new RangeError(`FrameRing.attach: unsupported version [expected:${RING_VERSION}, got:${version}]`);
+    }
+    const slots = u32[Ctl.SLOT_COUNT]!;
+    const maxSamples = u32[Ctl.MAX_SAMPLES]!;
+    const err = geometryError(slots, maxSamples);
+    if (err !== undefined) throw new RangeError(`FrameRing.attach: ${err}`);
+    const stride = u32[Ctl.SLOT_BYTES]!;
+    if (stride !== slotBytes(maxSamples)) {
+      throw new RangeError(`FrameRing.attach: slot size mismatch [expected:${slotBytes(maxSamples)}, got:${stride}]`);
+    }
+    const need = ringByteLength(slots, maxSamples);
+    if (sab.byteLength !== need) {
+      throw new RangeError(
+        `FrameRing.attach: buffer size does not match its geometry [bytes:${sab.byteLength}, expected:${need}, slots:${slots}, maxSamples:${maxSamples}]`,
+      );
+    }
+    const used = (Atomics.load(u32, Ctl.WRITE_INDEX) - Atomics.load(u32, Ctl.READ_INDEX)) >>> 0;
+    if (used > slots) {
+      throw new RangeError(`FrameRing.attach: indices hold more frames than slots [frames:${used}, slots:${slots}]`);
+    }
+    return new FrameRing(sab, slots, maxSamples);
+  }
+
+  /**
+   * Producer: copies one frame into the next free slot. Returns false, and
+   * counts it, when the ring is full (`overflows`) or when `sampleCount` is
+   * not an integer in [0, min(maxSamples, samples.length)] (`oversize`: a
+   * frame is never clipped). Numbers for the u32 header fields wrap like u32.
+   */
+  write(
+    samples: Int16Array,
+    sampleCount: number,
+    sequence: number,
+    timestamp: number,
+    rateHz: number,
+    flags: number,
+  ): boolean {
+    const ctl = this.#ctl;
+    const maxSamples = this.maxSamples;
+    if (!(sampleCount >= 0 && sampleCount <= maxSamples && sampleCount <= samples.length) || sampleCount % 1 !== 0) {
+      ctl[Ctl.OVERSIZE]!++;
+      return false;
+    }
+    // Only this thread stores WRITE_INDEX, so a plain read of it is current.
+    const w = ctl[Ctl.WRITE_INDEX]!;
+    if ((w - this.#readSeen) >>> 0 >= this.slots) {
+      // Looks full from the cached copy: look again. This acquire load pairs
+      // with the consumer's release store of READ_INDEX after it copied a
+      // frame out, so once we see a slot freed, the consumer is done with it
+      // and we may overwrite it.
+      this.#readSeen = Atomics.load(ctl, Ctl.READ_INDEX);
+      if ((w - this.#readSeen) >>> 0 >= this.slots) {
+        ctl[Ctl.OVERFLOWS]!++;
+        return false;
+      }
+    }
+    const slot = w & this.#mask;
+    const words = this.#words;
+    const base = this.#firstSlotWord + slot * this.#slotWords;
+    words[base + Slot.SEQUENCE] = sequence;
+    words[base + Slot.TIMESTAMP] = timestamp;
+    words[base + Slot.RATE_HZ] = rateHz;
+    words[base + Slot.SAMPLE_COUNT] = sampleCount;
+    words[base + Slot.FLAGS] = flags;
+    if (samples.length <= maxSamples) {
+      // Copies the whole source (a memcpy); samples past sampleCount land in
+      // the slot's spare room, where no reader looks.
+      this.#pcm[slot]!.set(samples);
+    } else {
+      const pcm = this.#pcm[slot]!;
+      for (let i = 0; i < sampleCount; i++) pcm[i] = samples[i]!;
+    }
+    // Publish. Atomics.store is sequentially consistent, so every plain store
+    // above (header and PCM) happens-before any thread's Atomics.load that
+    // sees the new WRITE_INDEX: the consumer can never read a half-written
+    // slot. u32 wrap: `w + 1` is stored modulo 2^32 by the Int32Array.
+    Atomics.store(ctl, Ctl.WRITE_INDEX, w + 1);
+    // Waking a thread is a system call; skip it unless the consumer said it
+    // is asleep (or about to be). The flag and the index are both seq-cst: if
+    // the consumer set its flag before this load we see it and wake it; if
+    // not, its own re-check of WRITE_INDEX after setting the flag (waitSync)
+    // sees our store above and it does not sleep. Either way no wake-up is lost.
+    if (Atomics.load(ctl, Ctl.CONSUMER_WAITING) !== 0) Atomics.notify(ctl, Ctl.WRITE_INDEX);
+    return true;
+  }
+
+  /**
+   * Consumer: copies the oldest frame into `out` and its header into `meta`.
+   * Returns false, and counts an underflow, when the ring is empty. If `out` is
+   * shorter than the frame, the frame is consumed and only `out.length`
+   * samples are copied; `meta.sampleCount` still says how long it was.
+   */
+  read(out: Int16Array, meta: FrameMeta): boolean {
+    const ctl = this.#ctl;
+    // Only this thread stores READ_INDEX, so a plain read of it is current.
+    const r = ctl[Ctl.READ_INDEX]!;
+    let ready = (this.#writeSeen - r) >>> 0;
+    if (ready === 0 || ready > this.slots) {
+      // Looks empty from the cached copy: look again. This acquire load pairs
+      // with the producer's release store of WRITE_INDEX, so the header and
+      // PCM of every slot below the value we see are complete and visible.
+      this.#writeSeen = Atomics.load(ctl, Ctl.WRITE_INDEX);
+      ready = (this.#writeSeen - r) >>> 0;
+      if (ready === 0 || ready > this.slots) {
+        ctl[Ctl.UNDERFLOWS]!++;
+        return false;
+      }
+    }
+    const slot = r & this.#mask;
+    const n = this.#readHeader(slot, meta);
+    let view = this.#readView[slot]!;
+    if (view.length !== n) {
+      view = new Int16Array(this.buffer, view.byteOffset, n);
+      this.#readView[slot] = view;
+    }
+    if (out.length >= n) {
+      out.set(view);
+    } else {
+      for (let i = 0; i < out.length; i++) out[i] = view[i]!;
+    }
+    // Hand the slot back. The release store orders our copies out of the slot
+    // before the producer's acquire load that lets it overwrite the slot.
+    Atomics.store(ctl, Ctl.READ_INDEX, r + 1);
+    // As in write: wake the producer only if it said it sleeps for room.
+    if (Atomics.load(ctl, Ctl.PRODUCER_WAITING) !== 0) Atomics.notify(ctl, Ctl.READ_INDEX);
+    return true;
+  }
+
+  /** Consumer: fills `meta` with the oldest frame's header without consuming it; false when empty (not counted). */
+  peek(meta: FrameMeta): boolean {
+    const ctl = this.#ctl;
+    const r = ctl[Ctl.READ_INDEX]!;
+    this.#writeSeen = Atomics.load(ctl, Ctl.WRITE_INDEX);
+    const ready = (this.#writeSeen - r) >>> 0;
+    if (ready === 0 || ready > this.slots) return false;
+    this.#readHeader(r & this.#mask, meta);
+    return true;
+  }
+
+  /** Fills `meta` from a slot's header; returns the sample count, bounded by the slot. */
+  #readHeader(slot: number, meta: FrameMeta): number {
+    const words = this.#words;
+    const base = this.#firstSlotWord + slot * this.#slotWords;
+    meta.sequence = words[base + Slot.SEQUENCE]!;
+    meta.timestamp = words[base + Slot.TIMESTAMP]!;
+    meta.rateHz = words[base + Slot.RATE_HZ]!;
+    meta.flags = words[base + Slot.FLAGS]!;
+    // `write` never stores more than maxSamples; the bound keeps a corrupted
+    // header from making `read` throw.
+    const n = Math.min(words[base + Slot.SAMPLE_COUNT]!, this.maxSamples);
+    meta.sampleCount = n;
+    return n;
+  }
+
+  /** Frames ready to read (any thread; a snapshot). */
+  available(): number {
+    const used = (Atomics.load(this.#ctl, Ctl.WRITE_INDEX) - Atomics.load(this.#ctl, Ctl.READ_INDEX)) >>> 0;
+    return used > this.slots ? 0 : used;
+  }
+
+  /** Free slots (any thread; a snapshot). */
+  space(): number {
+    return this.slots - this.available();
+  }
+
+  get overflows(): number {
+    return Atomics.load(this.#ctl, Ctl.OVERFLOWS) >>> 0;
+  }
+
+  get underflows(): number {
+    return Atomics.load(this.#ctl, Ctl.UNDERFLOWS) >>> 0;
+  }
+
+  get oversize(): number {
+    return Atomics.load(this.#ctl, Ctl.OVERSIZE) >>> 0;
+  }
+
+  /**
+   * Zeroes the counters. Each counter has one writer (the side that counts
+   * it), so a reset racing with that side's increment may lose that one count.
+   */
+  resetCounters(): void {
+    Atomics.store(this.#ctl, Ctl.OVERFLOWS, 0);
+    Atomics.store(this.#ctl, Ctl.OVERSIZE, 0);
+    Atomics.store(this.#ctl, Ctl.UNDERFLOWS, 0);
+  }
+
+  /**
+   * Consumer, on a thread that may block (a worker): sleeps until a frame is
+   * ready or `timeoutMs` passes. Returns at once when a frame is ready.
+   */
+  waitSync(timeoutMs: number = Infinity): WaitResult {
+    const ctl = this.#ctl;
+    const r = ctl[Ctl.READ_INDEX]!;
+    if (Atomics.load(ctl, Ctl.WRITE_INDEX) !== r) return 'ok';
+    // Announce the sleep before the last look: a producer storing WRITE_INDEX
+    // after our flag store sees the flag and notifies; one storing before it
+    // is caught by the load below. Atomics.wait then re-checks the word
+    // atomically, so a notify between that load and the sleep is not lost.
+    Atomics.store(ctl, Ctl.CONSUMER_WAITING, 1);
+    let result: WaitResult = 'ok';
+    if (Atomics.load(ctl, Ctl.WRITE_INDEX) === r) {
+      result = Atomics.wait(ctl, Ctl.WRITE_INDEX, r, timeoutMs) === 'timed-out' ? 'timed-out' : 'ok';
+    }
+    Atomics.store(ctl, Ctl.CONSUMER_WAITING, 0);
+    return result;
+  }
+
+  /**
+   * Consumer, on a thread that must not block (the main thread, an event
+   * loop with other work): resolves when a frame is ready or `timeoutMs`
+   * passes, without polling; the pending wait keeps the event loop alive.
+   * Allocates a promise and a timer per call. At most one wait
+   * per ring at a time: the ring has one consumer.
+   */
+  waitForData(timeoutMs: number = Infinity): Promise<WaitResult> {
+    const ctl = this.#ctl;
+    const r = ctl[Ctl.READ_INDEX]!;
+    if (Atomics.load(ctl, Ctl.WRITE_INDEX) !== r) return Promise.resolve('ok');
+    // The same announce-then-recheck handshake as waitSync.
+    Atomics.store(ctl, Ctl.CONSUMER_WAITING, 1);
+    if (Atomics.load(ctl, Ctl.WRITE_INDEX) !== r) {
+      Atomics.store(ctl, Ctl.CONSUMER_WAITING, 0);
+      return Promise.resolve('ok');
+    }
+    const waited = (Atomics as unknown as AtomicsWithWaitAsync).waitAsync(ctl, Ctl.WRITE_INDEX, r, timeoutMs);
+    if (!waited.async) {
+      Atomics.store(ctl, Ctl.CONSUMER_WAITING, 0);
+      return Promise.resolve(waited.value === 'timed-out' ? 'timed-out' : 'ok');
+    }
+    // A pending Atomics.waitAsync does not keep Node's event loop alive: a
+    // worker awaiting data with nothing else to do would simply exit. A ref'd
+    // timer holds the loop open for as long as the wait lasts, as a pending
+    // socket read would.
+    const hold = setInterval(noop, KEEP_ALIVE_MS);
+    return waited.value.then((v) => {
+      clearInterval(hold);
+      Atomics.store(ctl, Ctl.CONSUMER_WAITING, 0);
+      return v;
+    });
+  }
+
+  /**
+   * Producer, on a thread that may block: sleeps until a slot is free or
+   * `timeoutMs` passes (for a producer that must not drop frames, e.g. a
+   * file source or a test). Returns at once when a slot is free.
+   */
+  waitSpaceSync(timeoutMs: number = Infinity): WaitResult {
+    const ctl = this.#ctl;
+    const w = ctl[Ctl.WRITE_INDEX]!;
+    const full = (w - this.slots) | 0;
+    if (Atomics.load(ctl, Ctl.READ_INDEX) !== full) return 'ok';
+    // Mirror of waitSync: announce, re-check, then sleep on READ_INDEX, whose
+    // value must still be `w - slots` (the ring full) for the wait to start.
+    Atomics.store(ctl, Ctl.PRODUCER_WAITING, 1);
+    let result: WaitResult = 'ok';
+    if (Atomics.load(ctl, Ctl.READ_INDEX) === full) {
+      result = Atomics.wait(ctl, Ctl.READ_INDEX, full, timeoutMs) === 'timed-out' ? 'timed-out' : 'ok';
+    }
+    Atomics.store(ctl, Ctl.PRODUCER_WAITING, 0);
+    return result;
+  }
+}
+
+/** Longer than any wait; the timer exists only to be pending. */
+const KEEP_ALIVE_MS = 2 ** 30;
+function noop(): void {}
+
+function hex(v: number): string {
+  return `0x${(v >>> 0).toString(16).padStart(8, '0')}`;
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (typeof v === 'object') return (v as object).constructor?.name ?? 'object';
+  return typeof v;
+}
