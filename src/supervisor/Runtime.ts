@@ -8,7 +8,7 @@ import type { FaultKind as WorkerFaultKind } from '../protocol.ts';
  */
 
 export type DaemonState = 'starting' | 'running' | 'draining' | 'stopped';
-export type WorkerState = 'starting' | 'ready' | 'crashed' | 'restarting' | 'failed';
+export type WorkerState = 'starting' | 'ready' | 'crashed' | 'restarting' | 'failed' | 'stopped';
 
 export interface WorkerStatus {
   /** e.g. `media-0` */

@@ -386,7 +386,7 @@ export class Supervisor implements Runtime {
 
   #leastLoaded(kindName: string): WorkerSlot {
     const slots = this.#slots.get(kindName) ?? [];
-    const live = slots.filter((s) => s.state !== 'failed');
+    const live = slots.filter((s) => s.state !== 'failed' && s.state !== 'stopped');
     if (live.length === 0) throw new RequestError(503, `no live worker for actor kind "${kindName}"`);
     const count = (s: WorkerSlot): number => {
       let n = 0;
@@ -448,7 +448,7 @@ export class Supervisor implements Runtime {
     this.#log.info({ worker: slot.id, state, prev, restarts: slot.restarts }, 'worker state');
     if (state === 'crashed' || state === 'restarting') {
       for (const a of this.#actors.values()) if (a.slot === slot && a.state === 'running') a.state = 'restarting';
-    } else if (state === 'failed' && !slot.stopped) {
+    } else if (state === 'failed') {
       this.#log.error(
         { worker: slot.id, restarts: slot.restarts, cause: slot.lastError },
         'worker restarts exceeded the limit: not restarting it; the daemon is not ready',

@@ -68,8 +68,7 @@ export class WorkerSlot {
     });
     this.#machine.subscribe((snap) => {
       const v = snap.value;
-      const state: WorkerState =
-        typeof v === 'string' ? (v === 'stopped' ? 'failed' : (v as WorkerState)) : (v.alive as WorkerState);
+      const state: WorkerState = typeof v === 'string' ? (v as WorkerState) : (v.alive as WorkerState);
       if (state !== this.#state) {
         const prev = this.#state;
         this.#state = state;
