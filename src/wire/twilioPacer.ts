@@ -1,0 +1,243 @@
+/**
+ * Outbound pacing and playout accounting for a Twilio Media Stream.
+ *
+ * Twilio plays what it receives in order, buffering whatever arrives early;
+ * sending an agent's reply all at once would leave seconds in Twilio's buffer,
+ * where only `clear` can reach it and where nothing tells us what the caller
+ * heard. So audio waits here and leaves in 20 ms µ-law chunks (160 bytes),
+ * only `leadMs` ahead of the estimated playout, each followed by a mark.
+ *
+ * Mark accounting: every byte accepted gets a place on one timeline (bytes
+ * at 8 kHz; later-dropped bytes keep theirs, so places never repeat). A mark
+ * is sent right after a chunk and remembers the place of the chunk's end;
+ * Twilio echoes a mark once every byte before it has played, so the place of
+ * the newest echoed mark is exactly what the caller has heard (`heardMs`),
+ * never a guess from the wall clock. On `clear`, Twilio drops its buffer and
+ * echoes all pending marks at once; those echoes say nothing about playout,
+ * so the marks outstanding at `clear` are retired without advancing `heardMs`.
+ * (A mark that really played while `clear` was in flight is then counted as
+ * not heard: the estimate errs short by at most the clear's one-way trip.)
+ *
+ * Pure logic: no I/O, the clock is injected, and after construction nothing
+ * allocates (mark names are made once and reused in a ring).
+ * @see https://www.twilio.com/docs/voice/media-streams/websocket-messages#send-a-mark-message
+ */
+
+export const TWILIO_BYTES_PER_MS = 8;
+/** One 20 ms frame of µ-law at 8 kHz. */
+export const TWILIO_CHUNK_BYTES = 160;
+const CHUNK_MS = TWILIO_CHUNK_BYTES / TWILIO_BYTES_PER_MS;
+
+/** What `next` produced. */
+export const PACER_IDLE = 0;
+export const PACER_MEDIA = 1;
+export const PACER_MARK = 2;
+export type PacerAction = typeof PACER_IDLE | typeof PACER_MEDIA | typeof PACER_MARK;
+
+/** What an echoed mark was. */
+export const ECHO_PLAYED = 0;
+export const ECHO_CLEARED = 1;
+export const ECHO_UNKNOWN = 2;
+export type EchoKind = typeof ECHO_PLAYED | typeof ECHO_CLEARED | typeof ECHO_UNKNOWN;
+
+export interface TwilioPacerOptions {
+  /** Milliseconds, monotonic. */
+  clock?: () => number;
+  /** How far ahead of playout audio may be sent: absorbs network jitter, bounds what `clear` must drop. */
+  leadMs?: number;
+  /** Audio the queue holds before `enqueue` refuses bytes. */
+  capacityMs?: number;
+  /** Marks outstanding at once; beyond it chunks go without marks (coarser accounting, never wrong). */
+  maxMarks?: number;
+  /** A mark after every n-th chunk: 1 gives 20 ms resolution. */
+  markEveryChunks?: number;
+  /** Mark names are `${markPrefix}${slot}`. */
+  markPrefix?: string;
+}
+
+export class TwilioPacer {
+  readonly #clock: () => number;
+  readonly #leadMs: number;
+  readonly #markEvery: number;
+  /** Queued audio: a byte ring. */
+  readonly #queue: Uint8Array;
+  #head = 0;
+  #queued = 0;
+  /** Timeline places, in bytes. */
+  #accepted = 0;
+  #sent = 0;
+  #heard = 0;
+  #dropped = 0;
+  /** Estimated clock time at which Twilio finishes playing what it was sent. */
+  #playoutEndMs = -Infinity;
+  #chunksSinceMark = 0;
+  #markDue = false;
+  #flushRequested = false;
+  #lastCount = 0;
+  /** Outstanding marks: a ring of timeline places and cleared flags, named by slot. */
+  readonly #markPlace: Float64Array;
+  readonly #markCleared: Uint8Array;
+  readonly #markNames: readonly string[];
+  readonly #slotOf: ReadonlyMap<string, number>;
+  #markHead = 0;
+  #markCount = 0;
+  #lastMark = '';
+  #marksSkipped = 0;
+
+  constructor(options: TwilioPacerOptions = {}) {
+    this.#clock = options.clock ?? (() => performance.now());
+    this.#leadMs = Math.max(CHUNK_MS, options.leadMs ?? 60);
+    this.#markEvery = Math.max(1, Math.floor(options.markEveryChunks ?? 1));
+    const capacityMs = Math.max(CHUNK_MS, options.capacityMs ?? 60_000);
+    this.#queue = new Uint8Array(Math.ceil(capacityMs * TWILIO_BYTES_PER_MS));
+    const maxMarks = Math.max(1, Math.floor(options.maxMarks ?? 1024));
+    this.#markPlace = new Float64Array(maxMarks);
+    this.#markCleared = new Uint8Array(maxMarks);
+    const prefix = options.markPrefix ?? 'sb';
+    const names: string[] = [];
+    const slotOf = new Map<string, number>();
+    for (let i = 0; i < maxMarks; i++) {
+      names.push(`${prefix}${i}`);
+      slotOf.set(names[i]!, i);
+    }
+    this.#markNames = names;
+    this.#slotOf = slotOf;
+  }
+
+  /** Appends µ-law bytes; returns how many fit (the rest is refused, not queued). */
+  enqueue(codes: Uint8Array, count = codes.length): number {
+    const cap = this.#queue.length;
+    const n = Math.max(0, Math.min(count, codes.length, cap - this.#queued));
+    let tail = (this.#head + this.#queued) % cap;
+    for (let i = 0; i < n; i++) {
+      this.#queue[tail] = codes[i]!;
+      tail = tail + 1 === cap ? 0 : tail + 1;
+    }
+    this.#queued += n;
+    this.#accepted += n;
+    this.#flushRequested = false;
+    return n;
+  }
+
+  /** Lets a trailing partial chunk (the end of a reply) go out short instead of waiting for more audio. */
+  flush(): void {
+    this.#flushRequested = true;
+  }
+
+  /**
+   * The next thing to send: PACER_MEDIA (µ-law in `out`, `lastCount` bytes),
+   * PACER_MARK (`lastMark`) or PACER_IDLE. Call until idle on every tick.
+   */
+  next(out: Uint8Array): PacerAction {
+    if (this.#markDue) {
+      this.#markDue = false;
+      if (this.#markCount === this.#markPlace.length) {
+        this.#marksSkipped++;
+        return this.next(out);
+      }
+      const slot = (this.#markHead + this.#markCount) % this.#markPlace.length;
+      this.#markPlace[slot] = this.#sent;
+      this.#markCleared[slot] = 0;
+      this.#markCount++;
+      this.#lastMark = this.#markNames[slot]!;
+      return PACER_MARK;
+    }
+    const size = Math.min(TWILIO_CHUNK_BYTES, this.#queued, out.length);
+    if (size === 0 || (size < TWILIO_CHUNK_BYTES && !this.#flushRequested && size === this.#queued)) return PACER_IDLE;
+    const now = this.#clock();
+    if (this.#playoutEndMs - now >= this.#leadMs) return PACER_IDLE;
+    const cap = this.#queue.length;
+    let head = this.#head;
+    for (let i = 0; i < size; i++) {
+      out[i] = this.#queue[head]!;
+      head = head + 1 === cap ? 0 : head + 1;
+    }
+    this.#head = head;
+    this.#queued -= size;
+    this.#sent += size;
+    this.#lastCount = size;
+    // Twilio starts a chunk when its buffer runs dry or when the one before ends.
+    this.#playoutEndMs = Math.max(this.#playoutEndMs, now) + size / TWILIO_BYTES_PER_MS;
+    if (++this.#chunksSinceMark >= this.#markEvery || this.#queued === 0) {
+      this.#chunksSinceMark = 0;
+      this.#markDue = true;
+    }
+    return PACER_MEDIA;
+  }
+
+  /** Bytes written by the last PACER_MEDIA. */
+  get lastCount(): number {
+    return this.#lastCount;
+  }
+  /** Name of the mark to send after the last PACER_MARK. */
+  get lastMark(): string {
+    return this.#lastMark;
+  }
+
+  /**
+   * Takes Twilio's echo of a mark. Twilio echoes in order, so older
+   * outstanding marks are retired with it.
+   */
+  onMarkEcho(name: string): EchoKind {
+    const slot = this.#slotOf.get(name);
+    if (slot === undefined) return ECHO_UNKNOWN;
+    const size = this.#markPlace.length;
+    const age = (slot - this.#markHead + size) % size;
+    if (age >= this.#markCount) return ECHO_UNKNOWN;
+    const cleared = this.#markCleared[slot] === 1;
+    if (!cleared) this.#heard = Math.max(this.#heard, this.#markPlace[slot]!);
+    this.#markHead = (slot + 1) % size;
+    this.#markCount -= age + 1;
+    return cleared ? ECHO_CLEARED : ECHO_PLAYED;
+  }
+
+  /**
+   * Drops the queued audio (send `clear` to Twilio alongside); returns the
+   * milliseconds dropped that were never sent. Twilio drops what it was sent
+   * and had not played: `sentMs() - heardMs()` read just before this call.
+   */
+  clear(): number {
+    const droppedBytes = this.#queued;
+    this.#head = 0;
+    this.#queued = 0;
+    this.#dropped += droppedBytes;
+    this.#markDue = false;
+    this.#chunksSinceMark = 0;
+    this.#flushRequested = false;
+    const size = this.#markPlace.length;
+    for (let i = 0; i < this.#markCount; i++) this.#markCleared[(this.#markHead + i) % size] = 1;
+    // The sent position becomes the end of what Twilio could have played.
+    this.#sent = this.#accepted;
+    this.#playoutEndMs = -Infinity;
+    return droppedBytes / TWILIO_BYTES_PER_MS;
+  }
+
+  /** Timeline place of the next accepted byte, in ms: where a new reply starts. */
+  positionMs(): number {
+    return this.#accepted / TWILIO_BYTES_PER_MS;
+  }
+  /** Timeline place up to which the caller has heard, in ms (from echoed marks only). */
+  heardMs(): number {
+    return this.#heard / TWILIO_BYTES_PER_MS;
+  }
+  /** Timeline place up to which audio was sent (or, after `clear`, given up), in ms. */
+  sentMs(): number {
+    return this.#sent / TWILIO_BYTES_PER_MS;
+  }
+  /** Audio waiting here, in ms. */
+  queuedMs(): number {
+    return this.#queued / TWILIO_BYTES_PER_MS;
+  }
+  /** Audio dropped by `clear` before it was sent, in ms. */
+  droppedMs(): number {
+    return this.#dropped / TWILIO_BYTES_PER_MS;
+  }
+  /** Marks sent and not yet echoed. */
+  outstandingMarks(): number {
+    return this.#markCount;
+  }
+  /** Chunks that went without a mark because `maxMarks` were outstanding. */
+  marksSkipped(): number {
+    return this.#marksSkipped;
+  }
+}
