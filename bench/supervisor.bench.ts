@@ -8,18 +8,11 @@ import { pino } from 'pino';
 import { FrameMeta } from '../src/frames/FrameRing.ts';
 import { Supervisor } from '../src/supervisor/Supervisor.ts';
 import { captureKind } from '../src/actors/capture/kind.ts';
-import type { ActorKind } from '../src/actors/ActorKind.ts';
 import { loadConfig } from '../src/config.ts';
 import { createHttpServer } from '../src/supervisor/http/server.ts';
 import { printTable } from './table.ts';
+import { nullKind } from '../test/fixtures/nullKind.ts';
 
-const nullKind: ActorKind = {
-  name: 'null',
-  pool: 'media',
-  entry: '../../test/fixtures/null.worker',
-  rings: [],
-  stats: ['ticks'],
-};
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const quiet = pino({ level: 'silent' });
 const ms = (ns: number) => ns / 1e6;

@@ -6,14 +6,8 @@ import { captureKind } from '../../src/actors/capture/kind.ts';
 import type { ActorKind } from '../../src/actors/ActorKind.ts';
 import { MAX_RESTARTS } from '../../src/supervisor/workerMachine.ts';
 import { memoryLogger } from '../helpers/logger.ts';
+import { nullKind } from '../fixtures/nullKind.ts';
 
-const nullKind: ActorKind = {
-  name: 'null',
-  pool: 'media',
-  entry: '../../test/fixtures/null.worker',
-  rings: [],
-  stats: ['ticks'],
-};
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -2,7 +2,6 @@ import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ActorKind } from '../../src/actors/ActorKind.ts';
 import { ConfigError, loadConfig, type Config } from '../../src/config.ts';
 import { findSyntaxError, parseJson } from '../../src/supervisor/http/jsonSyntax.ts';
 import { createHttpServer, isLoopback, type HttpServer } from '../../src/supervisor/http/server.ts';
@@ -11,6 +10,7 @@ import { Supervisor } from '../../src/supervisor/Supervisor.ts';
 import type { Transport } from '../../src/supervisor/transports.ts';
 import { memoryLogger } from '../helpers/logger.ts';
 import { mulberry32 } from '../helpers/prng.ts';
+import { nullKind } from '../fixtures/nullKind.ts';
 
 /**
  * The HTTP layer over the real supervisor, with real worker threads: actors of
@@ -18,13 +18,6 @@ import { mulberry32 } from '../helpers/prng.ts';
  * one per call, so these tests depend on no media actor.
  */
 
-const nullKind: ActorKind = {
-  name: 'null',
-  pool: 'media',
-  entry: '../../test/fixtures/null.worker',
-  rings: [],
-  stats: ['ticks'],
-};
 
 const nullTransport: Transport = {
   name: 'null',

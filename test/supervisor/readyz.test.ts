@@ -1,18 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ActorKind } from '../../src/actors/ActorKind.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createHttpServer, type HttpServer } from '../../src/supervisor/http/server.ts';
 import { Supervisor } from '../../src/supervisor/Supervisor.ts';
 import { memoryLogger } from '../helpers/logger.ts';
+import { nullKind } from '../fixtures/nullKind.ts';
 
 /** /readyz over real HTTP while the real supervisor restarts a real worker. */
-const nullKind: ActorKind = {
-  name: 'null',
-  pool: 'media',
-  entry: '../../test/fixtures/null.worker',
-  rings: [],
-  stats: ['ticks'],
-};
 
 let sup: Supervisor | undefined;
 let http: HttpServer | undefined;
