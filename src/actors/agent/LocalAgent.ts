@@ -1,0 +1,150 @@
+import type { ActorConfig } from '../../protocol.ts';
+import { FrameFlags, FrameMeta } from '../../frames/FrameRing.ts';
+import { Vad } from '../../dsp/vad.ts';
+import { SUPPORTED_RATES_HZ } from '../../dsp/resampler.ts';
+import type { ActorContext, HostedActor } from '../Actor.ts';
+import { AGENT_STATS } from './kind.ts';
+
+/**
+ * The local agents:
+ * - `loopback` returns each inbound frame at once (an echo-test line: what the
+ *   caller hears back is exactly what the media path delivered);
+ * - `echo` records each caller turn and plays it back when the turn ends (the
+ *   VAD's speech → silence edge, after its hangover); if the caller speaks
+ *   over the playback, the playback stops at once (barge-in);
+ * - `tone` plays a continuous test tone and ignores the caller.
+ */
+export type LocalAgentName = 'echo' | 'loopback' | 'tone';
+
+/** Longest turn the echo agent keeps; longer turns are cut (and played back truncated). */
+export const ECHO_MAX_TURN_MS = 30_000;
+/**
+ * The VAD says "speech" only after its onset frames; the frames just before
+ * that are kept and put at the start of the turn so the first syllable is not
+ * clipped.
+ */
+export const ECHO_PREROLL_FRAMES = 5;
+
+const STAT = Object.fromEntries(AGENT_STATS.map((n, i) => [n, i])) as Record<(typeof AGENT_STATS)[number], number>;
+
+export function parseAgentConfig(config: ActorConfig): { agent: LocalAgentName; rateHz: number; toneHz: number } {
+  const agent = config['agent'] ?? 'echo';
+  if (agent !== 'echo' && agent !== 'loopback' && agent !== 'tone') {
+    throw new RangeError(`agent: unknown local agent "${String(agent)}" (echo, loopback, tone)`);
+  }
+  const rateHz = config['rateHz'] ?? 16000;
+  if (typeof rateHz !== 'number' || !(SUPPORTED_RATES_HZ as readonly number[]).includes(rateHz)) {
+    throw new RangeError(`agent: rateHz must be one of ${SUPPORTED_RATES_HZ.join(', ')} [got:${String(rateHz)}]`);
+  }
+  const toneHz = config['toneHz'] ?? 440;
+  if (typeof toneHz !== 'number' || !(toneHz > 0 && toneHz < rateHz / 2)) {
+    throw new RangeError(`agent: toneHz must be in (0, ${rateHz / 2}) [got:${String(toneHz)}]`);
+  }
+  return { agent, rateHz, toneHz };
+}
+
+export function createLocalAgent(ctx: ActorContext, config: ActorConfig): HostedActor {
+  const { agent, rateHz, toneHz } = parseAgentConfig(config);
+  const input = ctx.rings['in'];
+  const output = ctx.rings['out'];
+  if (input === undefined || output === undefined) throw new RangeError('agent: needs in and out rings');
+  const spf = (rateHz * ctx.tickMs) / 1000;
+  const frame = new Int16Array(spf);
+  const silence = new Int16Array(spf);
+  const meta = new FrameMeta();
+  const stats = ctx.stats;
+  stats[STAT.rateHz] = rateHz;
+  const vad = agent === 'echo' ? new Vad(rateHz, { frameMs: ctx.tickMs }) : undefined;
+
+  // Echo: the turn being recorded and the one being played, in one buffer
+  // (a new turn starts only after the playback stopped or was barged into).
+  const turn = agent === 'echo' ? new Int16Array((rateHz * ECHO_MAX_TURN_MS) / 1000) : new Int16Array(0);
+  const preroll = agent === 'echo' ? new Int16Array(ECHO_PREROLL_FRAMES * spf) : new Int16Array(0);
+  let prerollFrames = 0;
+  let prerollAt = 0;
+  let recorded = 0;
+  let playing = 0;
+  let playAt = 0;
+  let inTurn = false;
+  let outSeq = 0;
+  let toneN = 0;
+
+  const send = (samples: Int16Array, flags: number): void => {
+    if (output.write(samples, spf, outSeq >>> 0, (outSeq * spf) >>> 0, rateHz, flags)) stats[STAT.framesOut]++;
+    else stats[STAT.outOverflows]++;
+    outSeq++;
+  };
+
+  /** Echo: one inbound frame through the VAD and the turn state. */
+  const hear = (): void => {
+    const speech = vad!.process(frame);
+    if (speech) stats[STAT.speechFrames]++;
+    if (speech && playing > 0) {
+      // The caller talks over the playback: stop it now, keep listening.
+      playing = 0;
+      stats[STAT.bargeIns]++;
+    }
+    if (speech && !inTurn) {
+      inTurn = true;
+      recorded = 0;
+      // The oldest kept frame first.
+      for (let f = prerollFrames; f > 0; f--) {
+        const from = ((prerollAt - f + ECHO_PREROLL_FRAMES) % ECHO_PREROLL_FRAMES) * spf;
+        for (let i = 0; i < spf; i++) turn[recorded + i] = preroll[from + i]!;
+        recorded += spf;
+      }
+      prerollFrames = 0;
+    } else if (!inTurn) {
+      for (let i = 0; i < spf; i++) preroll[prerollAt * spf + i] = frame[i]!;
+      prerollAt = (prerollAt + 1) % ECHO_PREROLL_FRAMES;
+      if (prerollFrames < ECHO_PREROLL_FRAMES) prerollFrames++;
+    }
+    if (inTurn) {
+      const n = Math.min(spf, turn.length - recorded);
+      for (let i = 0; i < n; i++) turn[recorded + i] = frame[i]!;
+      recorded += n;
+      if (!speech) {
+        // End of turn (the VAD's hangover has run out): play it back.
+        inTurn = false;
+        stats[STAT.turns]++;
+        playing = recorded;
+        playAt = 0;
+      }
+    }
+  };
+
+  return {
+    tick(): number {
+      let frames = 0;
+      while (input.available() > 0 && input.read(frame, meta)) {
+        frames++;
+        stats[STAT.framesIn]++;
+        if (meta.sampleCount !== spf || meta.rateHz !== rateHz) {
+          stats[STAT.wrongSizeFrames]++;
+          continue;
+        }
+        if (agent === 'loopback') send(frame, meta.flags);
+        else if (agent === 'echo') hear();
+      }
+      if (agent === 'tone') {
+        for (let i = 0; i < spf; i++) {
+          frame[i] = Math.round(8000 * Math.sin((2 * Math.PI * toneHz * (toneN % rateHz)) / rateHz));
+          toneN++;
+        }
+        send(frame, FrameFlags.SPEECH);
+      } else if (agent === 'echo') {
+        if (playing > 0) {
+          const n = Math.min(spf, playing - playAt);
+          for (let i = 0; i < spf; i++) frame[i] = i < n ? turn[playAt + i]! : 0;
+          playAt += n;
+          if (playAt >= playing) playing = 0;
+          send(frame, FrameFlags.SPEECH);
+        } else send(silence, FrameFlags.SILENCE);
+      }
+      return frames + 1;
+    },
+    close(): void {
+      vad?.destroy();
+    },
+  };
+}

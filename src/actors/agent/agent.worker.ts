@@ -1,0 +1,4 @@
+import { hostActors } from '../host.ts';
+import { createLocalAgent } from './LocalAgent.ts';
+
+hostActors({ agent: createLocalAgent });
