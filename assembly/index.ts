@@ -8,3 +8,6 @@ export * from './resampler';
 export * from './mixer';
 export * from './level';
 export * from './vad';
+export * from './plc';
+export * from './pitch';
+export * from './timeStretch';

@@ -1,0 +1,143 @@
+import { plcRateFactor, type PlcMode } from './reference/plc.ts';
+import { dsp, viewOf, type CoreExports, type DspView } from './wasm.ts';
+
+export { PLC_RATES_HZ, type PlcMode } from './reference/plc.ts';
+
+/** The concealment kernel's exports (assembly/plc.ts). */
+export interface PlcExports extends CoreExports {
+  plcCreate(rateHz: number, mode: number): number;
+  plcDestroy(state: number): void;
+  plcReset(state: number): void;
+  plcInput(state: number): number;
+  plcOutput(state: number): number;
+  plcGood(state: number, n: number): void;
+  plcConceal(state: number): void;
+  plcConcealBefore(state: number, n: number): void;
+  plcSamplesPerFrame(state: number): number;
+  plcDelaySamples(state: number): number;
+  plcLostInARow(state: number): number;
+  plcPitchLag(state: number): number;
+  plcVoicing(state: number): number;
+  plcNoiseFloorDbfs(state: number): number;
+}
+
+const MODE_CODES: Record<PlcMode, number> = { enhanced: 0, 'appendix-i': 1 };
+
+/**
+ * Packet loss concealment for one PCM stream (G.711, G.722 after decoding,
+ * L16) in 20 ms frames at 8, 16, 24 or 48 kHz. The algorithm is described in
+ * src/dsp/reference/plc.ts; its state lives in WebAssembly memory and the
+ * per-frame calls allocate nothing and never throw.
+ *
+ * Every call produces exactly one frame of output, `delaySamples` (3.75 ms)
+ * behind its input: the delay lets the start of a loss be blended with the
+ * last received quarter pitch period (ITU-T G.711 Appendix I §I.2.1). Call
+ * exactly one of good / conceal / concealBefore per 20 ms tick.
+ *
+ * How `concealBefore(next)` and the following `good(next)` interact: the
+ * concealed gap is built to end exactly where `next` begins (its last samples
+ * are a backward extension of `next`), and the erasure is closed there. The
+ * following `good(next)` therefore plays the gap's last `delaySamples` and
+ * then `next` itself, without the end-of-erasure blend: no second transition.
+ * If a different frame is passed to that good(), it is played as it is,
+ * likewise unblended. A `conceal()` after `concealBefore()` starts a new
+ * erasure from the interpolated signal.
+ *
+ * Frames of the wrong length are not an error: a shorter one is padded with
+ * silence, samples beyond `samplesPerFrame` are ignored, and an `out` shorter
+ * than a frame receives what fits. After `destroy`, calls write silence.
+ */
+export class Concealer {
+  readonly rateHz: number;
+  readonly mode: PlcMode;
+  readonly samplesPerFrame: number;
+  readonly delaySamples: number;
+  readonly #core: PlcExports;
+  readonly #view: DspView;
+  #state: number;
+  readonly #input: number;
+  readonly #output: number;
+
+  constructor(rateHz: number, opts: { mode?: PlcMode } = {}, core: PlcExports = dsp<PlcExports>()) {
+    const r = plcRateFactor(rateHz);
+    this.rateHz = rateHz;
+    this.mode = opts.mode ?? 'enhanced';
+    const code = MODE_CODES[this.mode];
+    if (code === undefined) throw new RangeError(`unknown PLC mode [mode:${String(this.mode)}]`);
+    this.#core = core;
+    this.#view = viewOf(core);
+    this.#state = core.plcCreate(rateHz, code);
+    if (this.#state === 0) throw new RangeError(`PLC kernel refused [rateHz:${rateHz}, mode:${this.mode}]`);
+    this.samplesPerFrame = 160 * r;
+    this.delaySamples = core.plcDelaySamples(this.#state);
+    this.#input = core.plcInput(this.#state) >> 1;
+    this.#output = core.plcOutput(this.#state) >> 1;
+  }
+
+  /** A received frame goes to playout: updates the history; after an erasure it blends the continuation into `out`. */
+  good(frame: Int16Array, out: Int16Array): void {
+    if (this.#state === 0) { out.fill(0); return; }
+    const n = this.#copyIn(frame);
+    this.#core.plcGood(this.#state, n);
+    this.#copyOut(out);
+  }
+
+  /** One lost frame, extrapolated from the past. */
+  conceal(out: Int16Array): void {
+    if (this.#state === 0) { out.fill(0); return; }
+    this.#core.plcConceal(this.#state);
+    this.#copyOut(out);
+  }
+
+  /** One lost frame when the next good frame is already available: interpolated between past and future. */
+  concealBefore(next: Int16Array, out: Int16Array): void {
+    if (this.#state === 0) { out.fill(0); return; }
+    const n = this.#copyIn(next);
+    this.#core.plcConcealBefore(this.#state, n);
+    this.#copyOut(out);
+  }
+
+  /** Frames concealed since the last good one. */
+  get lostInARow(): number {
+    return this.#state === 0 ? 0 : this.#core.plcLostInARow(this.#state);
+  }
+
+  /** The tracked background level comfort noise is generated at, dBFS. */
+  get noiseFloorDbfs(): number {
+    return this.#state === 0 ? -100 : this.#core.plcNoiseFloorDbfs(this.#state);
+  }
+
+  /** Pitch period (samples) used by the current or last erasure; 0 before any. */
+  get pitchLag(): number {
+    return this.#state === 0 ? 0 : this.#core.plcPitchLag(this.#state);
+  }
+
+  reset(): void {
+    if (this.#state !== 0) this.#core.plcReset(this.#state);
+  }
+
+  /** Frees the WebAssembly state; safe to call twice. */
+  destroy(): void {
+    if (this.#state !== 0) {
+      this.#core.plcDestroy(this.#state);
+      this.#state = 0;
+    }
+  }
+
+  #copyIn(frame: Int16Array): number {
+    this.#view.refresh();
+    const heap = this.#view.i16;
+    const n = frame.length < this.samplesPerFrame ? frame.length : this.samplesPerFrame;
+    const at = this.#input;
+    for (let i = 0; i < n; i++) heap[at + i] = frame[i]!;
+    return n;
+  }
+
+  #copyOut(out: Int16Array): void {
+    this.#view.refresh();
+    const heap = this.#view.i16;
+    const n = out.length < this.samplesPerFrame ? out.length : this.samplesPerFrame;
+    const at = this.#output;
+    for (let i = 0; i < n; i++) out[i] = heap[at + i]!;
+  }
+}
