@@ -27,5 +27,9 @@ export interface ActorContext {
   readonly tickMs: number;
 }
 
-/** Creates an actor from its configuration (control time: may throw to reject it). */
-export type ActorFactory = (ctx: ActorContext, config: ActorConfig) => HostedActor;
+/**
+ * Creates an actor from its configuration (control time: may throw or reject
+ * to refuse it). Async for actors that must acquire something first (a bound
+ * UDP socket).
+ */
+export type ActorFactory = (ctx: ActorContext, config: ActorConfig) => HostedActor | Promise<HostedActor>;

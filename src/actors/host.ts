@@ -53,9 +53,17 @@ export function hostActors(factories: Readonly<Record<string, ActorFactory>>): v
     emit({ type: 'actor.failed', actorId: h.id, error: serializeError(err) });
   }
 
+  /** Actors whose (async) creation is under way, and those destroyed meanwhile. */
+  const creating = new Set<string>();
+  const cancelled = new Set<string>();
+
   function remove(actorId: string): boolean {
     const h = byId.get(actorId);
-    if (h === undefined) return false;
+    if (h === undefined) {
+      if (!creating.has(actorId)) return false;
+      cancelled.add(actorId);
+      return true;
+    }
     byId.delete(actorId);
     hosted = hosted.filter((x) => x !== h);
     try {
@@ -66,24 +74,34 @@ export function hostActors(factories: Readonly<Record<string, ActorFactory>>): v
     return true;
   }
 
-  function create(req: ActorCreate): void {
-    if (byId.has(req.actorId)) throw new RangeError(`actor already exists [actor:${req.actorId}]`);
+  async function create(req: ActorCreate): Promise<void> {
+    if (byId.has(req.actorId) || creating.has(req.actorId)) {
+      throw new RangeError(`actor already exists [actor:${req.actorId}]`);
+    }
     const factory = factories[req.kind];
     if (factory === undefined) {
       throw new RangeError(`this worker does not host actor kind "${req.kind}" [worker:${workerId}]`);
     }
     const rings: Record<string, FrameRing> = {};
     for (const [name, sab] of Object.entries(req.rings)) rings[name] = FrameRing.attach(sab);
-    const actor = factory(
-      {
+    creating.add(req.actorId);
+    let actor: HostedActor;
+    try {
+      const ctx = {
         actorId: req.actorId,
         log: log.child({ actor: req.actorId }),
         rings,
         stats: new Float64Array(req.stats),
         tickMs: boot.tickMs,
-      },
-      req.config,
-    );
+      };
+      actor = await factory(ctx, req.config);
+    } finally {
+      creating.delete(req.actorId);
+    }
+    if (cancelled.delete(req.actorId)) {
+      actor.close();
+      return;
+    }
     const h = { id: req.actorId, actor };
     byId.set(req.actorId, h);
     hosted = [...hosted, h];
@@ -124,7 +142,7 @@ export function hostActors(factories: Readonly<Record<string, ActorFactory>>): v
       try {
         switch (req.type) {
           case 'actor.create':
-            create(req);
+            await create(req);
             return { type: 'reply', id: req.id, ok: true };
           case 'actor.configure': {
             const h = byId.get(req.actorId);

@@ -219,13 +219,25 @@ export class Supervisor implements Runtime {
 
   // ── actors ────────────────────────────────────────────────────────────────
 
-  /** Places a new actor on the least-loaded worker of its kind and creates it there. */
-  async createActor(kindName: string, config: ActorConfig, callId?: string): Promise<string> {
+  /**
+   * Places a new actor on the least-loaded worker of its kind and creates it there.
+   * `shared` gives rings by role that already exist (another actor's end of the
+   * same edge: a leg's packet ring is its jitter actor's `in`); the others are new.
+   */
+  async createActor(
+    kindName: string,
+    config: ActorConfig,
+    callId?: string,
+    shared: Readonly<Record<string, FrameRing>> = {},
+  ): Promise<string> {
     const kind = this.#kinds[kindName];
     if (kind === undefined) throw new RangeError(`unknown actor kind "${kindName}"`);
+    for (const name of Object.keys(shared)) {
+      if (!kind.rings.some((r) => r.name === name)) throw new RangeError(`actor kind "${kindName}" has no ring "${name}"`);
+    }
     const slot = this.#leastLoaded(kindName);
     const rings: Record<string, FrameRing> = {};
-    for (const r of kind.rings) rings[r.name] = FrameRing.create(r.slots, r.maxSamples);
+    for (const r of kind.rings) rings[r.name] = shared[r.name] ?? FrameRing.create(r.slots, r.maxSamples);
     const statsBuffer = new SharedArrayBuffer(Math.max(1, kind.stats.length) * 8);
     const rec: ActorRecord = {
       id: `${kindName}-${this.#nextActor++}`,
@@ -290,11 +302,12 @@ export class Supervisor implements Runtime {
     try {
       setup = await transport.create(req, {
         callId: id,
-        createActor: async (kind, config, callId) => {
-          const a = await this.createActor(kind, config, callId);
+        createActor: async (kind, config, callId, shared) => {
+          const a = await this.createActor(kind, config, callId, shared);
           created.push(a);
           return a;
         },
+        ringOf: (actorId, name) => this.ringOf(actorId, name),
       });
     } catch (err) {
       await Promise.all(created.map((a) => this.destroyActor(a)));

@@ -1,4 +1,5 @@
 import type { ActorConfig } from '../protocol.ts';
+import type { FrameRing } from '../frames/FrameRing.ts';
 import { RequestError, type CallRequest } from './Runtime.ts';
 
 /**
@@ -8,7 +9,9 @@ import { RequestError, type CallRequest } from './Runtime.ts';
  */
 export interface TransportContext {
   readonly callId: string;
-  createActor(kind: string, config: ActorConfig, callId: string): Promise<string>;
+  /** Creates one of the call's actors; `shared` wires it to rings of actors created before. */
+  createActor(kind: string, config: ActorConfig, callId: string, shared?: Readonly<Record<string, FrameRing>>): Promise<string>;
+  ringOf(actorId: string, name: string): FrameRing | undefined;
 }
 
 export interface CallSetup {
