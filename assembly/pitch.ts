@@ -1,6 +1,6 @@
 // Pitch search by normalised cross-correlation, shared by the concealer and
 // the time stretcher. The algorithm is documented with its plain TypeScript
-// twin, plcFindPitch in src/dsp/reference/plc.ts. Samples are 16-bit
+// twin, plcFindPitch in src/dsp/reference/plcPitch.ts. Samples are 16-bit
 // integers, so every product and sum is exact in f64 and the lag does not
 // depend on the summation order.
 

@@ -31,6 +31,7 @@ const TILT_MIN: f64 = -0.5;
 const TILT_MAX: f64 = 0.95;
 const FULL_SCALE_SQUARED: f64 = 32767.0 * 32767.0;
 const NOISE_SEED: u32 = 0x2545f491;
+const PLAN_MAX_FRAMES: i32 = 64;
 
 const PLC_MODE_ENHANCED: i32 = 0;
 const PLC_MODE_APPENDIX_I: i32 = 1;
@@ -56,7 +57,9 @@ const PLC_MODE_APPENDIX_I: i32 = 1;
 // 112  f64  noiseAmp, 120 voicing
 // 128  u32  pointers: history i16[hlen], in i16[frame], out i16[frame],
 //           pitchBuf f64[hlen], synth f64[frame], back f64[frame], tmp f64[sub]
-// 160       the arrays, each 8-byte aligned
+// 156  i32  planNext      frames the next call of a burst plan should announce; 0 none
+// 160  i32  planCross     the announced count at which the plan splices
+// 168       the arrays, each 8-byte aligned
 const MODE_AT: usize = 0;
 const SUB_AT: usize = 4;
 const FRAME_AT: usize = 8;
@@ -90,7 +93,9 @@ const PITCH_BUF_PTR_AT: usize = 140;
 const SYNTH_PTR_AT: usize = 144;
 const BACK_PTR_AT: usize = 148;
 const TMP_PTR_AT: usize = 152;
-const HEADER_BYTES: usize = 160;
+const PLAN_NEXT_AT: usize = 156;
+const PLAN_CROSS_AT: usize = 160;
+const HEADER_BYTES: usize = 168;
 
 // @ts-ignore: decorator
 @inline function align8(n: usize): usize {
@@ -181,6 +186,7 @@ export function plcReset(state: usize): void {
   memory.fill(ptr(state, HISTORY_PTR_AT), 0, <usize>geti(state, HLEN_AT) << 1);
   seti(state, ERASED_AT, 0);
   seti(state, LOST_AT, 0);
+  seti(state, PLAN_NEXT_AT, 0);
   seti(state, PITCH_AT, 0);
   seti(state, T_AT, 0);
   store<u32>(state, NOISE_SEED, SEED_AT);
@@ -254,10 +260,12 @@ export function plcGood(state: usize, n: i32): void {
     save(state, input, at);
   }
   seti(state, LOST_AT, 0);
+  seti(state, PLAN_NEXT_AT, 0);
 }
 
 /** One lost frame, extrapolated from the past, into the output. */
 export function plcConceal(state: usize): void {
+  seti(state, PLAN_NEXT_AT, 0);
   synthFrame(state);
   const frame = geti(state, FRAME_AT);
   const input = ptr(state, IN_PTR_AT);
@@ -269,35 +277,80 @@ export function plcConceal(state: usize): void {
 }
 
 /**
- * One lost frame interpolated towards the next frame, whose first `n`
- * samples are in the input. Appendix I mode conceals as plcConceal.
+ * One lost frame interpolated towards a later frame, whose first `n` samples
+ * are in the input; `frames` lost frames (this one included) come before it.
+ * Appendix I mode conceals as plcConceal.
  */
-export function plcConcealBefore(state: usize, n: i32): void {
+export function plcConcealBefore(state: usize, n: i32, frames: i32): void {
   if (geti(state, MODE_AT) != PLC_MODE_ENHANCED) {
     plcConceal(state);
     return;
   }
-  padInput(state, n);
-  const longGap = geti(state, ERASED_AT) >= 2;
-  synthFrame(state);
+  const m = min(max(frames, 1), PLAN_MAX_FRAMES);
+  const planned = m > 1 || geti(state, PLAN_NEXT_AT) == 1;
+  if (planned && geti(state, PLAN_NEXT_AT) != m) seti(state, PLAN_CROSS_AT, (m >> 1) + 1);
+  seti(state, PLAN_NEXT_AT, planned ? m - 1 : 0);
+  const frame = geti(state, FRAME_AT);
+  const x = ptr(state, IN_PTR_AT);
+  const f = ptr(state, SYNTH_PTR_AT);
+  if (planned && m > geti(state, PLAN_CROSS_AT)) {
+    synthFrame(state);
+    for (let i = 0; i < frame; i++) store<i16>(x + (<usize>i << 1), roundToInt16(f64At(f, i)));
+  } else {
+    const cross = !planned || m == geti(state, PLAN_CROSS_AT);
+    const longGap = !planned && geti(state, ERASED_AT) >= 2;
+    if (cross) synthFrame(state);
+    padInput(state, n);
+    const pmax = geti(state, PMAX_AT);
+    const pn = pitchSearch(x, 0, frame - pmax, geti(state, PMIN_AT), pmax, geti(state, DEC_AT), 1);
+    backward(state, pn, m * frame, planned);
+    let bestC = 0;
+    if (cross && !longGap) bestC = bestSplice(state, pn);
+    const fade = !cross ? 0 : longGap ? frame >> 1 : pn;
+    const b = ptr(state, BACK_PTR_AT);
+    for (let k = 0; k < frame; k++) {
+      let v: f64;
+      if (k < bestC) v = f64At(f, k);
+      else if (k < bestC + fade) {
+        const w = <f64>(k - bestC + 1) / <f64>(fade + 1);
+        v = f64At(f, k) * (1 - w) + f64At(b, k) * w;
+      } else v = f64At(b, k);
+      store<i16>(x + (<usize>k << 1), roundToInt16(v));
+    }
+    seti(state, ERASED_AT, 0);
+  }
+  save(state, x, 0);
+  save(state, x, geti(state, SUB_AT));
+  seti(state, LOST_AT, geti(state, LOST_AT) + 1);
+}
+
+/** back[k]: the input's first period `pn` repeated back to `dist − k` samples before it; `faded`: the schedule mirrored in time. */
+function backward(state: usize, pn: i32, dist: i32, faded: bool): void {
+  const frame = geti(state, FRAME_AT);
+  const x = ptr(state, IN_PTR_AT);
+  const b = ptr(state, BACK_PTR_AT);
+  const ov = pn >> 2;
+  for (let k = 0; k < frame; k++) {
+    const d = dist - k;
+    const j = ((-d % pn) + pn) % pn;
+    let v: f64;
+    if (j < ov) {
+      const w = <f64>(j + 1) / <f64>(ov + 1);
+      v = i16At(x, j + pn) * (1 - w) + i16At(x, j) * w;
+    } else v = i16At(x, j);
+    setF64(b, k, faded ? fade(state, d - 1, v) : v);
+  }
+}
+
+/** Where in the frame forward (synth) and backward agree best over one period `pn`. */
+function bestSplice(state: usize, pn: i32): i32 {
   const frame = geti(state, FRAME_AT);
   const f = ptr(state, SYNTH_PTR_AT);
   const b = ptr(state, BACK_PTR_AT);
-  const x = ptr(state, IN_PTR_AT);
-  const pmax = geti(state, PMAX_AT);
-  const pn = pitchSearch(x, 0, frame - pmax, geti(state, PMIN_AT), pmax, geti(state, DEC_AT), 1);
-  const ov = pn >> 2;
-  for (let k = 0; k < frame; k++) {
-    const j = (((k - frame) % pn) + pn) % pn;
-    if (j < ov) {
-      const w = <f64>(j + 1) / <f64>(ov + 1);
-      setF64(b, k, i16At(x, j + pn) * (1 - w) + i16At(x, j) * w);
-    } else setF64(b, k, i16At(x, j));
-  }
   const step = frame / 160;
   let bestC = 0;
   let bestScore: f64 = -2;
-  for (let c = 0; !longGap && c + pn <= frame; c += step) {
+  for (let c = 0; c + pn <= frame; c += step) {
     let xy: f64 = 0;
     let xx: f64 = 0;
     let yy: f64 = 0;
@@ -314,20 +367,7 @@ export function plcConcealBefore(state: usize, n: i32): void {
       bestC = c;
     }
   }
-  const fade = longGap ? frame >> 1 : pn;
-  for (let k = 0; k < frame; k++) {
-    let v: f64;
-    if (k < bestC) v = f64At(f, k);
-    else if (k < bestC + fade) {
-      const w = <f64>(k - bestC + 1) / <f64>(fade + 1);
-      v = f64At(f, k) * (1 - w) + f64At(b, k) * w;
-    } else v = f64At(b, k);
-    store<i16>(x + (<usize>k << 1), roundToInt16(v));
-  }
-  save(state, x, 0);
-  save(state, x, geti(state, SUB_AT));
-  seti(state, ERASED_AT, 0);
-  seti(state, LOST_AT, geti(state, LOST_AT) + 1);
+  return bestC;
 }
 
 function synthFrame(state: usize): void {
@@ -400,6 +440,11 @@ function periodic(state: usize): f64 {
 function synth(state: usize, p: f64): f64 {
   const t = geti(state, T_AT);
   seti(state, T_AT, t + 1);
+  return fade(state, t, p);
+}
+
+/** The schedule `t` samples into a loss: hold, attenuation, and (enhanced) comfort noise. */
+function fade(state: usize, t: i32, p: f64): f64 {
   const hold = geti(state, HOLD_AT);
   let g: f64 = t < hold ? 1 : 1 - (load<f64>(state, ATTEN_AT) * <f64>(t - hold)) / <f64>geti(state, SUB_AT);
   if (g < 0) g = 0;

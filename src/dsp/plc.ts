@@ -1,4 +1,4 @@
-import { plcRateFactor, type PlcMode } from './reference/plc.ts';
+import { PLC_PLAN_MAX_FRAMES, plcRateFactor, type PlcMode } from './reference/plc.ts';
 import { dsp, viewOf, type CoreExports, type DspView } from './wasm.ts';
 
 export { PLC_RATES_HZ, type PlcMode } from './reference/plc.ts';
@@ -12,7 +12,7 @@ export interface PlcExports extends CoreExports {
   plcOutput(state: number): number;
   plcGood(state: number, n: number): void;
   plcConceal(state: number): void;
-  plcConcealBefore(state: number, n: number): void;
+  plcConcealBefore(state: number, n: number, frames: number): void;
   plcSamplesPerFrame(state: number): number;
   plcDelaySamples(state: number): number;
   plcLostInARow(state: number): number;
@@ -33,6 +33,11 @@ const MODE_CODES: Record<PlcMode, number> = { enhanced: 0, 'appendix-i': 1 };
  * behind its input: the delay lets the start of a loss be blended with the
  * last received quarter pitch period (ITU-T G.711 Appendix I §I.2.1). Call
  * exactly one of good / conceal / concealBefore per 20 ms tick.
+ *
+ * A burst announced with `concealBefore(next, out, k)` ends the same way: its
+ * last frame is the backward extension of `next`, so `good(next)` follows
+ * unblended. A plan broken off (conceal(), or a count that does not fall by
+ * one) is not an error: the concealer continues from what it played.
  *
  * How `concealBefore(next)` and the following `good(next)` interact: the
  * concealed gap is built to end exactly where `next` begins (its last samples
@@ -89,11 +94,20 @@ export class Concealer {
     this.#copyOut(out);
   }
 
-  /** One lost frame when the next good frame is already available: interpolated between past and future. */
-  concealBefore(next: Int16Array, out: Int16Array): void {
+  /**
+   * One lost frame when a later good frame is already available, interpolated
+   * between past and future. `framesUntilNext`: the lost frames before `next`,
+   * this one included (1: `next` is the very next frame). When the packet after
+   * a burst is buffered, pass the falling count on every frame of the burst
+   * (k, k − 1, …, 1, each time with that packet): the concealer then plans the
+   * whole burst, extrapolating the past up to its middle and the future back
+   * from there. Counts below 1 (or NaN) mean 1; above 64, 64.
+   */
+  concealBefore(next: Int16Array, out: Int16Array, framesUntilNext = 1): void {
     if (this.#state === 0) { out.fill(0); return; }
+    const frames = framesUntilNext >= 1 ? (framesUntilNext < PLC_PLAN_MAX_FRAMES ? Math.floor(framesUntilNext) : PLC_PLAN_MAX_FRAMES) : 1;
     const n = this.#copyIn(next);
-    this.#core.plcConcealBefore(this.#state, n);
+    this.#core.plcConcealBefore(this.#state, n, frames);
     this.#copyOut(out);
   }
 
