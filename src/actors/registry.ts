@@ -1,7 +1,9 @@
 import type { ActorKind } from './ActorKind.ts';
 import { captureKind } from './capture/kind.ts';
+import { jitterKind } from './jitter/kind.ts';
 
 /** Every actor kind the supervisor can place: one line each. */
 export const ACTOR_KINDS: Readonly<Record<string, ActorKind>> = {
   capture: captureKind,
+  jitter: jitterKind,
 };

@@ -1,0 +1,159 @@
+import { alawDecode, ulawDecode } from '../../dsp/g711.ts';
+import { G722Decoder } from '../../dsp/g722.ts';
+import { OPUS_RATES_HZ, OpusDecoder } from '../../dsp/opus.ts';
+
+/**
+ * Payload → PCM for one stream, per codec: G.711 µ-law/A-law (8 kHz), G.722
+ * (16 kHz audio on RFC 3551's 8 kHz RTP clock), L16 (network byte order,
+ * RFC 3551 §4.5.11, at the stream's rate) and Opus (48 kHz RTP clock, RFC
+ * 7587; decoded at the stream's rate, with libopus's own concealment and
+ * in-band FEC). The decoder does not resample: the stream's `rateHz` must be
+ * the codec's audio rate (legs resample at their edges).
+ *
+ * `decode` takes the payload as the first `length` bytes of a caller's array
+ * (the jitter buffer's packet store). The codec wrappers take a Uint8Array
+ * whose length is the payload length, so the bytes are copied into this
+ * thread's scratch and passed as a view of exactly that length; such views
+ * are made once per distinct length and kept (at most MAX_PAYLOAD_BYTES of
+ * them), so a stream in steady state allocates nothing.
+ */
+
+export type JitterCodec = 'PCMU' | 'PCMA' | 'G722' | 'opus' | 'L16';
+export const JITTER_CODECS: readonly JitterCodec[] = ['PCMU', 'PCMA', 'G722', 'opus', 'L16'];
+
+/** Largest payload a packet store slot holds: an Ethernet MTU. */
+export const MAX_PAYLOAD_BYTES = 1500;
+/** Longest decoded packet: 120 ms of Opus at 48 kHz. */
+export const MAX_PACKET_SAMPLES = 5760;
+
+const L16_RATES_HZ: readonly number[] = [8000, 16000, 24000, 48000];
+
+/** RTP clock rate and audio rate the codec allows (throws a RangeError naming the codec and rate). */
+export function codecClock(codec: JitterCodec, rateHz: number): number {
+  switch (codec) {
+    case 'PCMU':
+    case 'PCMA':
+      if (rateHz !== 8000) throw new RangeError(`${codec} is 8000 Hz audio [rateHz:${rateHz}]`);
+      return 8000;
+    case 'G722':
+      if (rateHz !== 16000) throw new RangeError(`G722 is 16000 Hz audio [rateHz:${rateHz}]`);
+      // RFC 3551 §4.5.2: G.722's RTP clock is 8000 Hz although it samples at 16 kHz.
+      return 8000;
+    case 'L16':
+      if (!L16_RATES_HZ.includes(rateHz)) throw new RangeError(`L16 rateHz must be one of ${L16_RATES_HZ.join(', ')} [rateHz:${rateHz}]`);
+      return rateHz;
+    case 'opus':
+      if (!OPUS_RATES_HZ.includes(rateHz)) throw new RangeError(`opus rateHz must be one of ${OPUS_RATES_HZ.join(', ')} [rateHz:${rateHz}]`);
+      // RFC 7587 §4.1: the Opus RTP clock is always 48 kHz.
+      return 48000;
+    default:
+      throw new RangeError(`unknown codec "${String(codec)}" (${JITTER_CODECS.join(', ')})`);
+  }
+}
+
+/** This thread's payload scratch and its views by length (index = length). */
+const scratch = new Uint8Array(MAX_PAYLOAD_BYTES);
+const views: Array<Uint8Array | undefined> = new Array<Uint8Array | undefined>(MAX_PAYLOAD_BYTES + 1).fill(undefined);
+
+/** Copies `length` bytes of `src` into the scratch; returns a view of exactly that length. */
+function payloadView(src: Uint8Array, length: number): Uint8Array {
+  for (let i = 0; i < length; i++) scratch[i] = src[i]!;
+  let v = views[length];
+  if (v === undefined) {
+    v = new Uint8Array(scratch.buffer, 0, length);
+    views[length] = v;
+  }
+  return v;
+}
+
+export class PacketDecoder {
+  readonly codec: JitterCodec;
+  readonly rateHz: number;
+  /** RTP timestamp units per second. */
+  readonly clockHz: number;
+  /** Samples of one 20 ms frame at `rateHz`. */
+  readonly samplesPerFrame: number;
+  /** Opus conceals and recovers FEC inside its decoder; the others need a Concealer. */
+  readonly ownsConcealment: boolean;
+
+  readonly #g722: G722Decoder | undefined;
+  readonly #opus: OpusDecoder | undefined;
+
+  constructor(codec: JitterCodec, rateHz: number) {
+    this.clockHz = codecClock(codec, rateHz);
+    this.codec = codec;
+    this.rateHz = rateHz;
+    this.samplesPerFrame = (rateHz * 20) / 1000;
+    this.ownsConcealment = codec === 'opus';
+    this.#g722 = codec === 'G722' ? new G722Decoder() : undefined;
+    this.#opus = codec === 'opus' ? new OpusDecoder({ rateHz }) : undefined;
+  }
+
+  /** Samples at `rateHz` that `tsUnits` of RTP clock stand for. */
+  samplesForTimestamp(tsUnits: number): number {
+    return Math.round((tsUnits * this.rateHz) / this.clockHz);
+  }
+
+  /**
+   * Decodes the first `length` bytes of `payload` into `out` (which must hold
+   * MAX_PACKET_SAMPLES); returns the samples written, or 0 for a payload the
+   * codec refuses (the caller conceals). A stateless decoder of a stateful
+   * codec (G.722) runs its state forward.
+   */
+  decode(payload: Uint8Array, length: number, out: Int16Array): number {
+    if (length <= 0 || length > MAX_PAYLOAD_BYTES) return 0;
+    switch (this.codec) {
+      case 'PCMU':
+        return ulawDecode(payloadView(payload, length), out);
+      case 'PCMA':
+        return alawDecode(payloadView(payload, length), out);
+      case 'G722':
+        return this.#g722!.decode(payloadView(payload, length), out);
+      case 'L16': {
+        const n = Math.min(length >> 1, out.length);
+        // Network byte order (big-endian), RFC 3551 §4.5.11.
+        for (let i = 0; i < n; i++) out[i] = (payload[2 * i]! << 8) | payload[2 * i + 1]!;
+        return n;
+      }
+      case 'opus': {
+        const n = this.#opus!.decode(payloadView(payload, length), out);
+        return n > 0 ? n : 0;
+      }
+    }
+  }
+
+  /** Opus only: one 20 ms frame of the decoder's own concealment; 0 for the other codecs. */
+  conceal(out: Int16Array): number {
+    if (this.#opus === undefined) return 0;
+    const n = this.#opus.conceal(out);
+    return n > 0 ? n : 0;
+  }
+
+  /** Opus only: the frame before `next`, from its in-band FEC (RFC 6716 §4.2.4), else concealed; 0 for the other codecs. */
+  decodeFec(next: Uint8Array, length: number, out: Int16Array): number {
+    if (this.#opus === undefined || length <= 0 || length > MAX_PAYLOAD_BYTES) return 0;
+    const n = this.#opus.decodeFec(payloadView(next, length), out);
+    return n > 0 ? n : 0;
+  }
+
+  /** Whether decoding the next packet ahead of time leaves this decoder's state alone (G.711, L16). */
+  get stateless(): boolean {
+    return this.codec === 'PCMU' || this.codec === 'PCMA' || this.codec === 'L16';
+  }
+
+  /** Opus: frames recovered from FEC so far. */
+  get fecRecovered(): number {
+    return this.#opus?.counters.fec ?? 0;
+  }
+
+  /** A new stream: forgets the decoder's history. */
+  reset(): void {
+    this.#g722?.reset();
+    this.#opus?.reset();
+  }
+
+  destroy(): void {
+    this.#g722?.destroy();
+    this.#opus?.destroy();
+  }
+}

@@ -1,0 +1,4 @@
+import { hostActors } from '../host.ts';
+import { createJitterActor } from './JitterActor.ts';
+
+hostActors({ jitter: createJitterActor });
