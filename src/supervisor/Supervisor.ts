@@ -21,6 +21,7 @@ import {
   type WorkerStatus,
 } from './Runtime.ts';
 import { syntheticTransport, type CallSetup, type Transport } from './transports.ts';
+import { rtpTransport } from './rtpTransport.ts';
 import { StandbyThreads } from './StandbyThreads.ts';
 import { WorkerSlot } from './WorkerSlot.ts';
 
@@ -69,6 +70,9 @@ export interface RuntimeConfig {
   agentWorkers?: number;
   captureWorkers?: number;
   logLevel?: string;
+  host?: string;
+  rtp?: { portMin: number; portMax: number };
+  agent?: { default: string };
 }
 
 export async function createRuntime(config: RuntimeConfig, log: Logger): Promise<Supervisor> {
@@ -81,6 +85,10 @@ export async function createRuntime(config: RuntimeConfig, log: Logger): Promise
     },
     logLevel: config.logLevel ?? 'info',
     log,
+    transports: [
+      syntheticTransport,
+      rtpTransport({ portMin: config.rtp?.portMin ?? 10_000, portMax: config.rtp?.portMax ?? 20_000, host: config.host, defaultAgent: config.agent?.default }),
+    ],
   });
   await sup.start();
   return sup;

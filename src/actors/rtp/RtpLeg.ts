@@ -1,0 +1,245 @@
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { isIPv6 } from 'node:net';
+import type { ActorConfig } from '../../protocol.ts';
+import { FrameFlags, FrameMeta } from '../../frames/FrameRing.ts';
+import { isRtcp } from '../../wire/rtp.ts';
+import { SrtpContext, SrtpError } from '../../wire/srtp.ts';
+import type { ActorContext, HostedActor } from '../Actor.ts';
+import { epochMs, PacketWriter } from '../jitter/JitterActor.ts';
+import { OpusBitrateController } from './OpusBitrateController.ts';
+import { RtcpSession } from './RtcpSession.ts';
+import { parseRtpLegConfig } from './RtpLegConfig.ts';
+import { updateCallQuality } from './RtpQos.ts';
+import { RtpReceiver, STAT } from './RtpReceiver.ts';
+import { RtpSender } from './RtpSender.ts';
+
+/**
+ * The per-frame path (tick) and the per-packet handlers allocate nothing of
+ * their own; what node:dgram and node:crypto allocate inside `send` and the
+ * SRTP HMAC is beyond reach short of a native socket layer.
+ *
+ * Datagrams handed to `socket.send` stay referenced until the kernel has
+ * them (dgram resolves the address on the next tick first), so each send
+ * gets its own buffer from a ring this long: far more than are ever in
+ * flight at 50 packets/s plus RTCP.
+ */
+const SEND_BUFFERS = 16;
+/** RTP header (12) + the largest frame + an SRTP tag (10), rounded up. */
+const SEND_BUFFER_BYTES = 1536;
+/** Agent frames waiting beyond this are dropped, oldest first: two workers' clocks drift in phase, not in rate. */
+const MAX_BACKLOG_FRAMES = 2;
+/** A port released by a call that just ended may still be closing (its BYE in flight): retry the bind this long. */
+const BIND_RETRY_MS = 300;
+const BIND_RETRY_STEP_MS = 20;
+/** How long close() waits for the BYE to leave before closing the sockets anyway. */
+const BYE_GRACE_MS = 100;
+/** Session bandwidth (bit/s) for the RTCP schedule: the codec's rate plus IP/UDP/RTP headers at 50 packets/s. */
+const HEADER_BPS = 50 * (20 + 8 + 12) * 8;
+
+function bindOnce(socket: Socket, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error): void => reject(err);
+    socket.once('error', onError);
+    socket.bind({ port, address: host, exclusive: true }, () => {
+      socket.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+/** Binds a fresh UDP socket, retrying EADDRINUSE for BIND_RETRY_MS; rejects with the address in the message. */
+async function bindSocket(host: string, port: number, what: string): Promise<Socket> {
+  const t0 = Date.now();
+  for (;;) {
+    const socket = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4' });
+    try {
+      await bindOnce(socket, port, host);
+      return socket;
+    } catch (err) {
+      socket.close();
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EADDRINUSE' && Date.now() - t0 < BIND_RETRY_MS) {
+        await new Promise((r) => setTimeout(r, BIND_RETRY_STEP_MS));
+        continue;
+      }
+      throw new Error(`rtp: cannot bind the ${what} socket [address:${host}:${port}, code:${code ?? (err as Error).message}]`);
+    }
+  }
+}
+
+/**
+ * The RTP leg of one call: binds its RTP and RTCP sockets (even port and
+ * the next, RFC 3550 §11) at creation, takes inbound RTP from the peer only
+ * (RtpReceiver) into the jitter actor's packet ring, and on every tick sends
+ * the agent's frame (or the codec's silence, to keep the 20 ms pace) as one
+ * RTP packet; RTCP runs beside it (RtcpSession) and BYE goes out on close.
+ */
+export async function createRtpLeg(ctx: ActorContext, config: ActorConfig): Promise<HostedActor> {
+  const cfg = parseRtpLegConfig(config);
+  const packets = ctx.rings['packets'];
+  const input = ctx.rings['in'];
+  if (packets === undefined || input === undefined) throw new RangeError('rtp: needs a packets ring and an in ring');
+  const stats = ctx.stats;
+  const srtpIn = cfg.srtp && new SrtpContext(cfg.srtp.remoteKeys, cfg.srtp.profile, { srtcpTagBytes: cfg.srtp.srtcpTagBytes });
+  const srtpOut = cfg.srtp && new SrtpContext(cfg.srtp.localKeys, cfg.srtp.profile, { srtcpTagBytes: cfg.srtp.srtcpTagBytes });
+
+  const rtpSocket = await bindSocket(cfg.host, cfg.localPort, 'RTP');
+  let rtcpSocket: Socket;
+  try {
+    rtcpSocket = await bindSocket(cfg.host, cfg.localPort + 1, 'RTCP');
+  } catch (err) {
+    rtpSocket.close();
+    throw err;
+  }
+
+  const sender = new RtpSender(cfg.codec, cfg.format, cfg.rateHz, ctx.tickMs, cfg.opusStartBps);
+  const writer = new PacketWriter(packets, cfg.codec);
+  const receiver = new RtpReceiver(
+    {
+      payloadType: cfg.format.payloadType,
+      telephoneEventPt: cfg.telephoneEventPt,
+      clockRateHz: cfg.format.clockRateHz,
+      remote: cfg.remote,
+      srtp: srtpIn,
+    },
+    stats,
+    writer,
+  );
+  const rtcp = new RtcpSession({
+    sender,
+    stats,
+    cname: cfg.cname,
+    sessionBandwidthBps: cfg.codec === 'opus' ? cfg.opusStartBps + HEADER_BPS : 64_000 + HEADER_BPS,
+    minIntervalS: cfg.rtcpMinIntervalS,
+    nowMs: epochMs(),
+  });
+  const abr = cfg.codec === 'opus' ? new OpusBitrateController({ startBps: cfg.opusStartBps }) : undefined;
+  stats[STAT.localPort] = cfg.localPort;
+  stats[STAT.opusBitrateBps] = abr?.bitrateBps ?? 0;
+
+  const sendBuffers: Buffer[] = [];
+  for (let i = 0; i < SEND_BUFFERS; i++) sendBuffers.push(Buffer.alloc(SEND_BUFFER_BYTES));
+  let nextBuffer = 0;
+  const takeBuffer = (): Buffer => {
+    const b = sendBuffers[nextBuffer]!;
+    nextBuffer = (nextBuffer + 1) % SEND_BUFFERS;
+    return b;
+  };
+  let rtcpPeerPort = cfg.remoteRtcpPort ?? (cfg.remote === undefined ? 0 : cfg.remote.port + 1);
+  let sendErrors = 0;
+  const onSocketError = (err: Error): void => {
+    // Send errors (ICMP port unreachable while the peer starts) are expected; log the first few only.
+    if (sendErrors++ < 3) ctx.log.warn({ err }, 'rtp socket error');
+  };
+  rtpSocket.on('error', onSocketError);
+  rtcpSocket.on('error', onSocketError);
+
+  const frame = new Int16Array(sender.samplesPerFrame);
+  const scratch = new Int16Array(input.maxSamples);
+  const meta = new FrameMeta();
+
+  const onRtcp = (buf: Buffer, nowMs: number): void => {
+    let len = buf.length;
+    if (srtpIn !== undefined) {
+      len = srtpIn.unprotectRtcp(buf, len, buf);
+      if (len < 0) {
+        stats[len === SrtpError.AUTH_FAILED ? STAT.droppedSrtpAuth : len === SrtpError.REPLAY || len === SrtpError.TOO_OLD ? STAT.droppedSrtpReplay : STAT.droppedSrtpMalformed]++;
+        return;
+      }
+    }
+    if (!rtcp.onCompound(buf, len, nowMs, receiver.source)) return;
+    const peer = rtcp.peer;
+    stats[STAT.peerLossFraction] = peer.lossFraction;
+    stats[STAT.peerCumulativeLost] = peer.cumulativeLost;
+    stats[STAT.peerJitterMs] = peer.jitterMs;
+    stats[STAT.rttMs] = peer.rttMs;
+    if (abr !== undefined && abr.onReport(peer.lossFraction, peer.rttMs, nowMs)) {
+      sender.setOpus(abr.bitrateBps, abr.fec, abr.packetLossPct);
+      stats[STAT.opusBitrateBps] = abr.bitrateBps;
+      stats[STAT.opusFec] = abr.fec ? 1 : 0;
+    }
+  };
+
+  rtpSocket.on('message', (msg: Buffer, rinfo: RemoteInfo) => {
+    const now = epochMs();
+    if (isRtcp(msg, msg.length)) {
+      // RTCP multiplexed on the RTP port (RFC 5761), from the peer's RTP address.
+      if (receiver.isPeer(rinfo.address, rinfo.port)) onRtcp(msg, now);
+      else stats[STAT.droppedWrongSource]++;
+      return;
+    }
+    receiver.onPacket(msg, msg.length, rinfo.address, rinfo.port, now);
+  });
+  rtcpSocket.on('message', (msg: Buffer, rinfo: RemoteInfo) => {
+    const address = receiver.remoteAddress;
+    if (address === undefined || rinfo.address !== address) {
+      stats[STAT.droppedWrongSource]++;
+      return;
+    }
+    if (rtcpPeerPort === 0) rtcpPeerPort = rinfo.port; // latched: the peer's RTCP port is whichever it uses first
+    if (rinfo.port !== rtcpPeerPort) {
+      stats[STAT.droppedWrongSource]++;
+      return;
+    }
+    onRtcp(msg, epochMs());
+  });
+
+  const sendRtcp = (nowMs: number, bye: boolean, done?: () => void): boolean => {
+    const address = receiver.remoteAddress;
+    if (address === undefined) return false;
+    const port = rtcpPeerPort !== 0 ? rtcpPeerPort : receiver.remotePort + 1;
+    const buf = takeBuffer();
+    let n = rtcp.writeReport(buf, nowMs, receiver.source, bye);
+    if (srtpOut !== undefined) n = srtpOut.protectRtcp(buf, n, buf);
+    if (n <= 0) return false;
+    updateCallQuality(stats, cfg.codec, rtcp.peer.rttMs, stats[STAT.jitterMs]!, stats[STAT.lossFraction]!, cfg.bufferDelayMs);
+    rtcpSocket.send(buf, 0, n, port, address, done);
+    return true;
+  };
+
+  let closed = false;
+  return {
+    tick(): number {
+      const now = epochMs();
+      for (let k = input.available(); k > MAX_BACKLOG_FRAMES + 1; k--) {
+        input.read(scratch, meta);
+        stats[STAT.framesSkipped]++;
+      }
+      const have = input.read(scratch, meta) && meta.sampleCount === frame.length;
+      if (have) for (let i = 0; i < frame.length; i++) frame[i] = scratch[i]!;
+      else stats[STAT.silenceFramesSent]++;
+      const speech = have && (meta.flags & FrameFlags.SILENCE) === 0;
+      const buf = takeBuffer();
+      let n = sender.packetize(have ? frame : null, speech, buf, now);
+      if (n > 0 && srtpOut !== undefined) n = srtpOut.protectRtp(buf, n, buf);
+      const address = receiver.remoteAddress;
+      if (n > 0 && address !== undefined) {
+        rtpSocket.send(buf, 0, n, receiver.remotePort, address);
+        stats[STAT.packetsOut]++;
+        stats[STAT.bytesOut] += n;
+      }
+      if (rtcp.due(now)) sendRtcp(now, false);
+      return 1;
+    },
+    close(): void {
+      if (closed) return;
+      closed = true;
+      let shut = false;
+      const shutdown = (): void => {
+        if (shut) return;
+        shut = true;
+        clearTimeout(timer);
+        rtpSocket.close();
+        rtcpSocket.close();
+        sender.destroy();
+      };
+      const timer = setTimeout(shutdown, BYE_GRACE_MS);
+      try {
+        if (!sendRtcp(epochMs(), true, shutdown)) shutdown();
+      } catch (err) {
+        ctx.log.warn({ err }, 'rtp: BYE not sent');
+        shutdown();
+      }
+    },
+  };
+}

@@ -1,0 +1,140 @@
+import { alawEncode, G711_PAYLOAD_SILENCE_ALAW, G711_PAYLOAD_SILENCE_ULAW, ulawEncode } from '../../dsp/g711.ts';
+import { G722Encoder } from '../../dsp/g722.ts';
+import { OpusEncoder } from '../../dsp/opus.ts';
+import { randomRtpStart, RtpPacketView, serializeRtpInto } from '../../wire/rtp.ts';
+import { timestampUnits, type RtpPayloadFormat } from '../../wire/rtpPayloadTypes.ts';
+import type { RtpLegCodec } from './RtpLegConfig.ts';
+
+/** Largest encoded frame: an Opus packet (RFC 6716 §3.4: 1275 bytes per frame). */
+export const MAX_FRAME_PAYLOAD_BYTES = 1275;
+
+/**
+ * The outbound half of an RTP session: one 20 ms frame in, one RTP packet
+ * out, on a steady clock. Random initial SSRC, sequence number and timestamp
+ * (RFC 3550 §5.1); the timestamp advances by a frame every call whether or
+ * not there was audio, so a gap in what the agent says is a gap the peer can
+ * measure; the marker bit starts each talkspurt (RFC 3551 §4.1). Allocates
+ * only in its constructor.
+ */
+export class RtpSender {
+  readonly ssrc: number;
+  readonly format: RtpPayloadFormat;
+  readonly samplesPerFrame: number;
+  readonly timestampStep: number;
+  #seq: number;
+  #timestamp: number;
+  #talking = false;
+  #first = true;
+  packetCount = 0;
+  /** Payload octets sent (the SR's octet count, §6.4.1). */
+  octetCount = 0;
+  /** Timestamp of the last packet and when it was sent (for the SR's RTP timestamp). */
+  lastTimestamp = 0;
+  lastSentAtMs = 0;
+
+  readonly #codec: RtpLegCodec;
+  readonly #view = new RtpPacketView();
+  readonly #payload = new Uint8Array(MAX_FRAME_PAYLOAD_BYTES);
+  readonly #silence: Int16Array;
+  readonly #g722: G722Encoder | undefined;
+  readonly #opus: OpusEncoder | undefined;
+
+  constructor(codec: RtpLegCodec, format: RtpPayloadFormat, rateHz: number, frameMs: number, opusStartBps = 32_000) {
+    this.#codec = codec;
+    this.format = format;
+    this.samplesPerFrame = (rateHz * frameMs) / 1000;
+    this.timestampStep = timestampUnits(format, frameMs);
+    this.#silence = new Int16Array(this.samplesPerFrame);
+    const start = randomRtpStart();
+    this.ssrc = start.ssrc;
+    this.#seq = start.sequenceNumber;
+    this.#timestamp = start.timestamp;
+    this.lastTimestamp = start.timestamp;
+    if (codec === 'G722') this.#g722 = new G722Encoder();
+    // The WebAssembly build: the native addon takes the whole process down when
+    // a worker thread holding an encoder exits (seen on supervisor stop).
+    if (codec === 'opus') this.#opus = new OpusEncoder({ rateHz, bitrateBps: opusStartBps, fec: false, backend: 'wasm' });
+  }
+
+  get sequenceNumber(): number {
+    return this.#seq;
+  }
+  get timestamp(): number {
+    return this.#timestamp;
+  }
+
+  /**
+   * Builds the next packet into `out` from `frame` (samplesPerFrame samples),
+   * or from silence when `frame` is null; `speech` says whether the frame is
+   * part of a talkspurt. Returns the packet length, or a negative count when
+   * the frame could not be encoded (the clock still advances: a lost frame).
+   */
+  packetize(frame: Int16Array | null, speech: boolean, out: Uint8Array, nowMs: number): number {
+    const payloadLength = this.#encode(frame);
+    const v = this.#view;
+    const ts = this.#timestamp;
+    this.#timestamp = (ts + this.timestampStep) >>> 0;
+    if (payloadLength <= 0) return -1;
+    const talking = frame !== null && speech;
+    v.clear();
+    v.marker = this.#first || (talking && !this.#talking);
+    this.#first = false;
+    this.#talking = talking;
+    v.payloadType = this.format.payloadType;
+    v.sequenceNumber = this.#seq;
+    v.timestamp = ts;
+    v.ssrc = this.ssrc;
+    v.payloadOffset = 0;
+    v.payloadLength = payloadLength;
+    const n = serializeRtpInto(v, this.#payload, out);
+    if (n < 0) return -1;
+    this.#seq = (this.#seq + 1) & 0xffff;
+    this.packetCount++;
+    this.octetCount += payloadLength;
+    this.lastTimestamp = ts;
+    this.lastSentAtMs = nowMs;
+    return n;
+  }
+
+  #encode(frame: Int16Array | null): number {
+    const pcm = frame ?? this.#silence;
+    const out = this.#payload;
+    const spf = this.samplesPerFrame;
+    switch (this.#codec) {
+      case 'PCMU':
+        if (frame === null) {
+          out.fill(G711_PAYLOAD_SILENCE_ULAW, 0, spf);
+          return spf;
+        }
+        return ulawEncode(pcm, out) === spf ? spf : -1;
+      case 'PCMA':
+        if (frame === null) {
+          out.fill(G711_PAYLOAD_SILENCE_ALAW, 0, spf);
+          return spf;
+        }
+        return alawEncode(pcm, out) === spf ? spf : -1;
+      case 'G722':
+        return this.#g722!.encode(pcm, out);
+      case 'opus':
+        return this.#opus!.encode(pcm, out);
+    }
+  }
+
+  /** Applies the adaptive bitrate controller's decision (Opus only). */
+  setOpus(bitrateBps: number, fec: boolean, packetLossPct: number): void {
+    const enc = this.#opus;
+    if (enc === undefined) return;
+    enc.setBitrate(bitrateBps);
+    enc.setFec(fec);
+    enc.setPacketLossPct(packetLossPct);
+  }
+
+  get opusBitrateBps(): number {
+    return this.#opus?.bitrateBps ?? 0;
+  }
+
+  destroy(): void {
+    this.#g722?.destroy();
+    this.#opus?.destroy();
+  }
+}

@@ -1,0 +1,74 @@
+import type { ActorKind, RingSpec } from '../ActorKind.ts';
+import { jitterKind } from '../jitter/kind.ts';
+import { agentKind } from '../agent/kind.ts';
+
+/**
+ * The RTP leg of one call (an RTP session, RFC 3550), on a network worker.
+ *
+ * Rings (both shared with the call's other actors):
+ * - `packets`: the jitter actor's `in` ring; the leg writes each good RTP
+ *   packet there with `PacketWriter`, stamped with its arrival time.
+ * - `in`: the agent's `out` ring; the leg reads one 20 ms PCM frame per tick
+ *   at the codec's rate, encodes it and sends it.
+ *
+ * Config: see `parseRtpLegConfig` (RtpLegConfig.ts).
+ */
+export const RTP_STATS = [
+  'localPort',
+  'remotePort',
+  'packetsIn',
+  'bytesIn',
+  'packetsOut',
+  'bytesOut',
+  'droppedTooShort',
+  'droppedBadVersion',
+  'droppedCsrcPastEnd',
+  'droppedExtensionPastEnd',
+  'droppedBadPadding',
+  'droppedWrongSource',
+  'droppedWrongPayloadType',
+  'droppedSsrcSwitch',
+  'droppedSequenceJump',
+  'droppedSrtpAuth',
+  'droppedSrtpReplay',
+  'droppedSrtpMalformed',
+  'droppedRingFull',
+  'droppedBadRtcp',
+  'dtmfDigits',
+  'dtmfLastEvent',
+  'rtcpIn',
+  'rtcpOut',
+  'byeReceived',
+  'silenceFramesSent',
+  'framesSkipped',
+  'jitterMs',
+  'lossFraction',
+  'cumulativeLost',
+  'peerLossFraction',
+  'peerCumulativeLost',
+  'peerJitterMs',
+  'rttMs',
+  'opusBitrateBps',
+  'opusFec',
+  'rFactor',
+  'mos',
+] as const;
+export type RtpStatName = (typeof RTP_STATS)[number];
+
+function ringSpec(kind: ActorKind, name: string): RingSpec {
+  const spec = kind.rings.find((r) => r.name === name);
+  if (spec === undefined) throw new Error(`actor kind ${kind.name} has no ring "${name}"`);
+  return spec;
+}
+
+export const rtpKind: ActorKind = {
+  name: 'rtp',
+  pool: 'network',
+  entry: './rtp/rtp.worker',
+  rings: [
+    // The same geometry as the rings they share: the jitter actor's `in` and the agent's `out`.
+    { ...ringSpec(jitterKind, 'in'), name: 'packets' },
+    { ...ringSpec(agentKind, 'out'), name: 'in' },
+  ],
+  stats: RTP_STATS,
+};

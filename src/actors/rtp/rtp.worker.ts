@@ -1,0 +1,4 @@
+import { hostActors } from '../host.ts';
+import { createRtpLeg } from './RtpLeg.ts';
+
+hostActors({ rtp: createRtpLeg });

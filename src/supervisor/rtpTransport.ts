@@ -1,0 +1,103 @@
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import type { ActorConfig } from '../protocol.ts';
+import { RTP_LEG_CODECS, CODEC_AUDIO_RATE_HZ, type RtpLegCodec } from '../actors/rtp/RtpLegConfig.ts';
+import { PortAllocator } from './PortAllocator.ts';
+import { RequestError, type CallRequest } from './Runtime.ts';
+import type { Transport } from './transports.ts';
+
+/** The local agents this transport can bridge a call to. */
+const LOCAL_AGENTS = ['echo', 'loopback', 'tone'] as const;
+/** Port pairs tried when a bind fails (another process holds a port of the range). */
+const BIND_ATTEMPTS = 3;
+
+export interface RtpTransportOptions {
+  portMin: number;
+  portMax: number;
+  /** Address the legs bind (default 127.0.0.1). */
+  host?: string;
+  /** Agent for calls that name none (default echo). */
+  defaultAgent?: string;
+  /** Shortest RTCP interval for every leg, seconds (RFC 3550's 5 s by default; tests shorten it). */
+  rtcpMinIntervalS?: number;
+}
+
+function isRangeError(err: unknown): err is Error {
+  return err instanceof Error && (err instanceof RangeError || err.name === 'RangeError');
+}
+
+/** `host:port` with the host resolved to an address once, at call set-up (never per packet). */
+async function resolveRemote(remote: unknown): Promise<string> {
+  if (remote === 'latch') return remote;
+  if (typeof remote !== 'string') throw new RequestError(422, 'remote: expected "host:port" or "latch"');
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/.exec(remote);
+  const port = Number(m?.[3]);
+  if (m === null || !(port >= 1 && port <= 65535)) throw new RequestError(422, `remote: expected "host:port" with a port 1–65535, got ${JSON.stringify(remote)}`);
+  const host = m[1] ?? m[2]!;
+  if (isIP(host) !== 0) return `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  try {
+    const { address, family } = await lookup(host);
+    return `${family === 6 ? `[${address}]` : address}:${port}`;
+  } catch (err) {
+    throw new RequestError(422, `remote: cannot resolve "${host}" [${(err as Error).message}]`);
+  }
+}
+
+/**
+ * The `rtp` call transport (POST /v1/calls {transport:"rtp", remote, codec,
+ * agent?, srtp?, payloadType?}): takes an even/odd port pair, then builds
+ * the call's chain at the codec's rate — jitter/PLC (its `in` fed by the
+ * leg) → agent (its `in` is the jitter actor's `out`) → RTP leg (sends the
+ * agent's `out`) — and answers `{ rtp: { localPort } }`. The pair goes back
+ * to the allocator when the call ends.
+ */
+export function rtpTransport(opts: RtpTransportOptions): Transport & { readonly ports: PortAllocator } {
+  const ports = new PortAllocator(opts.portMin, opts.portMax);
+  const host = opts.host ?? '127.0.0.1';
+  return {
+    name: 'rtp',
+    ports,
+    async create(req: CallRequest, ctx) {
+      const codec = req['codec'];
+      if (typeof codec !== 'string' || !(RTP_LEG_CODECS as readonly string[]).includes(codec)) {
+        throw new RequestError(422, `codec: expected one of ${RTP_LEG_CODECS.join(', ')}, got ${JSON.stringify(codec)}`);
+      }
+      const agent = req['agent'] ?? opts.defaultAgent ?? 'echo';
+      if (typeof agent !== 'string' || !(LOCAL_AGENTS as readonly string[]).includes(agent)) {
+        throw new RequestError(422, `agent: "${String(agent)}" is not available on RTP calls (${LOCAL_AGENTS.join(', ')})`);
+      }
+      const remote = await resolveRemote(req['remote']);
+      const rateHz = CODEC_AUDIO_RATE_HZ[codec as RtpLegCodec];
+      try {
+        const jitter = await ctx.createActor('jitter', { codec, rateHz }, ctx.callId);
+        const agentId = await ctx.createActor('agent', { agent, rateHz }, ctx.callId, { in: ctx.ringOf(jitter, 'out')! });
+        const shared = { packets: ctx.ringOf(jitter, 'in')!, in: ctx.ringOf(agentId, 'out')! };
+        for (let attempt = 1; ; attempt++) {
+          const localPort = ports.allocate();
+          if (localPort === undefined) throw new RequestError(503, `no free RTP port pair in ${ports.portMin}–${ports.portMax}`);
+          const config: ActorConfig = { codec, remote, host, localPort };
+          for (const key of ['srtp', 'payloadType', 'remoteRtcpPort', 'telephoneEventPt'] as const) {
+            if (req[key] !== undefined) config[key] = req[key];
+          }
+          if (opts.rtcpMinIntervalS !== undefined) config['rtcpMinIntervalS'] = opts.rtcpMinIntervalS;
+          try {
+            const leg = await ctx.createActor('rtp', config, ctx.callId, shared);
+            return {
+              actors: [leg, agentId, jitter],
+              answer: { rtp: { localPort }, codec, agent },
+              release: () => void ports.release(localPort),
+            };
+          } catch (err) {
+            ports.release(localPort);
+            const bindFailed = err instanceof Error && err.message.includes('cannot bind');
+            if (!bindFailed) throw err;
+            if (attempt >= BIND_ATTEMPTS) throw new RequestError(503, err.message);
+          }
+        }
+      } catch (err) {
+        if (isRangeError(err)) throw new RequestError(422, err.message);
+        throw err;
+      }
+    },
+  };
+}
