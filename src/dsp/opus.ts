@@ -1,3 +1,4 @@
+import { isMainThread } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import {
   MAX_FRAME_SAMPLES,
@@ -122,6 +123,10 @@ export function loadNativeOpus(): { binding: NativeOpus | undefined; reason: str
 /** The encoder backend used when none is asked for, and why. */
 export function opusEncoderBackend(): { backend: OpusBackend; reason: string } {
   if (process.env['OPUS_FORCE_WASM']) return { backend: 'wasm', reason: 'OPUS_FORCE_WASM is set' };
+  // The native addon's encoder takes the whole process down when a worker
+  // thread that holds one exits (seen on supervisor stop and restarts), so
+  // workers, where the legs run, use the WebAssembly build.
+  if (!isMainThread) return { backend: 'wasm', reason: 'worker thread: the native addon is not safe across worker exits' };
   const { binding, reason } = loadNativeOpus();
   return binding === undefined
     ? { backend: 'wasm', reason }

@@ -301,9 +301,16 @@ describe('HTTP server', () => {
       expect(rtp.error.message).toMatch(/remote: required for transport "rtp"/);
       expect(rtp.error.message).toMatch(/codec: required for transport "rtp"/);
       const bad = await body(await post('/v1/calls', { transport: 'rtp', remote: 'host', codec: 'G729', record: 'yes' }));
-      expect(bad.error.message).toMatch(/remote: expected "host:port" with a port 1–65535, got "host"/);
+      expect(bad.error.message).toMatch(/remote: expected "host:port" with a port 1–65535, or "latch", got "host"/);
       expect(bad.error.message).toMatch(/codec: expected one of PCMU, PCMA, G722, opus, got "G729"/);
       expect(bad.error.message).toMatch(/record: expected true or false, got "yes"/);
+      // "latch" is a valid remote: the request passes validation and reaches the runtime (which has no rtp transport here).
+      await expectError(
+        await post('/v1/calls', { transport: 'rtp', remote: 'latch', codec: 'PCMU' }),
+        422,
+        'invalid_request',
+        /unknown transport "rtp"/,
+      );
       await expectError(
         await post('/v1/calls', { transport: 'rtp', remote: '[::1]:70000', codec: 'PCMU' }),
         422,

@@ -18,10 +18,11 @@ const HOST_PORT = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
 const CallRequestSchema = z
   .looseObject({
     transport: z.string().min(1),
+    // "latch": the peer's address is unknown; the leg takes the first source and keeps it.
     remote: z
       .string()
-      .regex(HOST_PORT)
       .refine((s) => {
+        if (s === 'latch') return true;
         const port = Number(HOST_PORT.exec(s)?.[1]);
         return port >= 1 && port <= 65535;
       })
@@ -48,7 +49,7 @@ const CallRequestSchema = z
 
 const EXPECTED: Readonly<Record<string, string>> = {
   transport: 'a non-empty string such as "rtp" or "synthetic"',
-  remote: '"host:port" with a port 1–65535',
+  remote: '"host:port" with a port 1–65535, or "latch"',
   codec: `one of ${CODECS.join(', ')}`,
   agent: 'an agent name such as "echo"',
   record: 'true or false',
