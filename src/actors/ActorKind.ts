@@ -22,4 +22,6 @@ export interface ActorKind {
   rings: readonly RingSpec[];
   /** Names of the Float64 stats slots, in order. */
   stats: readonly string[];
+  /** The stats that describe call quality: exported per call in /metrics and under each call in /status. */
+  qos?: readonly string[];
 }

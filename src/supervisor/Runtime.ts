@@ -52,6 +52,8 @@ export interface CallInfo {
   state: 'active' | 'ending' | 'ended';
   createdAt: string;
   actors: string[];
+  /** Live quality figures by actor kind (in /status; absent in request answers). */
+  qos?: Record<string, Record<string, number>>;
   /** Transport-specific answer (e.g. `rtp: { localPort }`). */
   [key: string]: unknown;
 }

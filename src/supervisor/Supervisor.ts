@@ -200,7 +200,7 @@ export class Supervisor implements Runtime {
       notReadyReasons: reasons,
       workers: this.#allSlots().map((s) => this.#workerStatus(s, now)),
       actors: [...this.#actors.values()].map((a) => this.#actorStatus(a)),
-      calls: this.listCalls(),
+      calls: this.listCalls().map((c) => ({ ...c, qos: this.callQos(c.id) })),
       process: {
         pid: process.pid,
         uptimeS: process.uptime(),
@@ -333,6 +333,22 @@ export class Supervisor implements Runtime {
     this.#metrics.callsTotal.inc({ transport: transport.name });
     this.#log.info({ call: id, transport: transport.name, actors: setup.actors }, 'call created');
     return info;
+  }
+
+  /** The call's quality figures by actor kind, read from its actors' stats slots. */
+  callQos(callId: string): Record<string, Record<string, number>> {
+    const qos: Record<string, Record<string, number>> = {};
+    for (const actorId of this.#calls.get(callId)?.info.actors ?? []) {
+      const a = this.#actors.get(actorId);
+      if (a?.kind.qos === undefined) continue;
+      const figures: Record<string, number> = {};
+      for (const name of a.kind.qos) {
+        const i = a.kind.stats.indexOf(name);
+        if (i >= 0) figures[name] = a.stats[i]!;
+      }
+      qos[a.kind.name] = figures;
+    }
+    return qos;
   }
 
   listCalls(): CallInfo[] {

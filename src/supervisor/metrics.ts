@@ -79,5 +79,22 @@ export function createRuntimeMetrics(sup: Supervisor) {
     },
   });
 
+  new Gauge({
+    name: 'switchboard_call_qos',
+    help: 'Live call quality figures (jitter, loss, RTT, concealment, R-factor, MOS, …) by call, actor kind and figure',
+    labelNames: ['call', 'transport', 'kind', 'figure'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const call of sup.listCalls()) {
+        for (const [kind, figures] of Object.entries(sup.callQos(call.id))) {
+          for (const [figure, value] of Object.entries(figures)) {
+            this.set({ call: call.id, transport: call.transport, kind, figure }, value);
+          }
+        }
+      }
+    },
+  });
+
   return { registry, badInput, callsTotal };
 }

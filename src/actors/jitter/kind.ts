@@ -49,4 +49,15 @@ export const jitterKind: ActorKind = {
     { name: 'out', slots: FRAME_RING_SLOTS, maxSamples: 960 },
   ],
   stats: [...JITTER_STAT_NAMES, 'ringOverflows', 'packetsRejected'],
+  qos: [
+    'packetsReceived',
+    'packetsLost',
+    'packetsLate',
+    'jitterMs',
+    'concealedSamples',
+    'concealmentEvents',
+    'currentDelayMs',
+    'targetDelayMs',
+    'interruptionCount',
+  ],
 };

@@ -71,4 +71,5 @@ export const rtpKind: ActorKind = {
     { ...ringSpec(agentKind, 'out'), name: 'in' },
   ],
   stats: RTP_STATS,
+  qos: ['packetsIn', 'packetsOut', 'jitterMs', 'lossFraction', 'peerLossFraction', 'rttMs', 'opusBitrateBps', 'rFactor', 'mos'],
 };

@@ -90,6 +90,14 @@ describe('RTP leg (real sockets, real workers)', () => {
     const st = legStats(s, call.id);
     expect(st['packetsIn']).toBe(75);
     expect(st['droppedWrongSource']).toBe(0);
+    // The call's quality figures in /status and /metrics, from the leg and its jitter actor.
+    const qos = s.status().calls.find((c) => c.id === call.id)!.qos!;
+    expect(qos['rtp']!['packetsIn']).toBe(75);
+    expect(qos['jitter']!['packetsReceived']).toBe(75);
+    expect(qos['jitter']!['packetsLost']).toBe(0);
+    expect(qos['rtp']!['mos']).toBeGreaterThan(4);
+    const metrics = await s.metrics.metrics();
+    expect(metrics).toContain(`switchboard_call_qos{call="${call.id}",transport="rtp",kind="rtp",figure="packetsIn"} 75`);
     // RTCP: SR + SDES from the leg, at the shortened interval.
     await until(() => p.rtcpReceived.length >= 1, 2000, 'an RTCP report');
     const first = parseRtcpCompound(p.rtcpReceived[0]!);
