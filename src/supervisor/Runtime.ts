@@ -94,6 +94,8 @@ export interface Runtime {
   createCall(req: CallRequest): Promise<CallInfo>;
   listCalls(): CallInfo[];
   getCall(id: string): CallInfo | undefined;
+  /** Sends DTMF digits to the caller (RFC 4733 on RTP legs); false when there is no such call. */
+  sendDtmf(callId: string, digits: string): Promise<boolean>;
   /** Hangs up; false when there is no such call. */
   deleteCall(id: string): Promise<boolean>;
 

@@ -359,6 +359,21 @@ export class Supervisor implements Runtime {
     return this.#calls.get(id)?.info;
   }
 
+  async sendDtmf(callId: string, digits: string): Promise<boolean> {
+    const call = this.#calls.get(callId);
+    if (call === undefined) return false;
+    const leg = call.info.actors.map((a) => this.#actors.get(a)).find((a) => a?.kind.name === 'rtp');
+    if (leg === undefined) throw new RequestError(409, `call ${callId} has no leg that sends DTMF (${call.info.transport})`);
+    if (leg.slot.state !== 'ready') throw new RequestError(503, `the call's leg is ${leg.state}`);
+    try {
+      await leg.slot.request({ type: 'actor.configure', actorId: leg.id, config: { dtmf: digits } });
+    } catch (err) {
+      if (err instanceof Error && err.name === 'RangeError') throw new RequestError(422, err.message);
+      throw err;
+    }
+    return true;
+  }
+
   async deleteCall(id: string): Promise<boolean> {
     const call = this.#calls.get(id);
     if (call === undefined) return false;

@@ -185,6 +185,17 @@ describe('HTTP server', () => {
       await expectError(await get(`/v1/calls/${call.id}`, { method: 'DELETE' }), 404, 'call_not_found');
     });
 
+    it('POST /v1/calls/:id/dtmf: validates digits, 404 for no call, 409 for a call with no RTP leg', async () => {
+      const call = await body(await post('/v1/calls', { transport: 'null' }));
+      await expectError(await post(`/v1/calls/${call.id}/dtmf`, { digits: '12x' }), 422, 'invalid_request', /^digits: expected 1–32 of 0-9 \* # A-D/);
+      await expectError(await post(`/v1/calls/${call.id}/dtmf`, { digits: '1', loud: true }), 422, 'invalid_request', /loud: unknown field/);
+      await expectError(await post('/v1/calls/nobody/dtmf', { digits: '1' }), 404, 'call_not_found');
+      const res = await post(`/v1/calls/${call.id}/dtmf`, { digits: '1' });
+      expect(res.status).toBe(409);
+      expect((await body(res)).error.message).toMatch(/has no leg that sends DTMF \(null\)/);
+      await get(`/v1/calls/${call.id}`, { method: 'DELETE' });
+    });
+
     it('passes transport-specific fields through and accepts a +json content type with a charset', async () => {
       const res = await post('/v1/calls', { transport: 'null', agent: 'echo', record: false, extra: { x: 1 } }, {
         'content-type': 'application/vnd.switchboard+json; charset=UTF-8',

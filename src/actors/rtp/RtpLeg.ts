@@ -12,6 +12,7 @@ import { parseRtpLegConfig } from './RtpLegConfig.ts';
 import { updateCallQuality } from './RtpQos.ts';
 import { RtpReceiver, STAT } from './RtpReceiver.ts';
 import { RtpSender } from './RtpSender.ts';
+import { DtmfSender } from './DtmfSender.ts';
 
 /**
  * The per-frame path (tick) and the per-packet handlers allocate nothing of
@@ -134,6 +135,7 @@ export async function createRtpLeg(ctx: ActorContext, config: ActorConfig): Prom
   rtpSocket.on('error', onSocketError);
   rtcpSocket.on('error', onSocketError);
 
+  const dtmf = new DtmfSender(cfg.format.clockRateHz);
   const frame = new Int16Array(sender.samplesPerFrame);
   const scratch = new Int16Array(input.maxSamples);
   const meta = new FrameMeta();
@@ -210,7 +212,12 @@ export async function createRtpLeg(ctx: ActorContext, config: ActorConfig): Prom
       else stats[STAT.silenceFramesSent]++;
       const speech = have && (meta.flags & FrameFlags.SILENCE) === 0;
       const buf = takeBuffer();
-      let n = sender.packetize(have ? frame : null, speech, buf, now);
+      const event = dtmf.next(sender.timestamp);
+      let n =
+        event === null
+          ? sender.packetize(have ? frame : null, speech, buf, now)
+          : sender.packetizeEvent(event.payload, event.marker, dtmf.eventTimestamp, cfg.telephoneEventPt, buf, now);
+      if (event !== null) stats[STAT.dtmfSent] = dtmf.sent;
       if (n > 0 && srtpOut !== undefined) n = srtpOut.protectRtp(buf, n, buf);
       const address = receiver.remoteAddress;
       if (n > 0 && address !== undefined) {
@@ -220,6 +227,12 @@ export async function createRtpLeg(ctx: ActorContext, config: ActorConfig): Prom
       }
       if (rtcp.due(now)) sendRtcp(now, false);
       return 1;
+    },
+    /** `{ dtmf: "123#" }` queues digits to send as telephone-events. */
+    configure(config: ActorConfig): void {
+      const digits = config['dtmf'];
+      if (typeof digits !== 'string') throw new RangeError('rtp: configure takes { dtmf: "digits" }');
+      dtmf.queue(digits);
     },
     close(): void {
       if (closed) return;

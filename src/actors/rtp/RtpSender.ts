@@ -96,6 +96,33 @@ export class RtpSender {
     return n;
   }
 
+  /**
+   * Builds a telephone-event packet (RFC 4733) in this frame's place: its own
+   * payload type and the event's start timestamp; the media clock advances as
+   * for audio, so the audio after the event continues in time.
+   */
+  packetizeEvent(payload: Uint8Array, marker: boolean, eventTimestamp: number, payloadType: number, out: Uint8Array, nowMs: number): number {
+    const v = this.#view;
+    this.#timestamp = (this.#timestamp + this.timestampStep) >>> 0;
+    v.clear();
+    v.marker = marker;
+    v.payloadType = payloadType;
+    v.sequenceNumber = this.#seq;
+    v.timestamp = eventTimestamp >>> 0;
+    v.ssrc = this.ssrc;
+    v.payloadOffset = 0;
+    v.payloadLength = payload.length;
+    const n = serializeRtpInto(v, payload, out);
+    if (n < 0) return -1;
+    this.#seq = (this.#seq + 1) & 0xffff;
+    this.#talking = false;
+    this.packetCount++;
+    this.octetCount += payload.length;
+    this.lastTimestamp = eventTimestamp >>> 0;
+    this.lastSentAtMs = nowMs;
+    return n;
+  }
+
   #encode(frame: Int16Array | null): number {
     const pcm = frame ?? this.#silence;
     const out = this.#payload;

@@ -52,6 +52,7 @@ export const RTP_STATS = [
   'opusFec',
   'rFactor',
   'mos',
+  'dtmfSent',
 ] as const;
 export type RtpStatName = (typeof RTP_STATS)[number];
 

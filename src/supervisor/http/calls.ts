@@ -1,3 +1,4 @@
+import { DTMF_DIGITS } from '../../actors/rtp/DtmfSender.ts';
 import { z } from 'zod';
 import type { CallRequest } from '../Runtime.ts';
 import { readJsonBody } from './body.ts';
@@ -56,6 +57,8 @@ const EXPECTED: Readonly<Record<string, string>> = {
   conference: 'a conference id',
 };
 
+const DtmfRequestSchema = z.strictObject({ digits: z.string().regex(DTMF_DIGITS) });
+
 export const callRoutes: readonly Route[] = [
   {
     method: 'POST',
@@ -79,6 +82,17 @@ export const callRoutes: readonly Route[] = [
       const info = runtime.getCall(params.id!);
       if (info === undefined) throw noSuchCall(params.id!);
       return { status: 200, json: info };
+    },
+  },
+  {
+    // Not in the original route table: DTMF towards the caller, `{ "digits": "123#" }`.
+    method: 'POST',
+    path: '/v1/calls/:id/dtmf',
+    handler: async ({ req, runtime, config, params }) => {
+      const body = await readJsonBody(req, config.http.bodyLimitBytes, { required: true });
+      const { digits } = validateBody(DtmfRequestSchema, body, { digits: '1–32 of 0-9 * # A-D' });
+      if (!(await runtime.sendDtmf(params.id!, digits))) throw noSuchCall(params.id!);
+      return { status: 202, json: { id: params.id, digits } };
     },
   },
   {

@@ -10,6 +10,7 @@ import { ntpMiddle32 } from '../../../src/wire/rtpStats.ts';
 import { SrtpContext } from '../../../src/wire/srtp.ts';
 import { sdesInline } from '../../../src/wire/srtpKeys.ts';
 import { serializeRtp } from '../../../src/wire/rtp.ts';
+import { DtmfReceive, DtmfReceiver } from '../../../src/wire/dtmf.ts';
 import { speech } from '../../helpers/fixtures.ts';
 import { memoryLogger } from '../../helpers/logger.ts';
 import { segmentedCorrelation, sleep, TestPeer, until } from './peer.ts';
@@ -108,6 +109,35 @@ describe('RTP leg (real sockets, real workers)', () => {
     expect(await s.deleteCall(call.id)).toBe(true);
     await until(() => p.rtcpReceived.length > before && parseRtcpCompound(p.rtcpReceived.at(-1)!).some((x) => x.type === 'bye'), 2000, 'BYE');
     expect(transport.ports.inUse).toBe(0);
+  });
+
+  it('sends DTMF as RFC 4733 telephone-events in place of audio, then resumes the audio clock', async () => {
+    const { sup: s } = await start();
+    const p = await peer();
+    const call = await s.createCall({ transport: 'rtp', remote: `127.0.0.1:${p.port}`, codec: 'PCMU', agent: 'tone' });
+    await until(() => p.received.length >= 5, 2000, 'audio');
+    expect(await s.sendDtmf(call.id, '1#')).toBe(true);
+    await expect(s.sendDtmf(call.id, '12x')).rejects.toMatchObject({ status: 422 });
+    expect(await s.sendDtmf('no-such-call', '1')).toBe(false);
+    // 100 ms events at 20 ms: 4 updates and 3 redundant end packets each.
+    await until(() => p.received.filter((r) => r.payloadType === 101).length >= 2 * 7, 3000, 'two digits');
+    await sleep(100);
+    const rx = new DtmfReceiver();
+    const digits: number[] = [];
+    const events = p.received.filter((r) => r.payloadType === 101);
+    for (const r of events) {
+      if (rx.receive(r.payload, 0, r.payload.length, r.timestamp) === DtmfReceive.START) digits.push(rx.event.event);
+    }
+    expect(digits).toEqual([1, 11]); // '1' and '#' (RFC 4733 §3.2 event codes)
+    // One sequence across audio and events; audio after the events continues the media clock.
+    const seqs = p.received.map((r) => r.sequenceNumber);
+    expect(seqs.every((q, i) => i === 0 || q === ((seqs[i - 1]! + 1) & 0xffff))).toBe(true);
+    const lastEvent = p.received.lastIndexOf(events.at(-1)!);
+    const before = p.received[p.received.indexOf(events[0]!) - 1]!;
+    const after = p.received[lastEvent + 1]!;
+    expect(after.payloadType).toBe(0);
+    expect((after.timestamp - before.timestamp) >>> 0).toBe(160 * (lastEvent + 1 - p.received.indexOf(before)));
+    expect(legStats(s, call.id)['dtmfSent']).toBe(events.length);
   });
 
   it('drops wrong-source, malformed and unknown packets, counts them by reason, and keeps playing', async () => {
