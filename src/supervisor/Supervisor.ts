@@ -29,6 +29,8 @@ import { WorkerSlot } from './WorkerSlot.ts';
 export const WATCHDOG_INTERVAL_MS = 50;
 /** 20 ms frames everywhere (DESIGN: audio frames). */
 export const TICK_MS = 20;
+/** How often calls are checked for having ended by themselves (a peer's BYE). */
+export const CALL_REAP_INTERVAL_MS = 500;
 /** Per-worker V8 old-space cap: an allocation storm kills one worker, not the process. */
 export const WORKER_HEAP_MB = 256;
 
@@ -112,6 +114,7 @@ export class Supervisor implements Runtime {
   readonly #standby: StandbyThreads[] = [];
   readonly #metrics: ReturnType<typeof createRuntimeMetrics>;
   #watchdog: NodeJS.Timeout | undefined;
+  #reaper: NodeJS.Timeout | undefined;
   #nextActor = 1;
   #stopping: Promise<void> | undefined;
 
@@ -171,6 +174,8 @@ export class Supervisor implements Runtime {
       for (const slots of this.#slots.values()) for (const s of slots) s.check(now);
     }, WATCHDOG_INTERVAL_MS);
     this.#watchdog.unref();
+    this.#reaper = setInterval(() => this.#reapEndedCalls(), CALL_REAP_INTERVAL_MS);
+    this.#reaper.unref();
     this.#daemon.send({ type: 'STARTED' });
     this.#log.info({ workers: this.#allSlots().map((s) => s.id) }, 'supervisor running');
   }
@@ -316,6 +321,10 @@ export class Supervisor implements Runtime {
           return a;
         },
         ringOf: (actorId, name) => this.ringOf(actorId, name),
+        statsOf: (actorId) => {
+          const a = this.#actors.get(actorId);
+          return a === undefined ? undefined : this.#actorStatus(a).stats;
+        },
       });
     } catch (err) {
       await Promise.all(created.map((a) => this.destroyActor(a)));
@@ -422,6 +431,7 @@ export class Supervisor implements Runtime {
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
       clearInterval(this.#watchdog);
+      clearInterval(this.#reaper);
       await Promise.all([...this.#allSlots().map((s) => s.stop()), ...this.#standby.map((t) => t.close())]);
       for (const a of this.#actors.values()) a.state = 'stopped';
       this.#daemon.send({ type: 'STOP' });
@@ -486,6 +496,17 @@ export class Supervisor implements Runtime {
         }
       }),
     );
+  }
+
+  /** Hangs up calls whose transport says the peer ended them. */
+  #reapEndedCalls(): void {
+    for (const [id, call] of this.#calls) {
+      if (call.info.state !== 'active') continue;
+      const why = call.setup.ended?.();
+      if (why === undefined) continue;
+      this.#log.info({ call: id, why }, 'call ended by the peer');
+      void this.deleteCall(id).catch((err: unknown) => this.#log.error({ call: id, err }, 'hang-up failed'));
+    }
   }
 
   #onWorkerEvent(slot: WorkerSlot, e: WorkerEvent): void {

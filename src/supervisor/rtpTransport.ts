@@ -86,6 +86,8 @@ export function rtpTransport(opts: RtpTransportOptions): Transport & { readonly 
               actors: [leg, agentId, jitter],
               answer: { rtp: { localPort }, codec, agent },
               release: () => void ports.release(localPort),
+              // RFC 3550 §6.6: a BYE from the peer's source ends its participation; the call is over.
+              ended: () => ((ctx.statsOf(leg)?.['byeReceived'] ?? 0) > 0 ? 'the peer sent RTCP BYE' : undefined),
             };
           } catch (err) {
             ports.release(localPort);

@@ -12,6 +12,8 @@ export interface TransportContext {
   /** Creates one of the call's actors; `shared` wires it to rings of actors created before. */
   createActor(kind: string, config: ActorConfig, callId: string, shared?: Readonly<Record<string, FrameRing>>): Promise<string>;
   ringOf(actorId: string, name: string): FrameRing | undefined;
+  /** An actor's published figures by name (read from its stats slots, no message). */
+  statsOf(actorId: string): Readonly<Record<string, number>> | undefined;
 }
 
 export interface CallSetup {
@@ -20,6 +22,8 @@ export interface CallSetup {
   answer: Record<string, unknown>;
   /** Releases what the transport holds outside actors (ports…), after hang-up. */
   release?(): void;
+  /** Why the call ended by itself (the peer hung up), or undefined while it goes on; polled. */
+  ended?(): string | undefined;
 }
 
 export interface Transport {

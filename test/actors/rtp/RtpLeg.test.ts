@@ -260,6 +260,22 @@ describe('RTP leg (real sockets, real workers)', () => {
     expect(rx.unprotectRtp(raw, raw.length, raw)).toBe(raw.length - 10);
   });
 
+  it('hangs up the call when the peer sends RTCP BYE, and frees its port pair', async () => {
+    const { sup: s, transport } = await start();
+    const p = await peer();
+    const call = await s.createCall({ transport: 'rtp', remote: `127.0.0.1:${p.port}`, codec: 'PCMU', agent: 'loopback' });
+    const port = (call['rtp'] as { localPort: number }).localPort;
+    await until(() => p.received.length > 0, 2000, 'media');
+    const bye = serializeRtcpCompound([
+      { type: 'rr', ssrc: 0x7777, reports: [] },
+      { type: 'bye', ssrcs: [0x7777], reason: 'done' },
+    ]);
+    p.send(bye, port + 1, p.rtcp);
+    await until(() => s.getCall(call.id) === undefined, 3000, 'the call to end');
+    expect(transport.ports.inUse).toBe(0);
+    expect(s.status().actors).toEqual([]);
+  });
+
   it("reads the peer's RTCP: RTT from LSR/DLSR, its view of our loss; Opus backs off and turns FEC on", async () => {
     const { sup: s } = await start();
     const p = await peer();
