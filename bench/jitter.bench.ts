@@ -14,6 +14,13 @@
  * min = max = start = 60 ms, all models); and, on the loss patterns of the
  * 10% uniform and 10% bursty traces, zero-fill, repeat×0.9 and plain ITU-T
  * G.711 Appendix I applied frame by frame.
+ *
+ * The quality goals are judged apart, like for like with bench/plc.bench.ts:
+ * clean.wav as it is (10 s, not looped: the loop's seams and a single 30 s
+ * trace move PLCMOS by ±0.3), the same seeded loss patterns, mean of
+ * QUALITY_SEEDS, no jitter; the concealer alone (every burst planned with
+ * the packet after it, when that is at most 60 ms ahead) beside the jitter
+ * buffer.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -22,8 +29,9 @@ import { createJitterBuffer } from '../src/actors/jitter/JitterActor.ts';
 import { FrameKind } from '../src/actors/jitter/JitterBuffer.ts';
 import type { JitterCodec } from '../src/actors/jitter/PacketDecoder.ts';
 import { OpusEncoder } from '../src/dsp/opus.ts';
+import { Concealer } from '../src/dsp/plc.ts';
 import { G711AppendixI } from '../src/dsp/reference/g711AppendixI.ts';
-import { NETWORK_MODELS, arrivalOrder, lossPattern, type PacketTrace } from './lib/network.ts';
+import { BASE_DELAY_MS, NETWORK_MODELS, arrivalOrder, lossPattern, type PacketTrace } from './lib/network.ts';
 import { baseDelayMs, oracleDelay } from './lib/oracle.ts';
 import { repeatLast, zeroFill } from './lib/baselines.ts';
 import { PlcMos } from './lib/plcmos.ts';
@@ -36,6 +44,9 @@ const TRACE_PACKETS = 1500;
 const SEED = 1;
 /** Pulls happen at 20·k + PULL_PHASE_MS, not in step with the sender's clock. */
 const PULL_PHASE_MS = 7;
+const QUALITY_SEEDS = [1, 2, 3, 4, 5];
+/** The concealer-alone row plans bursts whose next packet is this many frames ahead at most (60 ms of buffer). */
+const LOOK_AHEAD_FRAMES = 3;
 
 interface Limits {
   minDelayMs: number;
@@ -53,11 +64,15 @@ interface SimResult {
   concealRate: number;
 }
 
-function loadSpeech(): Int16Array {
+function loadClean(): Int16Array {
   const path = fileURLToPath(new URL('../test/fixtures/plcmos/clean.wav', import.meta.url));
   const wav = readWav(new Uint8Array(readFileSync(path)));
   if (wav.rateHz !== RATE_HZ || wav.channels !== 1) throw new Error(`clean.wav: expected 16 kHz mono [rate:${wav.rateHz}, channels:${wav.channels}]`);
-  const src = wav.samples;
+  return wav.samples;
+}
+
+function loadSpeech(): Int16Array {
+  const src = loadClean();
   const out = new Int16Array(TRACE_PACKETS * SPF);
   for (let i = 0; i < out.length; i++) out[i] = src[i % src.length]!;
   return out;
@@ -65,7 +80,7 @@ function loadSpeech(): Int16Array {
 
 function l16Payloads(speech: Int16Array): Uint8Array[] {
   const out: Uint8Array[] = [];
-  for (let p = 0; p < TRACE_PACKETS; p++) {
+  for (let p = 0; p < Math.floor(speech.length / SPF); p++) {
     const b = new Uint8Array(2 * SPF);
     for (let i = 0; i < SPF; i++) {
       const v = speech[p * SPF + i]!;
@@ -151,6 +166,40 @@ function appendixI(signal: Int16Array, lost: readonly boolean[]): Int16Array {
   return out;
 }
 
+/** A loss pattern as a trace with no jitter: every packet that is not lost takes BASE_DELAY_MS. */
+function lossTrace(lost: readonly boolean[]): PacketTrace[] {
+  return lost.map((l, seq) => ({ seq, timestampMs: 20 * seq, sendMs: 20 * seq, arrivalMs: l ? null : 20 * seq + BASE_DELAY_MS, lost: l }));
+}
+
+/** The concealer alone on a loss pattern, bursts planned when the packet after them is within LOOK_AHEAD_FRAMES (as plc.bench.ts). */
+function concealerAlone(signal: Int16Array, lost: readonly boolean[]): Int16Array {
+  const c = new Concealer(RATE_HZ);
+  const frames = Math.floor(signal.length / SPF);
+  const y = new Int16Array(frames * SPF + c.delaySamples);
+  const out = new Int16Array(SPF);
+  for (let f = 0; f < frames; f++) {
+    let k = 0;
+    while (f + k < frames && lost[f + k]) k++;
+    if (k === 0) c.good(signal.subarray(f * SPF, (f + 1) * SPF), out);
+    else if (f + k < frames && k <= LOOK_AHEAD_FRAMES) c.concealBefore(signal.subarray((f + k) * SPF, (f + k + 1) * SPF), out, k);
+    else c.conceal(out);
+    y.set(out, f * SPF);
+  }
+  c.destroy();
+  return y.subarray(c.delaySamples, c.delaySamples + frames * SPF);
+}
+
+/** Mean PLCMOS over QUALITY_SEEDS of `run` on clean.wav with 10% uniform and 10% Gilbert-Elliott loss. */
+async function qualityRow(mos: PlcMos, frames: number, run: (lost: boolean[]) => Int16Array): Promise<[number, number]> {
+  const means: number[] = [];
+  for (const model of ['loss-10', 'gilbert-elliott']) {
+    let sum = 0;
+    for (const seed of QUALITY_SEEDS) sum += await mos.score(run(lossPattern(NETWORK_MODELS[model]!(frames, seed))));
+    means.push(sum / QUALITY_SEEDS.length);
+  }
+  return [means[0]!, means[1]!];
+}
+
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 export default async function jitterBench(): Promise<void> {
@@ -213,10 +262,29 @@ export default async function jitterBench(): Promise<void> {
     baseRows.push({ network: name, concealment: 'JitterBuffer + Concealer (adaptive)', PLCMOS: scores.get(`L16 16 kHz, adaptive/${name}`)!.toFixed(2) });
   }
   printTable('Concealment baselines on the same loss patterns (PLCMOS v2, clean.wav looped, 30 s)', baseRows);
+
+  const clean = loadClean();
+  const cleanFrames = Math.floor(clean.length / SPF);
+  const cleanPayloads = l16Payloads(clean);
+  const viaBuffer = (limits: Limits) => (lost: boolean[]) => simulate(lossTrace(lost), cleanPayloads, 'L16', limits).output;
+  const quality: Array<[string, (lost: boolean[]) => Int16Array]> = [
+    ['zero-fill', (lost) => zeroFill(clean, lost)],
+    ['G.711 Appendix I', (lost) => appendixI(clean, lost)],
+    [`Concealer alone, bursts planned (next ≤ ${20 * LOOK_AHEAD_FRAMES} ms ahead)`, (lost) => concealerAlone(clean, lost)],
+    ['JitterBuffer + Concealer, fixed 60 ms', viaBuffer(FIXED_60)],
+    ['JitterBuffer + Concealer, adaptive', viaBuffer(ADAPTIVE)],
+  ];
+  const qualityRows: Array<Record<string, string | number>> = [];
+  let goal: [number, number] = [0, 0];
+  for (const [method, run] of quality) {
+    const [uni, ge] = await qualityRow(mos, cleanFrames, run);
+    qualityRows.push({ method, '10% uniform': uni.toFixed(2), '10% Gilbert-Elliott': ge.toFixed(2) });
+    if (method === 'JitterBuffer + Concealer, adaptive') goal = [uni, ge];
+  }
+  printTable(`PLCMOS v2, like for like: clean.wav (10 s), loss before the buffer, no jitter, mean of ${QUALITY_SEEDS.length} seeds`, qualityRows);
   await mos.close();
 
-  const uni = scores.get('L16 16 kHz, adaptive/loss-10')!;
-  const bursty = scores.get('L16 16 kHz, adaptive/gilbert-elliott')!;
+  const [uni, bursty] = goal;
   console.log('\nGoals:');
   console.log(`- PLCMOS ≥ 4.0 at 10% uniform loss: ${uni.toFixed(2)} → ${uni >= 4 ? 'met' : 'NOT met'}`);
   console.log(`- PLCMOS ≥ 3.8 at 10% bursty loss: ${bursty.toFixed(2)} → ${bursty >= 3.8 ? 'met' : 'NOT met'}`);

@@ -31,6 +31,13 @@ const WINDOW_BLOCKS = 8;
 const BLOCK_MS = 1250;
 /** Packets before the histogram is trusted; until then the target is at least the start delay. */
 const WARMUP_PACKETS = 50;
+/**
+ * A missing packet whose delay already exceeds this quantile of relative
+ * delay is taken as lost (see `lateMs`). Half the 1% late-loss budget the
+ * delay goal (and bench/lib/oracle.ts) allows: the forgetting histogram
+ * learns a heavy tail late, and at 0.99 Pareto jitter left 1.1% late.
+ */
+export const LATE_QUANTILE = 0.995;
 
 export interface DelayLimits {
   minDelayMs: number;
@@ -53,6 +60,7 @@ export class DelayManager {
   #minTransitMs = Infinity;
   #packets = 0;
   #targetMs: number;
+  #lateMs = 0;
   #lastRelativeMs = 0;
 
   constructor(limits: DelayLimits) {
@@ -76,6 +84,16 @@ export class DelayManager {
   /** The delay to hold, ms. */
   get targetMs(): number {
     return this.#targetMs;
+  }
+
+  /**
+   * The relative delay (ms) that a LATE_QUANTILE share of packets arrive
+   * within, unclamped by the delay limits: a packet still missing this long
+   * after its earliest possible arrival is more likely lost than late, so the
+   * playout stops waiting for it. 0 before any packet.
+   */
+  get lateMs(): number {
+    return this.#lateMs;
   }
 
   /** The smallest transit (arrival − timestamp, ms) in the window: the zero of relative delay. Infinity before any packet. */
@@ -127,15 +145,20 @@ export class DelayManager {
   #computeTarget(): number {
     let acc = 0;
     let bucket = BUCKETS - 1;
+    let lateBucket = BUCKETS - 1;
     const hist = this.#hist;
+    const q = this.quantile;
+    const lateQ = q > LATE_QUANTILE ? q : LATE_QUANTILE;
     for (let i = 0; i < BUCKETS; i++) {
       acc += hist[i]!;
-      if (acc >= this.quantile) {
-        bucket = i;
+      if (acc >= q && bucket === BUCKETS - 1) bucket = i;
+      if (acc >= lateQ - 1e-9) {
+        lateBucket = i;
         break;
       }
     }
     // The bucket's upper edge covers every delay counted in it.
+    this.#lateMs = (lateBucket + 1) * BUCKET_MS;
     let target = (bucket + 1) * BUCKET_MS;
     if (this.#packets < WARMUP_PACKETS && target < this.startDelayMs) target = this.startDelayMs;
     if (target < this.minDelayMs) target = this.minDelayMs;

@@ -3,7 +3,8 @@ import type { JitterStats } from './JitterStats.ts';
 import { FrameKind, type PcmConcealer, type PcmStretcher } from './FrameKind.ts';
 import { MAX_PACKET_SAMPLES, type PacketDecoder } from './PacketDecoder.ts';
 import type { PacketStore } from './PacketStore.ts';
-import { SampleQueue } from './SampleQueue.ts';
+import { rmsOf, SampleQueue } from './SampleQueue.ts';
+import * as T from './playoutTuning.ts';
 
 /**
  * The playout side of the jitter buffer: one 20 ms frame per `pull`, and the
@@ -11,48 +12,28 @@ import { SampleQueue } from './SampleQueue.ts';
  *
  * The control variable is the delay D of a packet: the time it is decided on
  * minus the earliest time it could have been, `now − timestamp − minimum
- * transit` (ms), against the target T (the delay manager's quantile, plus one
- * frame of headroom while packets are being lost, see `targetMs`). D moves on
- * the 20 ms grid of pulls, so "at target" is the grid point nearest T.
+ * transit` (ms), against the target T (the delay manager's quantile, with a
+ * floor while packets are being lost, see `targetMs`). D moves on the 20 ms
+ * grid of pulls, so the delay held is a grid point G near T (`#gridPoint`).
  * - Next packet here: play it. In speech the queued audio is accelerated
  *   (WSOLA removes a pitch period) when the delay as heard (D plus the queue)
- *   is above T + ACCELERATE_MARGIN_MS, and preemptively expanded below T. In
- *   silence a frame is dropped above T + DROP_MARGIN_MS and a comfort-noise
- *   frame added below T − STRETCH_MARGIN_MS. After silence (stream start,
+ *   is above G + ACCELERATE_MARGIN_MS, and preemptively expanded below G. In
+ *   silence a frame is dropped when D is a grid step above G and a
+ *   comfort-noise frame added a step below. After silence (stream start,
  *   DTX, a new talkspurt) a packet waits, with comfort noise playing, until
  *   it is at target.
- * - Next packet missing and due: when a later packet is here, the missing one
- *   is lost — conceal it, from both sides when the later one is the very
- *   next (Concealer.concealBefore, Opus FEC), and move on. When nothing is
- *   here, conceal forward and move on once it is past due; before that,
- *   conceal and wait (it may be late: the wait is expansion by concealment).
- *   A packet turning up after the playout point moved past it is late.
+ * - Next packet missing: it is lost once its delay exceeds what all but 1%
+ *   of packets arrive within (DelayManager.lateMs); then conceal it, from
+ *   both sides when a later packet is here (Concealer.concealBefore, the
+ *   whole burst planned; Opus FEC), and move on. Before that, conceal and
+ *   wait: the wait is an expansion, and the packet, when it comes, is merged
+ *   after the concealment. A packet that turns up after the playout moved
+ *   past it, while only forward concealment has played since, is still
+ *   played (`rewind`): the concealment becomes the wait. Otherwise it is late.
  * - After a wait (outage, pause) with packets overdue, go straight to the
- *   first one, skipping those due too long ago (CATCH_UP_MS); a pause after
- *   quiet audio is DTX and plays comfort noise, not counted as concealment.
+ *   first one, skipping a backlog beyond BACKLOG_MS; a pause after quiet
+ *   audio is DTX and plays comfort noise, not counted as concealment.
  */
-
-/** How far below target silence is padded with comfort noise (a whole frame moves the delay by 20 ms). */
-const STRETCH_MARGIN_MS = 10;
-/** Half the pull grid: "at target" rounds to the nearest grid point. */
-const HALF_FRAME_MS = 10;
-/** Above this recent loss rate the target gets one frame of headroom (see `targetMs`). */
-const LOSS_HEADROOM_RATE = 0.02;
-const LOSS_HEADROOM_MS = 20;
-/**
- * Acceleration starts this far above target, expansion just below it: late
- * loss depends on the delay not falling under the target, so the band lies
- * above it.
- */
-const ACCELERATE_MARGIN_MS = 10;
-/** A whole frame goes in silence, so the band must be wider than 20 ms to settle. */
-const DROP_MARGIN_MS = 20;
-/** After an outage, packets due this far beyond the target are skipped (their time was already concealed). */
-const CATCH_UP_MS = 80;
-/** Below this RMS (about −50 dBFS) a frame is silence for the drop/insert and DTX decisions. */
-const QUIET_RMS = 100;
-/** Units (decode, conceal, …) one pull may run; drops in silence produce nothing, so more than one can be needed. */
-const MAX_UNITS_PER_PULL = 6;
 
 export class Playout {
   /** True once a packet has been chosen to start playout; packets before `nextSeq` are late. */
@@ -83,6 +64,8 @@ export class Playout {
   #lastArrivalMs = 0;
   #nowMs = 0;
   #lossAvg = 0;
+  /** Set by a concealment planned towards a later packet: the audio already heads for that packet, so no rewind. */
+  #planned = false;
   /** The timestamp the packet at `nextSeq` should carry. */
   #expectedTs = 0;
   readonly #tsPerFrame: number;
@@ -117,7 +100,7 @@ export class Playout {
     this.#nowMs = nowMs;
     let kind = -1;
     const queue = this.#queue;
-    for (let units = 0; queue.length < spf && units < MAX_UNITS_PER_PULL; units++) kind = this.#produce(nowMs);
+    for (let units = 0; queue.length < spf && units < T.MAX_UNITS_PER_PULL; units++) kind = this.#produce(nowMs);
     if (queue.length < spf) queue.appendZeros(spf - queue.length);
     if (kind < 0) kind = this.#last;
     queue.take(out, spf);
@@ -138,6 +121,20 @@ export class Playout {
     this.anchored = false;
     this.nextSeq = 0;
     this.#last = FrameKind.SILENCE;
+  }
+
+  /**
+   * A packet arrived after the playout gave it up, while what has played
+   * since the last decoded packet is forward concealment only: it plays after
+   * all, the concealment becoming a wait (an expansion, as NetEq's expand
+   * is), instead of being lost. Returns false when it is simply late.
+   */
+  rewind(extSeq: number, extTs: number): boolean {
+    if (!this.anchored || this.#last !== FrameKind.CONCEALED || this.#planned) return false;
+    if (extSeq <= this.lastPlayedSeq || this.nextSeq - extSeq > T.MAX_REWIND_PACKETS) return false;
+    this.nextSeq = extSeq;
+    this.#expectedTs = extTs;
+    return true;
   }
 
   /** The stream resumes after an outage beyond the store's window: start from the lowest buffered packet again. */
@@ -161,7 +158,7 @@ export class Playout {
       const first = store.firstFrom(0);
       if (first < 0) return this.#fill();
       const d = nowMs - store.tsOf(first) * this.#msPerTs - minTransit;
-      if (d < target - STRETCH_MARGIN_MS) return this.#comfortNoise();
+      if (d < target - T.STRETCH_MARGIN_MS) return this.#comfortNoise();
       this.anchored = true;
       this.nextSeq = store.seqOf(first);
       this.#expectedTs = store.tsOf(first);
@@ -171,14 +168,14 @@ export class Playout {
       let d = nowMs - store.tsOf(slot) * this.#msPerTs - minTransit;
       // A talkspurt start (marker bit) after silence or a concealed pause waits for the target too.
       const spurt = this.#quietLast() || (store.markerOf(slot) && this.#last === FrameKind.CONCEALED);
-      if (spurt && d < target - STRETCH_MARGIN_MS) return this.#comfortNoise();
-      if (this.#last === FrameKind.CONCEALED && d > target + CATCH_UP_MS) {
+      if (spurt && d < target - T.STRETCH_MARGIN_MS) return this.#comfortNoise();
+      if (this.#last === FrameKind.CONCEALED && d > target + T.BACKLOG_MS) {
         // Out of an outage with a backlog: skip to the packet due nearest the target.
         for (;;) {
           const next = store.find(store.seqOf(slot) + 1);
           if (next < 0) break;
           const dn = nowMs - store.tsOf(next) * this.#msPerTs - minTransit;
-          if (dn < target) break;
+          if (dn < target + T.CATCH_UP_MS) break;
           // Arrived, but too late to play at the target: late, as if it had come after its playout.
           store.release(slot);
           this.#stats.packetsDiscarded++;
@@ -189,22 +186,24 @@ export class Playout {
       }
       return this.#play(slot, d, target);
     }
-    // The missing packet's own delay, from where its timestamp must be. The
-    // delay moves on a 20 ms grid, so "at target" means nearest to it.
+    // The missing packet's own delay, from where its timestamp must be. It is
+    // lost, not late, once later than all but the late-loss budget (lateMs):
+    // earlier turns late packets into late loss, later costs a concealed
+    // frame per loss. With no jitter it is given up at once.
     const dk = nowMs - this.#expectedTs * this.#msPerTs - minTransit;
-    const atTarget = dk >= target;
+    const atTarget = dk >= Math.min(this.#delay.lateMs, this.#delay.maxDelayMs);
     const later = store.firstFrom(this.nextSeq + 1);
     if (later >= 0) {
       const dl = nowMs - store.tsOf(later) * this.#msPerTs - minTransit;
       // Out of a wait (an outage, a pause) with the later packet overdue: the
       // gap's time is already filled, so go straight to it.
-      if ((this.#last === FrameKind.CONCEALED || this.#quietLast()) && dl >= target + HALF_FRAME_MS) {
+      if ((this.#last === FrameKind.CONCEALED || this.#quietLast()) && dl >= target + T.HALF_FRAME_MS) {
         return this.#play(later, dl, target);
       }
       // With a later packet here the missing one is more likely lost than
       // late: commit at the grid point nearest the target, interpolating
       // towards the later packet when it is the very next one.
-      if (dk + HALF_FRAME_MS > target && !this.#quietLast()) {
+      if (atTarget && !this.#quietLast()) {
         this.#countPacket(true);
         // Frames from this missing one up to the later packet: the concealer
         // plans the whole gap between the past and that packet.
@@ -234,8 +233,22 @@ export class Playout {
    */
   get targetMs(): number {
     const base = this.#delay.targetMs;
-    if (this.#lossAvg < LOSS_HEADROOM_RATE) return base;
-    return Math.min(base + LOSS_HEADROOM_MS, this.#delay.maxDelayMs);
+    // With a frame or more of jitter the packet after a loss is usually here
+    // already, and the delay goal (≤ 1.2× the 1%-late oracle) leaves no room.
+    if (this.#lossAvg < T.LOSS_HEADROOM_RATE || this.#delay.lateMs >= T.FRAME_MS) return base;
+    return Math.min(Math.max(base, this.#delay.minDelayMs + T.LOSS_HEADROOM_MS), this.#delay.maxDelayMs);
+  }
+
+  /**
+   * The decision delay to hold: decisions fall on the 20 ms grid of pulls,
+   * so the grid point nearest the target (less GRID_BIAS_MS). The few packets
+   * later than it are waited for (`#produce`) rather than paid for with a
+   * frame of delay on every packet: with decisions 17 ms after the fastest
+   * arrival and 0–40 ms jitter, the grid offers 37 ms (7.5% would be late
+   * without the wait) or 57 ms (44% above the oracle's 39.6).
+   */
+  #gridPoint(delayMs: number, target: number): number {
+    return delayMs + T.FRAME_MS * Math.round((target - T.GRID_BIAS_MS - delayMs) / T.FRAME_MS);
   }
 
   /** One packet's fate for the loss-rate average (per packet, exponential, ~64 packets). */
@@ -255,6 +268,7 @@ export class Playout {
     if (n <= 0) this.#stats.packetsDiscarded++;
     this.#countPacket(n <= 0);
     this.lastPlayedSeq = store.seqOf(slot);
+    this.#planned = false;
     this.lastPlayoutMs = this.#nowMs + this.#queue.length * this.#msPerSample;
     this.nextSeq = this.lastPlayedSeq + 1;
     this.#expectedTs = store.tsOf(slot) + Math.round(n > 0 ? n * this.#tsPerSample : this.#tsPerFrame);
@@ -266,12 +280,13 @@ export class Playout {
     if (n <= 0) return this.#conceal();
     const queuedBeforeMs = this.#queue.length * this.#msPerSample;
     const rms = rmsOf(dec, n);
-    const quiet = rms < QUIET_RMS;
+    const quiet = rms < T.QUIET_RMS;
     this.#queue.trackNoise(rms);
     this.#lastDecodedQuiet = quiet;
     const spf = this.#spf;
     const concealer = this.#concealer;
-    if (quiet && this.#last !== FrameKind.CONCEALED && delayMs > target + DROP_MARGIN_MS) {
+    const grid = this.#gridPoint(delayMs, target);
+    if (quiet && this.#last !== FrameKind.CONCEALED && delayMs > grid + T.HALF_FRAME_MS) {
       if (concealer !== undefined && n >= spf) {
         // The concealer still sees the frame, so its history stays continuous.
         for (let i = 0; i < spf; i++) this.#frameIn[i] = dec[i]!;
@@ -295,8 +310,8 @@ export class Playout {
     if (at < n) this.#queue.append(dec, at, n - at);
     let kind: number = FrameKind.NORMAL;
     // Stretching steers the delay as heard: the decision delay plus the audio queued ahead of this packet.
-    if (!quiet && this.#stretcher !== undefined) kind = this.#stretch(delayMs + queuedBeforeMs, target);
-    if (quiet && delayMs < target - STRETCH_MARGIN_MS) this.#queue.appendNoise(spf);
+    if (!quiet && this.#stretcher !== undefined) kind = this.#stretch(delayMs + queuedBeforeMs, grid);
+    if (quiet && delayMs < grid - T.HALF_FRAME_MS) this.#queue.appendNoise(spf);
     this.#last = kind;
     return kind;
   }
@@ -304,7 +319,7 @@ export class Playout {
   /** Accelerates or expands the queued audio when the delay is off target; returns what it did. */
   #stretch(delayMs: number, target: number): number {
     const st = this.#stats;
-    if (delayMs > target + ACCELERATE_MARGIN_MS) {
+    if (delayMs > target + T.ACCELERATE_MARGIN_MS) {
       const d = this.#queue.stretch(this.#stretcher!, -1);
       if (d === 0) return FrameKind.NORMAL;
       st.removedSamplesForAcceleration -= d;
@@ -333,12 +348,14 @@ export class Playout {
     } else if (dec.ownsConcealment) {
       const n = dec.decodeFec(store.payloadOf(nextSlot), store.lengthOf(nextSlot), frame);
       if (n <= 0) frame.fill(0);
+      this.#planned = true;
       this.#stats.fecPacketsRecovered = dec.fecRecovered;
     } else if (this.#concealer !== undefined && dec.stateless) {
       const n = dec.decode(store.payloadOf(nextSlot), store.lengthOf(nextSlot), this.#ahead);
       if (n < this.#spf) return this.#conceal();
       for (let i = 0; i < this.#spf; i++) this.#frameIn[i] = this.#ahead[i]!;
       this.#concealer.concealBefore(this.#frameIn, frame, framesUntilNext);
+      this.#planned = true;
     } else {
       return this.#conceal();
     }
@@ -372,10 +389,4 @@ export class Playout {
     this.#last = kind;
     return kind;
   }
-}
-
-function rmsOf(x: Int16Array, n: number): number {
-  let sum = 0;
-  for (let i = 0; i < n; i++) sum += x[i]! * x[i]!;
-  return Math.sqrt(sum / n);
 }

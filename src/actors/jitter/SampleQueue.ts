@@ -101,3 +101,10 @@ export class SampleQueue {
     this.#length = 0;
   }
 }
+
+/** Root mean square of the first `n` samples (the quiet test for drops, comfort noise and DTX). */
+export function rmsOf(x: Int16Array, n: number): number {
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += x[i]! * x[i]!;
+  return Math.sqrt(sum / n);
+}

@@ -55,4 +55,18 @@ describe('DelayManager', () => {
     dm.update(NaN, 0);
     expect(Number.isFinite(dm.targetMs)).toBe(true);
   });
+
+  it('reports the 99.5th percentile as the late-loss threshold, beyond the delay limits', () => {
+    const dm = new DelayManager(limits);
+    expect(dm.lateMs).toBe(0);
+    const rng = mulberry32(3);
+    feed(dm, 3000, () => rng() * 400);
+    // Uniform 0–400 ms: the 99.5th percentile is 398 ms; the target stays clamped to the 200 ms maximum.
+    expect(dm.lateMs).toBeGreaterThanOrEqual(392);
+    expect(dm.lateMs).toBeLessThanOrEqual(402);
+    expect(dm.targetMs).toBe(200);
+    const calm = new DelayManager(limits);
+    feed(calm, 500, () => 0);
+    expect(calm.lateMs).toBe(2); // one bucket: no jitter, so a missing packet is given up at once
+  });
 });
