@@ -2,17 +2,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Supervisor } from '../../src/supervisor/Supervisor.ts';
-import { rtpTransport } from '../../src/supervisor/rtpTransport.ts';
-import { jitterKind } from '../../src/actors/jitter/kind.ts';
-import { agentKind } from '../../src/actors/agent/kind.ts';
-import { rtpKind } from '../../src/actors/rtp/kind.ts';
+import type { Supervisor } from '../../src/supervisor/Supervisor.ts';
 import { readWav, toMono } from '../../src/wire/wav.ts';
 import { fixturePath } from '../helpers/fixtures.ts';
-import { memoryLogger } from '../helpers/logger.ts';
 import { segmentedCorrelation, sleep } from '../actors/rtp/peer.ts';
 import { randomBytes } from 'node:crypto';
 import { freePair, haveFfmpeg, haveFfmpegSrtp, RtpRelay, runFfmpeg, sdp } from './ffmpeg.ts';
+import { startRtpRuntime } from '../helpers/rtpRuntime.ts';
 
 const FFMPEG = haveFfmpeg();
 if (!FFMPEG) console.warn('ffmpeg with RTP support not found on PATH: skipping the ffmpeg RTP interop tests');
@@ -63,15 +59,7 @@ let dir = '';
 beforeAll(async () => {
   if (!FFMPEG) return;
   dir = mkdtempSync(join(tmpdir(), 'switchboard-interop-'));
-  const { log } = memoryLogger();
-  sup = new Supervisor({
-    poolSizes: { media: 1, network: 1, agent: 1, capture: 1 },
-    logLevel: 'warn',
-    log,
-    kinds: { jitter: jitterKind, agent: agentKind, rtp: rtpKind },
-    transports: [rtpTransport({ portMin: PORT_MIN, portMax: PORT_MIN + 20, rtcpMinIntervalS: 0.5 })],
-  });
-  await sup.start();
+  sup = (await startRtpRuntime({ portMin: PORT_MIN, portMax: PORT_MIN + 20, rtcpMinIntervalS: 0.5 })).sup;
 });
 
 afterAll(async () => {

@@ -1,13 +1,9 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Supervisor } from '../../src/supervisor/Supervisor.ts';
-import { rtpTransport } from '../../src/supervisor/rtpTransport.ts';
-import { jitterKind } from '../../src/actors/jitter/kind.ts';
-import { agentKind } from '../../src/actors/agent/kind.ts';
-import { rtpKind } from '../../src/actors/rtp/kind.ts';
+import type { Supervisor } from '../../src/supervisor/Supervisor.ts';
 import { parseRtcpCompound } from '../../src/wire/rtcp.ts';
-import { memoryLogger } from '../helpers/logger.ts';
 import { freePair, RtpRelay } from './ffmpeg.ts';
+import { startRtpRuntime } from '../helpers/rtpRuntime.ts';
 
 function haveRtpbin(): boolean {
   const r = spawnSync('gst-inspect-1.0', ['rtpbin'], { encoding: 'utf8' });
@@ -24,15 +20,7 @@ const RUN_S = 7;
 let sup: Supervisor | undefined;
 beforeAll(async () => {
   if (!GST) return;
-  const { log } = memoryLogger();
-  sup = new Supervisor({
-    poolSizes: { media: 1, network: 1, agent: 1, capture: 1 },
-    logLevel: 'warn',
-    log,
-    kinds: { jitter: jitterKind, agent: agentKind, rtp: rtpKind },
-    transports: [rtpTransport({ portMin: PORT_MIN, portMax: PORT_MIN + 10, rtcpMinIntervalS: 0.5 })],
-  });
-  await sup.start();
+  sup = (await startRtpRuntime({ portMin: PORT_MIN, portMax: PORT_MIN + 10, rtcpMinIntervalS: 0.5 })).sup;
 });
 afterAll(async () => {
   await sup?.stop();

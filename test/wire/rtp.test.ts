@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
@@ -33,6 +33,7 @@ import {
   timestampUnits,
 } from '../../src/wire/rtpPayloadTypes.ts';
 import { mulberry32 } from '../helpers/prng.ts';
+import { runFfmpeg } from '../interop/ffmpeg.ts';
 
 const hasFfmpeg = spawnSync('ffmpeg', ['-version']).status === 0;
 if (!hasFfmpeg) console.warn('ffmpeg is not installed: skipping the RTP interoperability test');
@@ -262,20 +263,13 @@ describe.skipIf(!hasFfmpeg)('interoperability: ffmpeg RTP sender', () => {
     const port = (sock.address() as AddressInfo).port;
     const packets: Uint8Array[] = [];
     sock.on('message', (m) => packets.push(new Uint8Array(m)));
-    const ff = spawn('ffmpeg', [
-      '-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=1',
+    // Rejects with ffmpeg's stderr unless it exits 0.
+    await runFfmpeg([
+      '-f', 'lavfi', '-i', 'sine=frequency=440:duration=1',
       '-ar', '8000', '-ac', '1', '-c:a', 'pcm_mulaw', '-f', 'rtp', `rtp://127.0.0.1:${port}?rtcpport=${port}`,
     ]);
-    const code = await new Promise<number | null>((r) => {
-      const timer = setTimeout(() => ff.kill('SIGKILL'), 20_000);
-      ff.on('exit', (c) => {
-        clearTimeout(timer);
-        r(c);
-      });
-    });
     await new Promise((r) => setTimeout(r, 200));
     sock.close();
-    expect(code).toBe(0);
     const rtp = packets.filter((p) => !isRtcp(p));
     expect(rtp.length).toBeGreaterThan(5);
     const v = new RtpPacketView();

@@ -17,6 +17,7 @@ import {
   sdesInline,
 } from '../../src/wire/srtpKeys.ts';
 import { mulberry32 } from '../helpers/prng.ts';
+import { runFfmpeg } from '../interop/ffmpeg.ts';
 
 const hex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
 const toHex = (b: Uint8Array): string => Buffer.from(b).toString('hex').toUpperCase();
@@ -243,23 +244,14 @@ describe.skipIf(!hasFfmpeg)('interoperability: ffmpeg SRTP sender', () => {
     const port = (sock.address() as AddressInfo).port;
     const packets: Uint8Array[] = [];
     sock.on('message', (m) => packets.push(new Uint8Array(m)));
-    const ff = spawn('ffmpeg', [
-      '-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=1',
+    // Rejects with ffmpeg's stderr unless it exits 0.
+    await runFfmpeg([
+      '-f', 'lavfi', '-i', 'sine=frequency=440:duration=1',
       '-ar', '8000', '-ac', '1', '-c:a', 'pcm_mulaw', '-f', 'rtp',
       '-srtp_out_suite', profile, '-srtp_out_params', params, `srtp://127.0.0.1:${port}?rtcpport=${port}`,
     ]);
-    let stderr = '';
-    ff.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const code = await new Promise<number | null>((r) => {
-      const timer = setTimeout(() => ff.kill('SIGKILL'), 20_000);
-      ff.on('exit', (c) => {
-        clearTimeout(timer);
-        r(c);
-      });
-    });
     await new Promise((r) => setTimeout(r, 200));
     sock.close();
-    expect(code, stderr).toBe(0);
     // ffmpeg truncates SRTCP tags like SRTP ones with _32, where libsrtp keeps 80 bits.
     const rx = new SrtpContext(keys, profile, { srtcpTagBytes: profile.endsWith('32') ? 4 : 10 });
     const view = new RtpPacketView();

@@ -1,9 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Supervisor } from '../../../src/supervisor/Supervisor.ts';
-import { rtpTransport } from '../../../src/supervisor/rtpTransport.ts';
-import { jitterKind } from '../../../src/actors/jitter/kind.ts';
-import { agentKind } from '../../../src/actors/agent/kind.ts';
-import { rtpKind } from '../../../src/actors/rtp/kind.ts';
+import type { Supervisor } from '../../../src/supervisor/Supervisor.ts';
 import { ulawDecode, ulawEncode } from '../../../src/dsp/g711.ts';
 import { parseRtcpCompound, serializeRtcpCompound } from '../../../src/wire/rtcp.ts';
 import { ntpMiddle32 } from '../../../src/wire/rtpStats.ts';
@@ -12,8 +8,8 @@ import { sdesInline } from '../../../src/wire/srtpKeys.ts';
 import { serializeRtp } from '../../../src/wire/rtp.ts';
 import { DtmfReceive, DtmfReceiver } from '../../../src/wire/dtmf.ts';
 import { speech } from '../../helpers/fixtures.ts';
-import { memoryLogger } from '../../helpers/logger.ts';
 import { segmentedCorrelation, sleep, TestPeer, until } from './peer.ts';
+import { startRtpRuntime } from '../../helpers/rtpRuntime.ts';
 
 /** A port range per test file and process, so parallel test files do not collide. */
 const PORT_MIN = 40_000 + 2 * ((process.pid * 7) % 2000);
@@ -27,17 +23,9 @@ afterEach(async () => {
 });
 
 async function start(portMax = PORT_MIN + 20) {
-  const { log } = memoryLogger();
-  const transport = rtpTransport({ portMin: PORT_MIN, portMax, rtcpMinIntervalS: 0.2 });
-  sup = new Supervisor({
-    poolSizes: { media: 1, network: 1, agent: 1, capture: 1 },
-    logLevel: 'warn',
-    log,
-    kinds: { jitter: jitterKind, agent: agentKind, rtp: rtpKind },
-    transports: [transport],
-  });
-  await sup.start();
-  return { sup, transport };
+  const started = await startRtpRuntime({ portMin: PORT_MIN, portMax, rtcpMinIntervalS: 0.2 });
+  sup = started.sup;
+  return started;
 }
 
 async function peer(): Promise<TestPeer> {

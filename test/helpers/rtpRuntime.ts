@@ -1,0 +1,20 @@
+import { agentKind } from '../../src/actors/agent/kind.ts';
+import { jitterKind } from '../../src/actors/jitter/kind.ts';
+import { rtpKind } from '../../src/actors/rtp/kind.ts';
+import { rtpTransport } from '../../src/supervisor/rtpTransport.ts';
+import { Supervisor } from '../../src/supervisor/Supervisor.ts';
+import { memoryLogger } from './logger.ts';
+
+/** A real supervisor that takes RTP calls (jitter → agent → leg, one worker each) on a port range of the test's own. */
+export async function startRtpRuntime(opts: { portMin: number; portMax: number; rtcpMinIntervalS: number }) {
+  const transport = rtpTransport(opts);
+  const sup = new Supervisor({
+    poolSizes: { media: 1, network: 1, agent: 1, capture: 1 },
+    logLevel: 'warn',
+    log: memoryLogger().log,
+    kinds: { jitter: jitterKind, agent: agentKind, rtp: rtpKind },
+    transports: [transport],
+  });
+  await sup.start();
+  return { sup, transport };
+}
