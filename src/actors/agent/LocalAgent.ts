@@ -3,6 +3,7 @@ import { FrameFlags, FrameMeta } from '../../frames/FrameRing.ts';
 import { Vad } from '../../dsp/vad.ts';
 import { SUPPORTED_RATES_HZ } from '../../dsp/resampler.ts';
 import type { ActorContext, HostedActor } from '../Actor.ts';
+import { syntheticSample } from '../capture/CaptureActor.ts';
 import { AGENT_STATS } from './kind.ts';
 
 /**
@@ -24,6 +25,8 @@ export const ECHO_MAX_TURN_MS = 30_000;
  * clipped.
  */
 export const ECHO_PREROLL_FRAMES = 5;
+/** The tone agent's level: about −12 dBFS, loud and clear without clipping after a codec. */
+const TONE_AMPLITUDE = 8000;
 
 const STAT = Object.fromEntries(AGENT_STATS.map((n, i) => [n, i])) as Record<(typeof AGENT_STATS)[number], number>;
 
@@ -128,7 +131,7 @@ export function createLocalAgent(ctx: ActorContext, config: ActorConfig): Hosted
       }
       if (agent === 'tone') {
         for (let i = 0; i < spf; i++) {
-          frame[i] = Math.round(8000 * Math.sin((2 * Math.PI * toneHz * (toneN % rateHz)) / rateHz));
+          frame[i] = syntheticSample(toneN, rateHz, toneHz, TONE_AMPLITUDE);
           toneN++;
         }
         send(frame, FrameFlags.SPEECH);
