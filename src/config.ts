@@ -62,6 +62,25 @@ const ConfigSchema = z.strictObject({
       }
     }),
   agent: z.strictObject({ default: z.enum(AGENTS).describe(`one of ${AGENTS.join(', ')}`) }),
+  // The `openai` agent (OpenAI Realtime API). The key is OPENAI_API_KEY, from the environment only.
+  openai: z.strictObject({
+    baseUrl: z.url().describe('an http(s) URL such as https://api.openai.com/v1'),
+    model: z.string().min(1).describe('a Realtime model name'),
+    voice: z.string().min(1).describe('a voice name such as marin'),
+    instructions: z.string().describe('the session instructions'),
+    /** A JSON file holding the session's `tools` array (function definitions). */
+    toolsFile: z.string().min(1).describe('a path to a JSON file holding an array of tools').optional(),
+    /** A PEM file of extra trusted CAs for the Realtime endpoint (a private gateway). */
+    caFile: z.string().min(1).describe('a path to a PEM file').optional(),
+  }),
+  twilio: z.strictObject({
+    /**
+     * The public https URL Twilio reaches this daemon at (e.g. https://voice.example.com):
+     * what Twilio signs its requests with, and where the TwiML points the stream
+     * (wss://…/twilio/media). Without it both come from the request's Host header.
+     */
+    publicUrl: z.url().describe('an https URL such as https://voice.example.com').optional(),
+  }),
   http: z.strictObject({ bodyLimitBytes: int(64, 16 * 1024 * 1024) }),
 });
 
@@ -97,6 +116,13 @@ export function defaults(parallelism: number): z.input<typeof ConfigSchema> {
     drainDeadlineMs: 30_000,
     rtp: { portMin: 10_000, portMax: 20_000 },
     agent: { default: 'echo' },
+    openai: {
+      baseUrl: 'https://api.openai.com/v1',
+      model: 'gpt-realtime',
+      voice: 'marin',
+      instructions: 'You are a helpful voice assistant answering a phone call. Keep your answers short.',
+    },
+    twilio: {},
     http: { bodyLimitBytes: 65_536 },
   };
 }

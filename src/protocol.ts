@@ -83,7 +83,9 @@ export interface WorkerControl {
 /** Worker → main notifications. */
 export type WorkerEvent =
   | { type: 'worker.loaded' }
-  | { type: 'actor.failed'; actorId: string; error: SerializedError };
+  | { type: 'actor.failed'; actorId: string; error: SerializedError }
+  /** Something an actor wants its call to show (an agent's tool call): control-rate only, never per frame. */
+  | { type: 'actor.event'; actorId: string; name: string; data: Record<string, unknown> };
 
 /** Given to every hosted worker at its start (as workerData, with the events port). */
 export interface WorkerBoot {

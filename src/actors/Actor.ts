@@ -25,6 +25,12 @@ export interface ActorContext {
   /** Figures the supervisor reads without a message, in the order of the kind's `stats`. */
   readonly stats: Float64Array;
   readonly tickMs: number;
+  /**
+   * Reports an event to the actor's call (shown under the call in /v1/calls/:id
+   * and /status): a tool call, a session error. Control rate only — it posts a
+   * message — never per frame.
+   */
+  emit(name: string, data: Record<string, unknown>): void;
 }
 
 /**

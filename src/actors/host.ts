@@ -93,6 +93,7 @@ export function hostActors(factories: Readonly<Record<string, ActorFactory>>): v
         rings,
         stats: new Float64Array(req.stats),
         tickMs: boot.tickMs,
+        emit: (name: string, data: Record<string, unknown>) => emit({ type: 'actor.event', actorId: req.actorId, name, data }),
       };
       actor = await factory(ctx, req.config);
     } finally {

@@ -108,6 +108,13 @@ export const FrameFlags = {
   DISCONTINUITY: 1 << 4,
   /** The last frame of its stream; nothing follows on this edge. */
   END_OF_STREAM: 1 << 5,
+  /**
+   * The producer was interrupted (barge-in): the consumer drops what it holds
+   * of this stream (queued audio, audio already handed to the network where
+   * the network can take it back, as Twilio's `clear`). A CLEAR frame carries
+   * no samples; the frames after it are the new audio.
+   */
+  CLEAR: 1 << 6,
 } as const;
 
 /** Bytes from one slot to the next: header plus PCM, rounded up to whole cache lines. */

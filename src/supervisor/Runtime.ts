@@ -46,6 +46,14 @@ export interface CallRequest {
   [key: string]: unknown;
 }
 
+/** Something an actor of the call reported (an agent's tool call, a session error). */
+export interface CallEvent {
+  at: string;
+  actor: string;
+  name: string;
+  data: Record<string, unknown>;
+}
+
 export interface CallInfo {
   id: string;
   transport: string;
@@ -54,6 +62,8 @@ export interface CallInfo {
   actors: string[];
   /** Live quality figures by actor kind (in /status; absent in request answers). */
   qos?: Record<string, Record<string, number>>;
+  /** What the call's actors reported, oldest first (the newest CALL_EVENTS_KEPT). */
+  events?: CallEvent[];
   /** Transport-specific answer (e.g. `rtp: { localPort }`). */
   [key: string]: unknown;
 }

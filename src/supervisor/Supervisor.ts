@@ -11,6 +11,7 @@ import { createRuntimeMetrics } from './metrics.ts';
 import {
   RequestError,
   type ActorStatus,
+  type CallEvent,
   type CallInfo,
   type CallRequest,
   type DaemonState,
@@ -31,6 +32,8 @@ export const WATCHDOG_INTERVAL_MS = 50;
 export const TICK_MS = 20;
 /** How often calls are checked for having ended by themselves (a peer's BYE). */
 export const CALL_REAP_INTERVAL_MS = 500;
+/** Events kept per call (the newest; older ones are counted in `eventsDropped`). */
+export const CALL_EVENTS_KEPT = 100;
 /** Per-worker V8 old-space cap: an allocation storm kills one worker, not the process. */
 export const WORKER_HEAP_MB = 256;
 
@@ -514,6 +517,17 @@ export class Supervisor implements Runtime {
       const a = this.#actors.get(e.actorId);
       if (a !== undefined) a.state = 'failed';
       this.#log.error({ actor: e.actorId, worker: slot.id, err: e.error }, 'actor failed');
+    } else if (e.type === 'actor.event') {
+      const callId = this.#actors.get(e.actorId)?.callId;
+      const call = callId === undefined ? undefined : this.#calls.get(callId);
+      this.#log.info({ actor: e.actorId, call: callId, event: e.name, data: e.data }, 'actor event');
+      if (call === undefined) return;
+      const events = (call.info.events ??= []) as CallEvent[];
+      events.push({ at: new Date().toISOString(), actor: e.actorId, name: e.name, data: e.data });
+      if (events.length > CALL_EVENTS_KEPT) {
+        events.shift();
+        call.info.eventsDropped = ((call.info.eventsDropped as number | undefined) ?? 0) + 1;
+      }
     }
   }
 

@@ -4,7 +4,13 @@ import type { ActorKind } from '../ActorKind.ts';
  * The local agents (echo, loopback, tone) of one call, on agent workers.
  * Rings: `in` carries the caller's conditioned audio (20 ms PCM frames from
  * the jitter/PLC actor), `out` the agent's audio for the leg to send, one
- * frame per tick (silence frames flagged SILENCE when it has nothing to say).
+ * frame per tick (silence frames flagged SILENCE when it has nothing to say);
+ * when the caller barges in, a CLEAR frame (no samples) tells the leg to drop
+ * what it still holds of the agent's audio. `heard` runs the other way, from
+ * the leg: frames with no samples whose `sequence` is how many of the agent's
+ * `out` frames (counted by their sequence numbers: the frame with sequence s
+ * heard means s + 1) the caller has really heard — from Twilio's mark echoes,
+ * or frames put on the wire for RTP. The agent truncates its reply there.
  */
 const AGENT_RING_SLOTS = 64;
 
@@ -26,6 +32,7 @@ export const agentKind: ActorKind = {
   rings: [
     { name: 'in', slots: AGENT_RING_SLOTS, maxSamples: 960 },
     { name: 'out', slots: AGENT_RING_SLOTS, maxSamples: 960 },
+    { name: 'heard', slots: AGENT_RING_SLOTS, maxSamples: 1 },
   ],
   stats: AGENT_STATS,
 };
