@@ -18,6 +18,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'convert IN OUT   convert audio between WAV, .ulaw, .alaw, .g722, .l16 and Ogg .opus',
     load: async () => (await import('./convert.ts')).convert,
   },
+  call: {
+    summary: 'call             place a Twilio call connected to this engine (--to, --from); --help for its options',
+    load: async () => (await import('./call.ts')).call,
+  },
 };
 
 function usage(): string {
