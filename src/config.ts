@@ -80,6 +80,8 @@ const ConfigSchema = z.strictObject({
      * (wss://…/twilio/media). Without it both come from the request's Host header.
      */
     publicUrl: z.url().describe('an https URL such as https://voice.example.com').optional(),
+    /** A stream that sends nothing this long is treated as gone (Twilio sends media every 20 ms). */
+    idleTimeoutMs: int(100, 600_000),
   }),
   http: z.strictObject({ bodyLimitBytes: int(64, 16 * 1024 * 1024) }),
 });
@@ -122,7 +124,7 @@ export function defaults(parallelism: number): z.input<typeof ConfigSchema> {
       voice: 'marin',
       instructions: 'You are a helpful voice assistant answering a phone call. Keep your answers short.',
     },
-    twilio: {},
+    twilio: { idleTimeoutMs: 10_000 },
     http: { bodyLimitBytes: 65_536 },
   };
 }

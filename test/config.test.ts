@@ -41,6 +41,13 @@ describe('loadConfig: layers', () => {
       drainDeadlineMs: 30_000,
       rtp: { portMin: 10_000, portMax: 20_000 },
       agent: { default: 'echo' },
+      openai: {
+        baseUrl: 'https://api.openai.com/v1',
+        model: 'gpt-realtime',
+        voice: 'marin',
+        instructions: 'You are a helpful voice assistant answering a phone call. Keep your answers short.',
+      },
+      twilio: { idleTimeoutMs: 10_000 },
       http: { bodyLimitBytes: 65_536 },
       secrets: {},
       configFile: undefined,

@@ -23,6 +23,8 @@ import {
 } from './Runtime.ts';
 import { syntheticTransport, type CallSetup, type Transport } from './transports.ts';
 import { rtpTransport } from './rtpTransport.ts';
+import { twilioTransport } from './twilioTransport.ts';
+import { loadOpenAISettings, type AgentSettings } from './agentConfig.ts';
 import { StandbyThreads } from './StandbyThreads.ts';
 import { WorkerSlot } from './WorkerSlot.ts';
 
@@ -78,9 +80,13 @@ export interface RuntimeConfig {
   host?: string;
   rtp?: { portMin: number; portMax: number };
   agent?: { default: string };
+  openai?: Parameters<typeof loadOpenAISettings>[0];
+  secrets?: { openaiApiKey?: string | undefined };
 }
 
 export async function createRuntime(config: RuntimeConfig, log: Logger): Promise<Supervisor> {
+  const agents: AgentSettings = { defaultAgent: config.agent?.default ?? 'echo' };
+  if (config.openai !== undefined) agents.openai = loadOpenAISettings(config.openai, config.secrets?.openaiApiKey);
   const sup = new Supervisor({
     poolSizes: {
       media: config.mediaWorkers ?? availableParallelism(),
@@ -92,7 +98,8 @@ export async function createRuntime(config: RuntimeConfig, log: Logger): Promise
     log,
     transports: [
       syntheticTransport,
-      rtpTransport({ portMin: config.rtp?.portMin ?? 10_000, portMax: config.rtp?.portMax ?? 20_000, host: config.host, defaultAgent: config.agent?.default }),
+      rtpTransport({ portMin: config.rtp?.portMin ?? 10_000, portMax: config.rtp?.portMax ?? 20_000, host: config.host, agents }),
+      twilioTransport({ agents }),
     ],
   });
   await sup.start();
@@ -324,6 +331,7 @@ export class Supervisor implements Runtime {
           return a;
         },
         ringOf: (actorId, name) => this.ringOf(actorId, name),
+        emit: (name, data) => this.#addCallEvent(id, transport.name, name, data),
         statsOf: (actorId) => {
           const a = this.#actors.get(actorId);
           return a === undefined ? undefined : this.#actorStatus(a).stats;
@@ -360,6 +368,8 @@ export class Supervisor implements Runtime {
       }
       qos[a.kind.name] = figures;
     }
+    const transportQos = this.#calls.get(callId)?.setup.qos?.();
+    if (transportQos !== undefined) qos[this.#calls.get(callId)!.info.transport] = transportQos;
     return qos;
   }
 
@@ -389,6 +399,8 @@ export class Supervisor implements Runtime {
   async deleteCall(id: string): Promise<boolean> {
     const call = this.#calls.get(id);
     if (call === undefined) return false;
+    // A hang-up already under way (the peer and the API at once) finishes on its own.
+    if (call.info.state !== 'active') return true;
     call.info.state = 'ending';
     await Promise.all(call.info.actors.map((a) => this.destroyActor(a)));
     call.setup.release?.();
@@ -519,15 +531,19 @@ export class Supervisor implements Runtime {
       this.#log.error({ actor: e.actorId, worker: slot.id, err: e.error }, 'actor failed');
     } else if (e.type === 'actor.event') {
       const callId = this.#actors.get(e.actorId)?.callId;
-      const call = callId === undefined ? undefined : this.#calls.get(callId);
       this.#log.info({ actor: e.actorId, call: callId, event: e.name, data: e.data }, 'actor event');
-      if (call === undefined) return;
-      const events = (call.info.events ??= []) as CallEvent[];
-      events.push({ at: new Date().toISOString(), actor: e.actorId, name: e.name, data: e.data });
-      if (events.length > CALL_EVENTS_KEPT) {
-        events.shift();
-        call.info.eventsDropped = ((call.info.eventsDropped as number | undefined) ?? 0) + 1;
-      }
+      if (callId !== undefined) this.#addCallEvent(callId, e.actorId, e.name, e.data);
+    }
+  }
+
+  #addCallEvent(callId: string, source: string, name: string, data: Record<string, unknown>): void {
+    const call = this.#calls.get(callId);
+    if (call === undefined) return;
+    const events = (call.info.events ??= []) as CallEvent[];
+    events.push({ at: new Date().toISOString(), actor: source, name, data });
+    if (events.length > CALL_EVENTS_KEPT) {
+      events.shift();
+      call.info.eventsDropped = ((call.info.eventsDropped as number | undefined) ?? 0) + 1;
     }
   }
 

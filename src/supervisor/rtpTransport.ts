@@ -2,12 +2,11 @@ import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { ActorConfig } from '../protocol.ts';
 import { RTP_LEG_CODECS, CODEC_AUDIO_RATE_HZ, type RtpLegCodec } from '../actors/rtp/RtpLegConfig.ts';
+import { agentActorConfig, type AgentSettings } from './agentConfig.ts';
 import { PortAllocator } from './PortAllocator.ts';
 import { RequestError, type CallRequest } from './Runtime.ts';
 import type { Transport } from './transports.ts';
 
-/** The local agents this transport can bridge a call to. */
-const LOCAL_AGENTS = ['echo', 'loopback', 'tone'] as const;
 /** Port pairs tried when a bind fails (another process holds a port of the range). */
 const BIND_ATTEMPTS = 3;
 
@@ -16,8 +15,8 @@ export interface RtpTransportOptions {
   portMax: number;
   /** Address the legs bind (default 127.0.0.1). */
   host?: string;
-  /** Agent for calls that name none (default echo). */
-  defaultAgent?: string;
+  /** The agents calls can name, and the default. */
+  agents?: AgentSettings;
   /** Shortest RTCP interval for every leg, seconds (RFC 3550's 5 s by default; tests shorten it). */
   rtcpMinIntervalS?: number;
 }
@@ -62,16 +61,14 @@ export function rtpTransport(opts: RtpTransportOptions): Transport & { readonly 
       if (typeof codec !== 'string' || !(RTP_LEG_CODECS as readonly string[]).includes(codec)) {
         throw new RequestError(422, `codec: expected one of ${RTP_LEG_CODECS.join(', ')}, got ${JSON.stringify(codec)}`);
       }
-      const agent = req['agent'] ?? opts.defaultAgent ?? 'echo';
-      if (typeof agent !== 'string' || !(LOCAL_AGENTS as readonly string[]).includes(agent)) {
-        throw new RequestError(422, `agent: "${String(agent)}" is not available on RTP calls (${LOCAL_AGENTS.join(', ')})`);
-      }
-      const remote = await resolveRemote(req['remote']);
       const rateHz = CODEC_AUDIO_RATE_HZ[codec as RtpLegCodec];
+      const agentConfig = agentActorConfig(req['agent'], rateHz, codec === 'PCMU', opts.agents ?? { defaultAgent: 'echo' });
+      const agent = agentConfig['agent'];
+      const remote = await resolveRemote(req['remote']);
       try {
         const jitter = await ctx.createActor('jitter', { codec, rateHz }, ctx.callId);
-        const agentId = await ctx.createActor('agent', { agent, rateHz }, ctx.callId, { in: ctx.ringOf(jitter, 'out')! });
-        const shared = { packets: ctx.ringOf(jitter, 'in')!, in: ctx.ringOf(agentId, 'out')! };
+        const agentId = await ctx.createActor('agent', agentConfig, ctx.callId, { in: ctx.ringOf(jitter, 'out')! });
+        const shared = { packets: ctx.ringOf(jitter, 'in')!, in: ctx.ringOf(agentId, 'out')!, heard: ctx.ringOf(agentId, 'heard')! };
         for (let attempt = 1; ; attempt++) {
           const localPort = ports.allocate();
           if (localPort === undefined) throw new RequestError(503, `no free RTP port pair in ${ports.portMin}–${ports.portMax}`);

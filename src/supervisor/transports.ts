@@ -14,6 +14,8 @@ export interface TransportContext {
   ringOf(actorId: string, name: string): FrameRing | undefined;
   /** An actor's published figures by name (read from its stats slots, no message). */
   statsOf(actorId: string): Readonly<Record<string, number>> | undefined;
+  /** Adds an event to the call (shown under it); for things the transport sees itself (a caller's DTMF). */
+  emit(name: string, data: Record<string, unknown>): void;
 }
 
 export interface CallSetup {
@@ -24,6 +26,8 @@ export interface CallSetup {
   release?(): void;
   /** Why the call ended by itself (the peer hung up), or undefined while it goes on; polled. */
   ended?(): string | undefined;
+  /** Quality figures the transport keeps outside actors (the main thread's side of a WebSocket leg). */
+  qos?(): Record<string, number>;
 }
 
 export interface Transport {

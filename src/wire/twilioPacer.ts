@@ -13,10 +13,15 @@
  * Twilio echoes a mark once every byte before it has played, so the place of
  * the newest echoed mark is exactly what the caller has heard (`heardMs`),
  * never a guess from the wall clock. On `clear`, Twilio drops its buffer and
- * echoes all pending marks at once; those echoes say nothing about playout,
- * so the marks outstanding at `clear` are retired without advancing `heardMs`.
- * (A mark that really played while `clear` was in flight is then counted as
- * not heard: the estimate errs short by at most the clear's one-way trip.)
+ * echoes all pending marks at once; those echoes say nothing about playout.
+ * So `clear()` only drops the queue, and `fence()` — called once the `clear`
+ * message has gone out on the socket, in order with the echoes read from it —
+ * retires the marks outstanding at the clear without advancing `heardMs`:
+ * every echo read before the fence left Twilio before it saw `clear`, so it
+ * is a real playout. (An echo already in flight when `clear` was sent is
+ * counted as not heard: the estimate errs short by at most one round trip.)
+ * `clearSettled()` says when every mark sent before the clear is back, i.e.
+ * when `heardMs()` is final for the interrupted audio.
  *
  * Pure logic: no I/O, the clock is injected, and after construction nothing
  * allocates (mark names are made once and reused in a ring).
@@ -81,7 +86,14 @@ export class TwilioPacer {
   readonly #slotOf: ReadonlyMap<string, number>;
   #markHead = 0;
   #markCount = 0;
+  /** Marks ever created and ever retired (echoed or skipped past): absolute indices of the ring's marks. */
+  #marksCreated = 0;
+  #marksRetired = 0;
+  /** Marks created before the last `clear()` (absolute), and whether its `fence()` is still due. */
+  #clearBoundary = 0;
+  #fenceDue = false;
   #lastMark = '';
+  #lastMarkSlot = 0;
   #marksSkipped = 0;
 
   constructor(options: TwilioPacerOptions = {}) {
@@ -139,7 +151,9 @@ export class TwilioPacer {
       this.#markPlace[slot] = this.#sent;
       this.#markCleared[slot] = 0;
       this.#markCount++;
+      this.#marksCreated++;
       this.#lastMark = this.#markNames[slot]!;
+      this.#lastMarkSlot = slot;
       return PACER_MARK;
     }
     const size = Math.min(TWILIO_CHUNK_BYTES, this.#queued, out.length);
@@ -169,6 +183,10 @@ export class TwilioPacer {
   get lastCount(): number {
     return this.#lastCount;
   }
+  /** Slot of the mark to send after the last PACER_MARK (its name is the prefix and this number). */
+  get lastMarkSlot(): number {
+    return this.#lastMarkSlot;
+  }
   /** Name of the mark to send after the last PACER_MARK. */
   get lastMark(): string {
     return this.#lastMark;
@@ -180,7 +198,12 @@ export class TwilioPacer {
    */
   onMarkEcho(name: string): EchoKind {
     const slot = this.#slotOf.get(name);
-    if (slot === undefined) return ECHO_UNKNOWN;
+    return slot === undefined ? ECHO_UNKNOWN : this.onMarkEchoSlot(slot);
+  }
+
+  /** `onMarkEcho` by the mark's slot number (the digits after the prefix): no string on the path. */
+  onMarkEchoSlot(slot: number): EchoKind {
+    if (!(slot >= 0 && slot < this.#markPlace.length) || slot % 1 !== 0) return ECHO_UNKNOWN;
     const size = this.#markPlace.length;
     const age = (slot - this.#markHead + size) % size;
     if (age >= this.#markCount) return ECHO_UNKNOWN;
@@ -188,11 +211,12 @@ export class TwilioPacer {
     if (!cleared) this.#heard = Math.max(this.#heard, this.#markPlace[slot]!);
     this.#markHead = (slot + 1) % size;
     this.#markCount -= age + 1;
+    this.#marksRetired += age + 1;
     return cleared ? ECHO_CLEARED : ECHO_PLAYED;
   }
 
   /**
-   * Drops the queued audio (send `clear` to Twilio alongside); returns the
+   * Drops the queued audio (send `clear` to Twilio alongside, then `fence()`); returns the
    * milliseconds dropped that were never sent. Twilio drops what it was sent
    * and had not played: `sentMs() - heardMs()` read just before this call.
    */
@@ -204,12 +228,30 @@ export class TwilioPacer {
     this.#markDue = false;
     this.#chunksSinceMark = 0;
     this.#flushRequested = false;
-    const size = this.#markPlace.length;
-    for (let i = 0; i < this.#markCount; i++) this.#markCleared[(this.#markHead + i) % size] = 1;
+    this.#clearBoundary = this.#marksCreated;
+    this.#fenceDue = true;
     // The sent position becomes the end of what Twilio could have played.
     this.#sent = this.#accepted;
     this.#playoutEndMs = -Infinity;
     return droppedBytes / TWILIO_BYTES_PER_MS;
+  }
+
+  /**
+   * The `clear` has been sent: the marks still outstanding from before it can
+   * only come back as Twilio's flush of its buffer, so their echoes will not
+   * count as heard.
+   */
+  fence(): void {
+    if (!this.#fenceDue) return;
+    this.#fenceDue = false;
+    const size = this.#markPlace.length;
+    const pending = Math.min(this.#markCount, this.#clearBoundary - this.#marksRetired);
+    for (let i = 0; i < pending; i++) this.#markCleared[(this.#markHead + i) % size] = 1;
+  }
+
+  /** After a clear: fenced, and every mark sent before it is back, so `heardMs()` is final for the interrupted audio. */
+  clearSettled(): boolean {
+    return !this.#fenceDue && this.#marksRetired >= this.#clearBoundary;
   }
 
   /** Timeline place of the next accepted byte, in ms: where a new reply starts. */

@@ -102,11 +102,38 @@ describe('TwilioPacer', () => {
     expect(pacer.clear()).toBe(1000 - 260);
     expect(pacer.queuedMs()).toBe(0);
     expect(pacer.droppedMs()).toBe(740);
+    expect(pacer.clearSettled()).toBe(false);
+    pacer.fence(); // the clear went out
+    expect(pacer.clearSettled()).toBe(false);
     // Twilio answers clear by echoing every pending mark at once.
     for (const n of names.slice(10)) expect(pacer.onMarkEcho(n)).toBe(ECHO_CLEARED);
     expect(pacer.heardMs()).toBe(200);
+    expect(pacer.clearSettled()).toBe(true);
     tick(20);
     expect(sent.length).toBe(26); // nothing more to send
+  });
+
+  it('counts an echo read before the fence as heard, and only marks from before the clear as cleared', () => {
+    const { pacer, sent, drain, tick } = rig({ leadMs: 60 });
+    pacer.enqueue(new Uint8Array(160 * 50));
+    drain();
+    for (let t = 0; t < 10; t++) tick(20);
+    const before = marks(sent);
+    pacer.clear();
+    // An echo Twilio sent before it saw the clear: a real playout.
+    expect(pacer.onMarkEcho(before[10]!)).toBe(ECHO_PLAYED);
+    expect(pacer.heardMs()).toBe(220);
+    // New audio after the clear, its marks sent behind the clear.
+    pacer.enqueue(new Uint8Array(160 * 2));
+    drain();
+    const after = marks(sent).slice(before.length);
+    expect(after).toHaveLength(2);
+    pacer.fence();
+    for (const n of before.slice(11)) expect(pacer.onMarkEcho(n)).toBe(ECHO_CLEARED);
+    expect(pacer.clearSettled()).toBe(true);
+    expect(pacer.heardMs()).toBe(220);
+    expect(pacer.onMarkEcho(after[1]!)).toBe(ECHO_PLAYED);
+    expect(pacer.heardMs()).toBe(pacer.positionMs());
   });
 
   it('places a reply after a clear beyond everything dropped', () => {

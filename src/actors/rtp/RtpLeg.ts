@@ -79,7 +79,8 @@ export async function createRtpLeg(ctx: ActorContext, config: ActorConfig): Prom
   const cfg = parseRtpLegConfig(config);
   const packets = ctx.rings['packets'];
   const input = ctx.rings['in'];
-  if (packets === undefined || input === undefined) throw new RangeError('rtp: needs a packets ring and an in ring');
+  const heard = ctx.rings['heard'];
+  if (packets === undefined || input === undefined || heard === undefined) throw new RangeError('rtp: needs packets, in and heard rings');
   const stats = ctx.stats;
   const srtpIn = cfg.srtp && new SrtpContext(cfg.srtp.remoteKeys, cfg.srtp.profile, { srtcpTagBytes: cfg.srtp.srtcpTagBytes });
   const srtpOut = cfg.srtp && new SrtpContext(cfg.srtp.localKeys, cfg.srtp.profile, { srtcpTagBytes: cfg.srtp.srtcpTagBytes });
@@ -199,16 +200,30 @@ export async function createRtpLeg(ctx: ActorContext, config: ActorConfig): Prom
     return true;
   };
 
+  const none = new Int16Array(1);
+  let heardValue = 0;
+  const cleared = (): void => void heard.write(none, 0, heardValue, 0, 0, FrameFlags.CLEAR);
+
   let closed = false;
   return {
     tick(): number {
       const now = epochMs();
       for (let k = input.available(); k > MAX_BACKLOG_FRAMES + 1; k--) {
         input.read(scratch, meta);
-        stats[STAT.framesSkipped]++;
+        if ((meta.flags & FrameFlags.CLEAR) !== 0) cleared();
+        else stats[STAT.framesSkipped]++;
       }
-      const have = input.read(scratch, meta) && meta.sampleCount === frame.length;
-      if (have) for (let i = 0; i < frame.length; i++) frame[i] = scratch[i]!;
+      let have = input.read(scratch, meta);
+      // A barge-in: nothing is held here, so what went out is final at once; the next frame is the new audio.
+      if (have && (meta.flags & FrameFlags.CLEAR) !== 0) {
+        cleared();
+        have = input.read(scratch, meta);
+      }
+      have = have && meta.sampleCount === frame.length;
+      if (have) {
+        for (let i = 0; i < frame.length; i++) frame[i] = scratch[i]!;
+        heardValue = (meta.sequence + 1) >>> 0;
+      }
       else stats[STAT.silenceFramesSent]++;
       const speech = have && (meta.flags & FrameFlags.SILENCE) === 0;
       const buf = takeBuffer();
@@ -225,6 +240,7 @@ export async function createRtpLeg(ctx: ActorContext, config: ActorConfig): Prom
         stats[STAT.packetsOut]++;
         stats[STAT.bytesOut] += n;
       }
+      if (have) heard.write(none, 0, heardValue, 0, 0, 0);
       if (rtcp.due(now)) sendRtcp(now, false);
       return 1;
     },

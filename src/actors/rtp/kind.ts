@@ -10,6 +10,8 @@ import { agentKind } from '../agent/kind.ts';
  *   packet there with `PacketWriter`, stamped with its arrival time.
  * - `in`: the agent's `out` ring; the leg reads one 20 ms PCM frame per tick
  *   at the codec's rate, encodes it and sends it.
+ * - `heard`: the agent's `heard` ring; after each frame sent, how many of the
+ *   agent's frames are out (agent/kind.ts), and at a CLEAR the final count.
  *
  * Config: see `parseRtpLegConfig` (RtpLegConfig.ts).
  */
@@ -70,6 +72,8 @@ export const rtpKind: ActorKind = {
     // The same geometry as the rings they share: the jitter actor's `in` and the agent's `out`.
     { ...ringSpec(jitterKind, 'in'), name: 'packets' },
     { ...ringSpec(agentKind, 'out'), name: 'in' },
+    // The agent's `heard`: frames put on the wire are frames the caller hears (barge-in truncation).
+    ringSpec(agentKind, 'heard'),
   ],
   stats: RTP_STATS,
   qos: ['packetsIn', 'packetsOut', 'jitterMs', 'lossFraction', 'peerLossFraction', 'rttMs', 'opusBitrateBps', 'rFactor', 'mos'],

@@ -116,3 +116,24 @@ export async function readJsonBody(
   if (!parsed.ok) throw new HttpError(400, 'bad_json', `request body is not valid JSON: ${parsed.message}`, { badInput: true });
   return parsed.value;
 }
+
+/**
+ * An `application/x-www-form-urlencoded` body (Twilio's webhooks) as its
+ * fields, the last value of a repeated name winning (as Twilio's signature
+ * is computed). Throws HttpError 413 or 415.
+ */
+export async function readFormBody(req: IncomingMessage, limitBytes: number): Promise<Record<string, string>> {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (hasBody(req) && type !== 'application/x-www-form-urlencoded') {
+    throw new HttpError(415, 'unsupported_media_type', `expected Content-Type: application/x-www-form-urlencoded, got "${req.headers['content-type'] ?? ''}"`, {
+      badInput: true,
+      closeConnection: true,
+    });
+  }
+  const declared = req.headers['content-length'];
+  if (declared !== undefined && Number(declared) > limitBytes) throw tooLarge(limitBytes, `is ${declared} bytes`);
+  const bytes = hasBody(req) ? await readLimited(req, limitBytes) : Buffer.alloc(0);
+  const out: Record<string, string> = {};
+  for (const [k, v] of new URLSearchParams(bytes.toString('utf8'))) out[k] = v;
+  return out;
+}

@@ -16,6 +16,9 @@ import { createHttpMetrics, metricsRoutes } from './metrics.ts';
 import { errorReply, writeReply } from './respond.ts';
 import { Router } from './router.ts';
 import { statusRoutes } from './status.ts';
+import { twilioRoutes } from './twilio.ts';
+import { TwilioMediaServer } from '../twilio/TwilioMediaServer.ts';
+import { TWILIO_MEDIA_PATH } from '../../wire/twilioTwiml.ts';
 
 /**
  * The daemon's one HTTP port on the main thread: health, status, metrics,
@@ -83,6 +86,7 @@ export function createHttpServer(runtime: Runtime, config: Config, logger: Logge
     ...dashboardRoutes,
     ...callRoutes,
     ...drainRoutes,
+    ...twilioRoutes,
     ...(config.enableFaultInjection ? faultRoutes : []),
   ]);
 
@@ -180,6 +184,29 @@ export function createHttpServer(runtime: Runtime, config: Config, logger: Logge
     );
   });
 
+  // WebSockets: Twilio Media Streams. Any other upgrade is refused.
+  const twilioMedia = new TwilioMediaServer({
+    runtime,
+    log: logger.child({ component: 'twilio' }),
+    authToken: config.secrets.twilioAuthToken,
+    publicUrl: config.twilio.publicUrl,
+    idleTimeoutMs: config.twilio.idleTimeoutMs,
+  });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    const path = (req.url ?? '').split('?')[0];
+    if (path === TWILIO_MEDIA_PATH && req.method === 'GET') {
+      twilioMedia.handleUpgrade(req, socket, head);
+      return;
+    }
+    runtime.countBadInput('http', 'route_not_found');
+    const body = JSON.stringify({ error: { code: 'route_not_found', message: `no WebSocket route at ${shorten(path)}` } });
+    socket.end(
+      `HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+  });
+
   const sweep = setInterval(() => badInputLog.sweep(), BAD_INPUT_WINDOW_MS);
   sweep.unref();
   let closing: Promise<void> | undefined;
@@ -204,6 +231,7 @@ export function createHttpServer(runtime: Runtime, config: Config, logger: Logge
     close() {
       closing ??= new Promise<void>((resolve) => {
         clearInterval(sweep);
+        void twilioMedia.close();
         badInputLog.flush();
         if (!server.listening) {
           resolve();

@@ -1,0 +1,149 @@
+import type { ActorConfig } from '../../protocol.ts';
+import { FrameFlags, FrameMeta } from '../../frames/FrameRing.ts';
+import { ulawEncode } from '../../dsp/g711.ts';
+import { ECHO_CLEARED, ECHO_PLAYED, PACER_IDLE, PACER_MEDIA, TwilioPacer } from '../../wire/twilioPacer.ts';
+import type { ActorContext, HostedActor } from '../Actor.ts';
+import { TWILIO_LEG_STATS } from './kind.ts';
+import { ECHO_FENCE, MAX_MARKS, MARK_PREFIX, WIRE_CHUNK_BYTES, WIRE_CLEAR, WIRE_MARK, WIRE_MEDIA, WIRE_SLOT_WORDS } from './wireRing.ts';
+
+/** Twilio's bidirectional streams are µ-law at 8 kHz: one 20 ms chunk is 160 samples. */
+export const TWILIO_LEG_RATE_HZ = 8000;
+const SPF = WIRE_CHUNK_BYTES;
+/** Audio the leg may hold unsent (the agent paces its output, so this is only slack). */
+const QUEUE_MS = 10_000;
+/** Chunk → agent frame sequence, for as many chunks as can be queued and in flight. */
+const CHUNK_MAP = 1024;
+/** How far ahead of Twilio's playout audio goes out: absorbs network jitter, bounds what `clear` must drop. */
+const DEFAULT_LEAD_MS = 60;
+
+const STAT = Object.fromEntries(TWILIO_LEG_STATS.map((n, i) => [n, i])) as Record<(typeof TWILIO_LEG_STATS)[number], number>;
+
+export function parseTwilioLegConfig(config: ActorConfig): { leadMs: number } {
+  const leadMs = config['leadMs'] ?? DEFAULT_LEAD_MS;
+  if (typeof leadMs !== 'number' || !(leadMs >= 20 && leadMs <= 2000)) {
+    throw new RangeError(`twilio: leadMs must be 20–2000 [got:${String(leadMs)}]`);
+  }
+  return { leadMs };
+}
+
+/**
+ * The Twilio leg of one call, on a network worker: takes the agent's 20 ms
+ * frames (`in`), codes them to µ-law and paces them out through `wire` to the
+ * call's WebSocket (see wireRing.ts), a mark after every chunk (TwilioPacer).
+ * Mark echoes come back through `echo`, so the leg knows exactly which of
+ * the agent's frames the caller has heard and tells the agent on `heard`
+ * (agent/kind.ts). A CLEAR from the agent (barge-in) drops the queue and
+ * sends Twilio `clear`; once every mark sent before it is back, the heard
+ * position is final and goes out flagged CLEAR. Silence frames are not sent:
+ * Twilio plays silence by itself when its buffer is empty.
+ *
+ * Inbound audio does not pass here: the main thread writes it straight into
+ * the jitter actor's packet ring.
+ */
+export function createTwilioLeg(ctx: ActorContext, config: ActorConfig): HostedActor {
+  const { leadMs } = parseTwilioLegConfig(config);
+  const { in: input, heard, wire, echo } = ctx.rings;
+  if (input === undefined || heard === undefined || wire === undefined || echo === undefined) {
+    throw new RangeError('twilio: needs in, heard, wire and echo rings');
+  }
+  const stats = ctx.stats;
+  const pacer = new TwilioPacer({ leadMs, capacityMs: QUEUE_MS, maxMarks: MAX_MARKS, markPrefix: MARK_PREFIX });
+  const frame = new Int16Array(input.maxSamples);
+  const words = new Int16Array(WIRE_SLOT_WORDS);
+  const codes = new Uint8Array(words.buffer);
+  const none = new Int16Array(1);
+  const meta = new FrameMeta();
+  /** The agent's sequence number of each queued chunk, by chunk index (a chunk's timeline place ÷ 160). */
+  const chunkSeq = new Uint32Array(CHUNK_MAP);
+  let chunks = 0;
+  let heardChunks = 0;
+  let heardValue = 0;
+  let finalDue = false;
+  let clearDue = false;
+
+  const publishHeard = (): void => {
+    const n = Math.floor((pacer.heardMs() * TWILIO_LEG_RATE_HZ) / 1000 / SPF);
+    if (n > heardChunks) {
+      heardChunks = n;
+      heardValue = (chunkSeq[(n - 1) % CHUNK_MAP]! + 1) >>> 0;
+      heard.write(none, 0, heardValue, 0, 0, 0);
+    }
+    if (finalDue && pacer.clearSettled()) {
+      finalDue = false;
+      heard.write(none, 0, heardValue, 0, 0, FrameFlags.CLEAR);
+    }
+  };
+
+  return {
+    tick(): number {
+      let work = 0;
+      // Echoes first: those read before a fence are real playouts.
+      while (echo.read(none, meta)) {
+        work++;
+        if ((meta.flags & ECHO_FENCE) !== 0) {
+          pacer.fence();
+          continue;
+        }
+        const kind = pacer.onMarkEchoSlot(meta.sequence);
+        if (kind === ECHO_PLAYED) stats[STAT.markEchoes]++;
+        else if (kind === ECHO_CLEARED) stats[STAT.markEchoesCleared]++;
+        else stats[STAT.markEchoesUnknown]++;
+      }
+      publishHeard();
+
+      while (input.read(frame, meta)) {
+        work++;
+        stats[STAT.framesIn]++;
+        if ((meta.flags & FrameFlags.CLEAR) !== 0) {
+          pacer.clear();
+          stats[STAT.clears]++;
+          clearDue = true;
+          finalDue = true;
+          continue;
+        }
+        if ((meta.flags & FrameFlags.SILENCE) !== 0) {
+          stats[STAT.silenceFramesSkipped]++;
+          continue;
+        }
+        if (meta.sampleCount !== SPF || meta.rateHz !== TWILIO_LEG_RATE_HZ) {
+          stats[STAT.wrongSizeFrames]++;
+          continue;
+        }
+        if (pacer.queuedMs() + 20 > QUEUE_MS) {
+          stats[STAT.queueFull]++;
+          continue;
+        }
+        ulawEncode(frame, codes);
+        pacer.enqueue(codes, SPF);
+        chunkSeq[chunks % CHUNK_MAP] = meta.sequence;
+        chunks++;
+      }
+
+      if (clearDue) {
+        if (wire.write(none, 0, 0, 0, 0, WIRE_CLEAR)) clearDue = false;
+        else stats[STAT.wireFull]++;
+      }
+      // A media message and its mark need two slots; what does not fit waits in the pacer.
+      while (!clearDue && wire.space() >= 2) {
+        const action = pacer.next(codes);
+        if (action === PACER_IDLE) break;
+        work++;
+        if (action === PACER_MEDIA) {
+          const n = pacer.lastCount;
+          wire.write(words, (n + 1) >> 1, stats[STAT.chunksSent]!, n, TWILIO_LEG_RATE_HZ, WIRE_MEDIA);
+          stats[STAT.chunksSent]++;
+        } else {
+          wire.write(none, 0, pacer.lastMarkSlot, 0, 0, WIRE_MARK);
+          stats[STAT.marksSent]++;
+        }
+      }
+      stats[STAT.heardMs] = pacer.heardMs();
+      stats[STAT.sentMs] = pacer.sentMs();
+      stats[STAT.queuedMs] = pacer.queuedMs();
+      stats[STAT.droppedMs] = pacer.droppedMs();
+      stats[STAT.outstandingMarks] = pacer.outstandingMarks();
+      return work;
+    },
+    close(): void {},
+  };
+}

@@ -1,0 +1,46 @@
+import type { ActorKind } from '../ActorKind.ts';
+import { WIRE_SLOT_WORDS } from './wireRing.ts';
+
+/**
+ * The Twilio leg of one call, on a network worker (TwilioLeg.ts).
+ *
+ * Rings:
+ * - `in`: the agent's `out` (shared): 20 ms PCM frames at 8 kHz, CLEAR on barge-in.
+ * - `heard`: the agent's `heard` (shared): how many of its frames the caller heard.
+ * - `wire`: outbound messages for the call's WebSocket on the main thread (wireRing.ts).
+ * - `echo`: mark echoes and clear fences from the main thread (wireRing.ts).
+ */
+export const TWILIO_LEG_STATS = [
+  'framesIn',
+  'silenceFramesSkipped',
+  'wrongSizeFrames',
+  'queueFull',
+  'chunksSent',
+  'marksSent',
+  'markEchoes',
+  'markEchoesCleared',
+  'markEchoesUnknown',
+  'clears',
+  'wireFull',
+  'heardMs',
+  'sentMs',
+  'queuedMs',
+  'droppedMs',
+  'outstandingMarks',
+] as const;
+
+export const twilioKind: ActorKind = {
+  name: 'twilio',
+  pool: 'network',
+  entry: './twilio/twilio.worker',
+  rings: [
+    { name: 'in', slots: 64, maxSamples: 960 },
+    { name: 'heard', slots: 64, maxSamples: 1 },
+    // 64 messages: the main thread empties it every few milliseconds.
+    { name: 'wire', slots: 64, maxSamples: WIRE_SLOT_WORDS },
+    // Twilio echoes every pending mark at once after a clear: room for all of them.
+    { name: 'echo', slots: 2048, maxSamples: 1 },
+  ],
+  stats: TWILIO_LEG_STATS,
+  qos: ['chunksSent', 'heardMs', 'sentMs', 'clears', 'droppedMs', 'outstandingMarks'],
+};

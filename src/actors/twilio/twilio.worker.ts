@@ -1,0 +1,4 @@
+import { hostActors } from '../host.ts';
+import { createTwilioLeg } from './TwilioLeg.ts';
+
+hostActors({ twilio: createTwilioLeg });

@@ -1,0 +1,179 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { epochMs } from '../../actors/jitter/JitterActor.ts';
+import { RateLimitedLog } from '../../log.ts';
+import { TWILIO_MAX_MESSAGE_CHARS } from '../../wire/twilio.ts';
+import { TWILIO_SIGNATURE_HEADER, validateUpgradeSignature } from '../../wire/twilioSignature.ts';
+import { streamUrlFor, TWILIO_MEDIA_PATH } from '../../wire/twilioTwiml.ts';
+import type { Runtime } from '../Runtime.ts';
+import { MediaStreamSession } from './MediaStreamSession.ts';
+
+/** How often queued outbound messages are sent: well inside a 20 ms frame. */
+export const PUMP_INTERVAL_MS = 5;
+/**
+ * A frame past this is refused by the WebSocket layer itself (close 1009);
+ * below it, text longer than TWILIO_MAX_MESSAGE_CHARS is dropped and counted.
+ */
+export const MAX_FRAME_BYTES = 1024 * 1024;
+
+export interface TwilioMediaServerOptions {
+  runtime: Runtime;
+  log: Logger;
+  /** With a token, every upgrade must carry a valid X-Twilio-Signature (else 403). */
+  authToken?: string | undefined;
+  /** The daemon's public https URL (what Twilio signs); else taken from the Host header. */
+  publicUrl?: string | undefined;
+  /** A stream silent this long (Twilio sends media every 20 ms) is dead: half-open TCP, a lost peer. */
+  idleTimeoutMs: number;
+  now?: () => number;
+}
+
+/** The wss URL Twilio requested, as it signed it. */
+export function signedStreamUrl(req: IncomingMessage, publicUrl: string | undefined): string {
+  if (publicUrl !== undefined) return streamUrlFor(publicUrl);
+  return `wss://${req.headers.host ?? 'localhost'}${TWILIO_MEDIA_PATH}`;
+}
+
+/**
+ * `WS /twilio/media`: accepts Twilio's Media Stream connections on the HTTP
+ * server's upgrade, checks their signature, and runs one MediaStreamSession
+ * each. A call is made when the stream's `start` arrives and ended when the
+ * stream stops, the socket closes or goes quiet; one pump timer sends what
+ * every call's leg queued.
+ */
+export class TwilioMediaServer {
+  readonly #o: TwilioMediaServerOptions;
+  readonly #wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
+  readonly #sessions = new Set<MediaStreamSession>();
+  readonly #sockets = new Map<MediaStreamSession, WebSocket>();
+  readonly #badLog: RateLimitedLog;
+  readonly #now: () => number;
+  #pump: NodeJS.Timeout | undefined;
+
+  constructor(opts: TwilioMediaServerOptions) {
+    this.#o = opts;
+    this.#now = opts.now ?? (() => performance.now());
+    this.#badLog = new RateLimitedLog(opts.log);
+  }
+
+  get sessions(): number {
+    return this.#sessions.size;
+  }
+
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const token = this.#o.authToken;
+    if (token !== undefined) {
+      const url = signedStreamUrl(req, this.#o.publicUrl);
+      if (!validateUpgradeSignature(token, req.headers[TWILIO_SIGNATURE_HEADER], url)) {
+        this.#bad('bad-signature', `upgrade without a valid X-Twilio-Signature for ${url}`);
+        refuse(socket, 403, 'Forbidden', 'X-Twilio-Signature does not match');
+        return;
+      }
+    }
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws));
+  }
+
+  /** Closes every stream (their calls end) and stops the pump. */
+  async close(): Promise<void> {
+    clearInterval(this.#pump);
+    this.#pump = undefined;
+    for (const [session, ws] of this.#sockets) {
+      session.end('the server is closing');
+      ws.close(1001, 'server closing');
+    }
+    this.#badLog.flush();
+    await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
+  }
+
+  #accept(ws: WebSocket): void {
+    const session = new MediaStreamSession(ws, (reason, detail) => this.#bad(reason, detail), this.#now());
+    this.#sessions.add(session);
+    this.#sockets.set(session, ws);
+    let callId: string | undefined;
+    let ended = false;
+    session.onStart = (start) => {
+      const agent = start.customParameters['agent'];
+      this.#o.runtime
+        .createCall({ transport: 'twilio', session, ...(agent !== undefined ? { agent } : {}) })
+        .then((info) => {
+          callId = info.id;
+          if (ended) void this.#hangUp(info.id);
+        })
+        .catch((err: unknown) => {
+          this.#o.log.warn({ err, streamSid: start.streamSid }, 'twilio: cannot take the call');
+          // 1013: try again later (draining, no worker); 1011: the call could not be made.
+          const status = (err as { status?: number }).status;
+          ws.close(status === 503 ? 1013 : 1011, String((err as Error).message).slice(0, 120));
+        });
+    };
+    session.onEnd = () => {
+      ended = true;
+      if (callId !== undefined) void this.#hangUp(callId);
+    };
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      if (isBinary) return session.onBinary();
+      const text = data.toString();
+      if (text.length > TWILIO_MAX_MESSAGE_CHARS) {
+        session.figures.messagesIn++;
+        session.figures.badMessages++;
+        this.#bad('oversized', `a ${text.length}-character message (limit ${TWILIO_MAX_MESSAGE_CHARS})`);
+        return;
+      }
+      session.onText(text, this.#now(), epochMs());
+    });
+    ws.on('error', (err) => this.#o.log.debug({ err }, 'twilio: socket error'));
+    ws.on('close', () => {
+      this.#sessions.delete(session);
+      this.#sockets.delete(session);
+      session.end('the stream socket closed');
+      if (this.#sessions.size === 0) this.#stopPump();
+    });
+    this.#startPump();
+  }
+
+  async #hangUp(callId: string): Promise<void> {
+    try {
+      await this.#o.runtime.deleteCall(callId);
+    } catch (err) {
+      this.#o.log.error({ err, call: callId }, 'twilio: hang-up failed');
+    }
+  }
+
+  #startPump(): void {
+    if (this.#pump !== undefined) return;
+    this.#pump = setInterval(() => this.#tick(), PUMP_INTERVAL_MS);
+    this.#pump.unref();
+  }
+
+  #stopPump(): void {
+    clearInterval(this.#pump);
+    this.#pump = undefined;
+  }
+
+  #tick(): void {
+    const now = this.#now();
+    for (const [session, ws] of this.#sockets) {
+      session.pump();
+      if (now - session.lastMessageMs > this.#o.idleTimeoutMs) {
+        this.#o.log.warn({ streamSid: session.start?.streamSid }, 'twilio: stream silent too long; closing it');
+        session.end('the stream went silent');
+        ws.terminate();
+      }
+    }
+  }
+
+  #bad(reason: string, detail: string): void {
+    this.#o.runtime.countBadInput('twilio', reason);
+    this.#badLog.warn(`twilio:${reason}`, { reason }, `twilio: bad input: ${detail}`);
+  }
+}
+
+function refuse(socket: Duplex, status: number, text: string, message: string): void {
+  const body = JSON.stringify({ error: { code: 'forbidden', message } });
+  socket.end(
+    `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}
