@@ -50,7 +50,12 @@ const ConfigSchema = z.strictObject({
   logLevel: z.enum(LOG_LEVELS).describe(`one of ${LOG_LEVELS.join(', ')}`),
   drainDeadlineMs: int(0, 3_600_000),
   rtp: z
-    .strictObject({ portMin: rtpPort, portMax: rtpPort })
+    .strictObject({
+      portMin: rtpPort,
+      portMax: rtpPort,
+      /** A call whose peer sends neither RTP nor RTCP this long is over (a peer gone without BYE). */
+      idleTimeoutMs: int(1000, 3_600_000),
+    })
     .superRefine((r, ctx) => {
       if (r.portMin >= r.portMax) {
         ctx.addIssue({
@@ -116,7 +121,7 @@ export function defaults(parallelism: number): z.input<typeof ConfigSchema> {
     enableFaultInjection: false,
     logLevel: 'info',
     drainDeadlineMs: 30_000,
-    rtp: { portMin: 10_000, portMax: 20_000 },
+    rtp: { portMin: 10_000, portMax: 20_000, idleTimeoutMs: 60_000 },
     agent: { default: 'echo' },
     openai: {
       baseUrl: 'https://api.openai.com/v1',

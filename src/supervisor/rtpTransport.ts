@@ -17,6 +17,8 @@ export interface RtpTransportOptions {
   host?: string;
   /** The agents calls can name, and the default. */
   agents?: AgentSettings;
+  /** A call whose peer sends neither RTP nor RTCP this long ends (default 60 s). */
+  idleTimeoutMs?: number;
   /** Shortest RTCP interval for every leg, seconds (RFC 3550's 5 s by default; tests shorten it). */
   rtcpMinIntervalS?: number;
 }
@@ -53,6 +55,7 @@ async function resolveRemote(remote: unknown): Promise<string> {
 export function rtpTransport(opts: RtpTransportOptions): Transport & { readonly ports: PortAllocator } {
   const ports = new PortAllocator(opts.portMin, opts.portMax);
   const host = opts.host ?? '127.0.0.1';
+  const idleMs = opts.idleTimeoutMs ?? 60_000;
   return {
     name: 'rtp',
     ports,
@@ -79,12 +82,27 @@ export function rtpTransport(opts: RtpTransportOptions): Transport & { readonly 
           if (opts.rtcpMinIntervalS !== undefined) config['rtcpMinIntervalS'] = opts.rtcpMinIntervalS;
           try {
             const leg = await ctx.createActor('rtp', config, ctx.callId, shared);
+            let lastSeen = -1;
+            let lastSeenAt = performance.now();
             return {
               actors: [leg, agentId, jitter],
               answer: { rtp: { localPort }, codec, agent },
               release: () => void ports.release(localPort),
-              // RFC 3550 §6.6: a BYE from the peer's source ends its participation; the call is over.
-              ended: () => ((ctx.statsOf(leg)?.['byeReceived'] ?? 0) > 0 ? 'the peer sent RTCP BYE' : undefined),
+              ended: () => {
+                const s = ctx.statsOf(leg);
+                if (s === undefined) return undefined;
+                // RFC 3550 §6.6: a BYE from the peer's source ends its participation; the call is over.
+                if ((s['byeReceived'] ?? 0) > 0) return 'the peer sent RTCP BYE';
+                // A peer gone without BYE (crashed, unplugged): RTCP alone would still arrive every few seconds.
+                const seen = (s['packetsIn'] ?? 0) + (s['rtcpIn'] ?? 0);
+                const now = performance.now();
+                if (seen !== lastSeen) {
+                  lastSeen = seen;
+                  lastSeenAt = now;
+                  return undefined;
+                }
+                return now - lastSeenAt > idleMs ? `nothing from the peer for ${idleMs} ms` : undefined;
+              },
             };
           } catch (err) {
             ports.release(localPort);

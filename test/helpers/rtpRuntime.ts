@@ -6,7 +6,7 @@ import { Supervisor } from '../../src/supervisor/Supervisor.ts';
 import { memoryLogger } from './logger.ts';
 
 /** A real supervisor that takes RTP calls (jitter → agent → leg, one worker each) on a port range of the test's own. */
-export async function startRtpRuntime(opts: { portMin: number; portMax: number; rtcpMinIntervalS: number }) {
+export async function startRtpRuntime(opts: { portMin: number; portMax: number; rtcpMinIntervalS: number; idleTimeoutMs?: number }) {
   const transport = rtpTransport(opts);
   const sup = new Supervisor({
     poolSizes: { media: 1, network: 1, agent: 1, capture: 1 },

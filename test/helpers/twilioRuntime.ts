@@ -19,7 +19,7 @@ export interface TwilioRuntime {
   /** `ws://127.0.0.1:<port>/twilio/media` */
   mediaUrl: string;
   base: string;
-  lines: string[];
+  lines: Array<Record<string, unknown>>;
   stop(): Promise<void>;
 }
 

@@ -22,8 +22,8 @@ afterEach(async () => {
   for (const p of peers.splice(0)) p.close();
 });
 
-async function start(portMax = PORT_MIN + 20) {
-  const started = await startRtpRuntime({ portMin: PORT_MIN, portMax, rtcpMinIntervalS: 0.2 });
+async function start(portMax = PORT_MIN + 20, idleTimeoutMs?: number) {
+  const started = await startRtpRuntime({ portMin: PORT_MIN, portMax, rtcpMinIntervalS: 0.2, ...(idleTimeoutMs !== undefined ? { idleTimeoutMs } : {}) });
   sup = started.sup;
   return started;
 }
@@ -262,6 +262,31 @@ describe('RTP leg (real sockets, real workers)', () => {
     await until(() => s.getCall(call.id) === undefined, 3000, 'the call to end');
     expect(transport.ports.inUse).toBe(0);
     expect(s.status().actors).toEqual([]);
+  });
+
+  it('hangs up a call whose peer goes silent (no RTP, no RTCP) without BYE; a peer that keeps sending stays', async () => {
+    const { sup: s, transport } = await start(PORT_MIN + 20, 1000);
+    const gone = await peer();
+    const alive = await peer();
+    const a = await s.createCall({ transport: 'rtp', remote: `127.0.0.1:${gone.port}`, codec: 'PCMU', agent: 'loopback' });
+    const b = await s.createCall({ transport: 'rtp', remote: `127.0.0.1:${alive.port}`, codec: 'PCMU', agent: 'loopback' });
+    const portA = (a['rtp'] as { localPort: number }).localPort;
+    const portB = (b['rtp'] as { localPort: number }).localPort;
+    const payload = new Uint8Array(160).fill(0xff);
+    let seq = 0;
+    const timer = setInterval(() => {
+      seq++;
+      // The first peer sends for 300 ms, then vanishes; the second goes on.
+      if (seq < 15) gone.sendRtp({ sequenceNumber: seq, timestamp: seq * 160, payload }, portA);
+      alive.sendRtp({ sequenceNumber: seq, timestamp: seq * 160, payload }, portB);
+    }, 20);
+    try {
+      await until(() => s.getCall(a.id) === undefined, 4000, 'the silent call to end');
+      expect(s.getCall(b.id)).toBeDefined();
+      expect(transport.ports.inUse).toBe(1);
+    } finally {
+      clearInterval(timer);
+    }
   });
 
   it("reads the peer's RTCP: RTT from LSR/DLSR, its view of our loss; Opus backs off and turns FEC on", async () => {
