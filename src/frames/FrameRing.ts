@@ -15,6 +15,9 @@ import {
 
 export { FrameFlags };
 
+/** Frames in a row of one new length after which `read` makes views of that length. */
+const READ_VIEW_ADOPT = 16;
+
 /**
  * The header of one frame, filled in place by `read` and `peek` so the
  * consumer reuses one object for every frame.
@@ -48,9 +51,10 @@ interface AtomicsWithWaitAsync {
  * `write` and `read` are the real-time path: they never throw, and report
  * trouble as a `false` return plus a counter in the shared control block
  * (`overflows`, `underflows`, `oversize`), which any thread can read. They
- * allocate nothing, except that `read` makes one view per slot when frames
- * change length (see `#readView`); a stream of steady frame size never does. The waits block or return a promise and are for the consumer (data)
- * or the producer (space) of this ring only.
+ * allocate nothing, except that `read` remakes its per-slot views when a
+ * stream settles on a new frame length (see `#readView`): once per format
+ * change, never per frame. The waits block or return a promise and are for
+ * the consumer (data) or the producer (space) of this ring only.
  */
 export class FrameRing {
   readonly buffer: SharedArrayBuffer;
@@ -67,10 +71,10 @@ export class FrameRing {
   /** A full-slot PCM view per slot, made once here so `write` copies with one `set`. */
   readonly #pcm: Int16Array[];
   /**
-   * Per slot, a view exactly as long as the last frame read from it, so `read`
+   * Per slot, a view as long as the stream's steady frame length, so `read`
    * copies with one `set` too (a memcpy, several times faster than an element
-   * loop over shared memory). It is replaced only when a slot carries a frame
-   * of a new length, so a stream of constant frame size allocates nothing.
+   * loop over shared memory). Frames of other lengths take the element loop;
+   * the views are remade only when a new length holds for a while.
    */
   readonly #readView: Int16Array[];
   /**
@@ -81,6 +85,9 @@ export class FrameRing {
    */
   #readSeen: number;
   #writeSeen: number;
+  /** The length of the last frame read through the slow path, and how many in a row had it. */
+  #lastLength = -1;
+  #sameLength = 0;
 
   private constructor(buffer: SharedArrayBuffer, slots: number, maxSamples: number) {
     this.buffer = buffer;
@@ -253,15 +260,22 @@ export class FrameRing {
     }
     const slot = r & this.#mask;
     const n = this.#readHeader(slot, meta);
-    let view = this.#readView[slot]!;
-    if (view.length !== n) {
-      view = new Int16Array(this.buffer, view.byteOffset, n);
-      this.#readView[slot] = view;
-    }
-    if (out.length >= n) {
+    const view = this.#readView[slot]!;
+    if (view.length === n && out.length >= n) {
       out.set(view);
     } else {
-      for (let i = 0; i < out.length; i++) out[i] = view[i]!;
+      // A frame of another length: copied element by element, so frames whose
+      // length keeps changing (Opus packets) allocate nothing. A new length
+      // that holds for READ_VIEW_ADOPT frames in a row gets views of its own.
+      const pcm = this.#pcm[slot]!;
+      const m = Math.min(n, out.length);
+      for (let i = 0; i < m; i++) out[i] = pcm[i]!;
+      if (n === this.#lastLength) {
+        if (++this.#sameLength === READ_VIEW_ADOPT) this.#adoptReadLength(n);
+      } else {
+        this.#lastLength = n;
+        this.#sameLength = 1;
+      }
     }
     // Hand the slot back. The release store orders our copies out of the slot
     // before the producer's acquire load that lets it overwrite the slot.
@@ -269,6 +283,11 @@ export class FrameRing {
     // As in write: wake the producer only if it said it sleeps for room.
     if (Atomics.load(ctl, Ctl.PRODUCER_WAITING) !== 0) Atomics.notify(ctl, Ctl.READ_INDEX);
     return true;
+  }
+
+  /** A steady new frame length: every slot's read view takes it (once per change of stream format). */
+  #adoptReadLength(n: number): void {
+    for (let s = 0; s < this.slots; s++) this.#readView[s] = new Int16Array(this.buffer, this.#pcm[s]!.byteOffset, n);
   }
 
   /** Consumer: fills `meta` with the oldest frame's header without consuming it; false when empty (not counted). */

@@ -177,6 +177,22 @@ describe('FrameRing on one thread', () => {
     expect(ring.available()).toBe(0);
   });
 
+  it('carries frames whose length changes every time (packets), and steady ones after a change, intact', () => {
+    const ring = FrameRing.create(8, 400);
+    const meta = new FrameMeta();
+    const out = new Int16Array(400);
+    const lengths = [...Array.from({ length: 60 }, (_, i) => 1 + ((i * 37) % 400)), ...Array.from({ length: 40 }, () => 80), ...Array.from({ length: 40 }, () => 160)];
+    lengths.forEach((n, k) => {
+      const frame = Int16Array.from({ length: n }, (_, i) => (k * 1000 + i) % 32768);
+      expect(ring.write(frame, n, k, 0, 8000, 0)).toBe(true);
+      out.fill(-1);
+      expect(ring.read(out, meta)).toBe(true);
+      expect(meta.sampleCount).toBe(n);
+      expect(out.subarray(0, n)).toEqual(frame);
+      if (n < 400) expect(out[n]).toBe(-1);
+    });
+  });
+
   it('counts overflows when full and never overwrites an unread frame', () => {
     const ring = FrameRing.create(4, 16);
     for (let s = 0; s < 4; s++) expect(ring.write(new Int16Array(16).fill(s), 16, s, 0, 8000, 0)).toBe(true);
