@@ -55,6 +55,11 @@ const ConfigSchema = z.strictObject({
       portMax: rtpPort,
       /** A call whose peer sends neither RTP nor RTCP this long is over (a peer gone without BYE). */
       idleTimeoutMs: int(1000, 3_600_000),
+      /**
+       * The address RTP legs bind (a trunk must reach it); defaults to `host`. Separate from
+       * `host` so media can face the network while the control API stays on loopback.
+       */
+      bindHost: z.string().min(1).describe('an IP address of this machine').optional(),
     })
     .superRefine((r, ctx) => {
       if (r.portMin >= r.portMax) {

@@ -187,14 +187,14 @@ describe('loadConfig: errors name the key, the expected form and the source', ()
 
   it('unknown keys in the file, at any depth', () => {
     expect(errorOf({ argv: ['--config', 'unknown-key.json'], cwd: DIR }).split('\n')).toEqual([
-      'config: unknown key "rtp.portMid" (from unknown-key.json); known keys: portMin, portMax, idleTimeoutMs',
+      'config: unknown key "rtp.portMid" (from unknown-key.json); known keys: portMin, portMax, idleTimeoutMs, bindHost',
       expect.stringMatching(/^config: unknown key "colour" \(from unknown-key\.json\); known keys: host, port, mediaWorkers, /),
     ]);
   });
 
   it('"__proto__" in the file is an unknown key, never a prototype', () => {
     expect(errorOf({ argv: ['--config', 'proto.json'], cwd: DIR }).split('\n')).toEqual([
-      'config: unknown key "rtp.__proto__" (from proto.json); known keys: portMin, portMax, idleTimeoutMs',
+      'config: unknown key "rtp.__proto__" (from proto.json); known keys: portMin, portMax, idleTimeoutMs, bindHost',
       expect.stringMatching(/^config: unknown key "__proto__" \(from proto\.json\)/),
     ]);
     expect(({} as Record<string, unknown>).controlToken).toBeUndefined();
@@ -204,7 +204,7 @@ describe('loadConfig: errors name the key, the expected form and the source', ()
     expect(errorOf({ argv: ['--config', 'bad-type.json'], cwd: DIR }).split('\n')).toEqual([
       'config: port: expected an integer 0–65535, got "eighty" (from bad-type.json)',
       'config: drainDeadlineMs: expected an integer 0–3600000, got -5 (from bad-type.json)',
-      'config: rtp: expected an object with keys portMin, portMax, idleTimeoutMs, got 5 (from bad-type.json)',
+      'config: rtp: expected an object with keys portMin, portMax, idleTimeoutMs, bindHost, got 5 (from bad-type.json)',
     ]);
   });
 

@@ -78,7 +78,7 @@ export interface RuntimeConfig {
   captureWorkers?: number;
   logLevel?: string;
   host?: string;
-  rtp?: { portMin: number; portMax: number; idleTimeoutMs?: number };
+  rtp?: { portMin: number; portMax: number; idleTimeoutMs?: number; bindHost?: string | undefined };
   agent?: { default: string };
   openai?: Parameters<typeof loadOpenAISettings>[0];
   secrets?: { openaiApiKey?: string | undefined };
@@ -98,7 +98,7 @@ export async function createRuntime(config: RuntimeConfig, log: Logger): Promise
     log,
     transports: [
       syntheticTransport,
-      rtpTransport({ portMin: config.rtp?.portMin ?? 10_000, portMax: config.rtp?.portMax ?? 20_000, host: config.host, agents, ...(config.rtp?.idleTimeoutMs !== undefined ? { idleTimeoutMs: config.rtp.idleTimeoutMs } : {}) }),
+      rtpTransport({ portMin: config.rtp?.portMin ?? 10_000, portMax: config.rtp?.portMax ?? 20_000, host: config.rtp?.bindHost ?? config.host, agents, ...(config.rtp?.idleTimeoutMs !== undefined ? { idleTimeoutMs: config.rtp.idleTimeoutMs } : {}) }),
       twilioTransport({ agents }),
     ],
   });

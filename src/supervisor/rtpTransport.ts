@@ -86,7 +86,7 @@ export function rtpTransport(opts: RtpTransportOptions): Transport & { readonly 
             let lastSeenAt = performance.now();
             return {
               actors: [leg, agentId, jitter],
-              answer: { rtp: { localPort }, codec, agent },
+              answer: { rtp: { localPort, address: host }, codec, agent },
               release: () => void ports.release(localPort),
               ended: () => {
                 const s = ctx.statsOf(leg);
