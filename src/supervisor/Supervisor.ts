@@ -369,7 +369,10 @@ export class Supervisor implements Runtime {
       qos[a.kind.name] = figures;
     }
     const transportQos = this.#calls.get(callId)?.setup.qos?.();
-    if (transportQos !== undefined) qos[this.#calls.get(callId)!.info.transport] = transportQos;
+    if (transportQos !== undefined) {
+      const name = this.#calls.get(callId)!.info.transport;
+      qos[name] = { ...qos[name], ...transportQos };
+    }
     return qos;
   }
 

@@ -135,7 +135,11 @@ describe('a Twilio call through the daemon', () => {
     await p.connect();
     await p.waitFor(() => rt!.sup.listCalls().length === 1, 2000, 'the call');
     const id = rt.sup.listCalls()[0]!.id;
-    await p.waitFor(() => (rt!.sup.callQos(id)['jitter']?.['concealmentEvents'] ?? 0) >= 2, 4000, 'concealment');
+    await p.waitFor(
+      () => (rt!.sup.callQos(id)['jitter']?.['concealmentEvents'] ?? 0) >= 2 && rt!.sup.callQos(id)['twilio']?.['sequenceGaps'] === 4,
+      4000,
+      'concealment',
+    );
     const qos = rt.sup.callQos(id);
     expect(qos['twilio']!['sequenceGaps']).toBe(4);
     expect(qos['twilio']!['timestampGapMs']).toBe(80);

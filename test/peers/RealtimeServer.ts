@@ -100,6 +100,18 @@ export class RealtimeServer {
     this.#wss.close();
     await new Promise((r) => this.#https.close(r));
   }
+  /** Sends raw text to every open session, as a misbehaving server would (malformed or unknown events). */
+  sendRaw(text: string): void {
+    for (const ws of this.#wss.clients) ws.send(text);
+  }
+  /** Closes every session's socket from the server side, mid-call. */
+  closeSessions(code = 1011, reason = 'server going away'): void {
+    for (const ws of this.#wss.clients) ws.close(code, reason);
+  }
+  /** Events of one type sent, in order. */
+  sentOf(type: string): Json[] {
+    return this.sent.filter((r) => r.event['type'] === type).map((r) => r.event);
+  }
   /** Events of one type received, in order. */
   eventsOf(type: string): Json[] {
     return this.received.filter((r) => r.event['type'] === type).map((r) => r.event);

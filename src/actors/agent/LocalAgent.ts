@@ -5,6 +5,7 @@ import { SUPPORTED_RATES_HZ } from '../../dsp/resampler.ts';
 import type { ActorContext, HostedActor } from '../Actor.ts';
 import { syntheticSample } from '../capture/CaptureActor.ts';
 import { AGENT_STATS } from './kind.ts';
+import { Heard, HeardTracker } from './HeardTracker.ts';
 
 /**
  * The local agents:
@@ -12,7 +13,10 @@ import { AGENT_STATS } from './kind.ts';
  *   caller hears back is exactly what the media path delivered);
  * - `echo` records each caller turn and plays it back when the turn ends (the
  *   VAD's speech → silence edge, after its hangover); if the caller speaks
- *   over the playback, the playback stops at once (barge-in);
+ *   over the playback, the playback stops at once and the agent tells the leg
+ *   to drop what it holds (a CLEAR frame), then learns from the leg how much
+ *   of the playback the caller really heard (`lastTruncateMs`; the barge-in
+ *   protocol is in kind.ts);
  * - `tone` plays a continuous test tone and ignores the caller.
  */
 export type LocalAgentName = 'echo' | 'loopback' | 'tone';
@@ -71,6 +75,21 @@ export function createLocalAgent(ctx: ActorContext, config: ActorConfig): Hosted
   let inTurn = false;
   let outSeq = 0;
   let toneN = 0;
+  // Echo barge-in: where the current playback started on `out` and how many
+  // frames of it went out; the same for the playback that was interrupted.
+  const heard = new HeardTracker(ctx.rings['heard']);
+  let playStartSeq = 0;
+  let playedFrames = 0;
+  let cutStartSeq = 0;
+  let cutFrames = 0;
+  let nowMs = 0;
+
+  /** The interrupted playback's heard count is known: publish it as ms heard. */
+  const settle = (timedOut: boolean): void => {
+    const frames = Math.max(0, Math.min(heard.final - cutStartSeq, cutFrames));
+    stats[STAT.lastTruncateMs] = frames * ctx.tickMs;
+    if (timedOut) stats[STAT.heardTimeouts]++;
+  };
 
   const send = (samples: Int16Array, flags: number): void => {
     if (output.write(samples, spf, outSeq >>> 0, (outSeq * spf) >>> 0, rateHz, flags)) stats[STAT.framesOut]++;
@@ -83,9 +102,18 @@ export function createLocalAgent(ctx: ActorContext, config: ActorConfig): Hosted
     const speech = vad!.process(frame);
     if (speech) stats[STAT.speechFrames]++;
     if (speech && playing > 0) {
-      // The caller talks over the playback: stop it now, keep listening.
+      // The caller talks over the playback: stop it now, tell the leg to drop
+      // what it holds, keep listening. The CLEAR does not use up its sequence
+      // number. (The agent writes in real time and the leg's queue is short,
+      // so "still playing here" is "still playing there" within a frame or two.)
       playing = 0;
       stats[STAT.bargeIns]++;
+      if (output.write(silence, 0, outSeq >>> 0, (outSeq * spf) >>> 0, rateHz, FrameFlags.CLEAR)) stats[STAT.framesOut]++;
+      else stats[STAT.outOverflows]++;
+      if (heard.clear(outSeq, nowMs)) settle(true);
+      cutStartSeq = playStartSeq;
+      cutFrames = playedFrames;
+      playedFrames = 0;
     }
     if (speech && !inTurn) {
       inTurn = true;
@@ -112,6 +140,8 @@ export function createLocalAgent(ctx: ActorContext, config: ActorConfig): Hosted
         stats[STAT.turns]++;
         playing = recorded;
         playAt = 0;
+        playStartSeq = outSeq;
+        playedFrames = 0;
       }
     }
   };
@@ -119,6 +149,11 @@ export function createLocalAgent(ctx: ActorContext, config: ActorConfig): Hosted
   return {
     tick(): number {
       let frames = 0;
+      nowMs = performance.now();
+      if (agent === 'echo') {
+        const h = heard.poll(nowMs);
+        if (h !== Heard.NONE) settle(h === Heard.TIMED_OUT);
+      }
       while (input.available() > 0 && input.read(frame, meta)) {
         frames++;
         stats[STAT.framesIn]++;
@@ -141,6 +176,7 @@ export function createLocalAgent(ctx: ActorContext, config: ActorConfig): Hosted
           for (let i = 0; i < spf; i++) frame[i] = i < n ? turn[playAt + i]! : 0;
           playAt += n;
           if (playAt >= playing) playing = 0;
+          playedFrames++;
           send(frame, FrameFlags.SPEECH);
         } else send(silence, FrameFlags.SILENCE);
       }

@@ -11,6 +11,13 @@ import type { ActorKind } from '../ActorKind.ts';
  * `out` frames (counted by their sequence numbers: the frame with sequence s
  * heard means s + 1) the caller has really heard — from Twilio's mark echoes,
  * or frames put on the wire for RTP. The agent truncates its reply there.
+ *
+ * Barge-in, step by step: the agent writes one CLEAR frame on `out` (no
+ * samples; its sequence is the next one, which the next audio frame reuses)
+ * and stops the interrupted audio at once; the leg drops what it holds and,
+ * once it knows what was really heard, writes one `heard` frame flagged CLEAR
+ * whose value is final for the interrupted audio. Only then does the agent
+ * truncate (HeardTracker.ts).
  */
 const AGENT_RING_SLOTS = 64;
 
@@ -23,6 +30,23 @@ export const AGENT_STATS = [
   'wrongSizeFrames',
   'outOverflows',
   'rateHz',
+  // Barge-in (echo and openai): ms of the interrupted audio the caller heard, and
+  // the times the leg's final heard count did not come in time.
+  'lastTruncateMs',
+  'heardTimeouts',
+  // The openai agent.
+  'openaiConnected',
+  'appendsSent',
+  'inputDroppedFrames',
+  'deltasIn',
+  'audioMsIn',
+  'underrunFrames',
+  'queueOverflows',
+  'truncates',
+  'toolCalls',
+  'errors',
+  'badEvents',
+  'unknownEvents',
 ] as const;
 
 export const agentKind: ActorKind = {

@@ -5,6 +5,7 @@ import { ECHO_PREROLL_FRAMES } from '../../../src/actors/agent/LocalAgent.ts';
 import { Supervisor } from '../../../src/supervisor/Supervisor.ts';
 import { memoryLogger } from '../../helpers/logger.ts';
 import { speech } from '../../helpers/fixtures.ts';
+import { AgentLeg } from './agentLeg.ts';
 
 /** The local agents on a real agent worker, fed and read through their rings from this thread. */
 let sup: Supervisor | undefined;
@@ -104,6 +105,27 @@ describe('local agents', () => {
     expect(a.stats()['bargeIns']).toBe(1);
     // After the barge-in the agent listens: silence until that turn ends.
     expect(rms(bargeOut.at(-1)!.samples)).toBeLessThan(1);
+  });
+
+  it('echo barge-in: one CLEAR, then the heard playback from the leg\'s final count', async () => {
+    const a = await agentActor({ agent: 'echo' });
+    const leg = new AgentLeg({ in: a.input, out: a.output, heard: sup!.ringOf(a.id, 'heard')! }, RATE, { playLagMs: 100, clearAnswerMs: 50 });
+    leg.say(framesOf(speech('synth-m-16k').samples.subarray(0, RATE * 1.5)));
+    await leg.runUntil(() => leg.heardAudio() >= 20, 6000, 'the playback to be heard');
+    leg.say(framesOf(speech('synth-f-16k').samples.subarray(RATE, RATE * 2)));
+    await leg.runUntil(() => a.stats()['lastTruncateMs']! > 0, 3000, 'the final heard count');
+    await leg.runFor(100);
+    expect(leg.clears).toHaveLength(1);
+    const clear = leg.clears[0]!;
+    expect(clear.sampleCount).toBe(0);
+    // The CLEAR takes the next sequence number without using it up.
+    expect(leg.out[clear.outIndex]!.seq).toBe(clear.seq);
+    const st = a.stats();
+    expect(st['bargeIns']).toBe(1);
+    expect(st['heardTimeouts']).toBe(0);
+    // Exactly the frames the caller heard (the leg dropped the rest).
+    expect(st['lastTruncateMs']).toBe(leg.heardBeforeClear() * 20);
+    expect(leg.out.filter((f) => (f.flags & FrameFlags.SPEECH) !== 0 && !f.heard).length).toBeGreaterThan(0);
   });
 
   it('tone plays a continuous tone of the configured frequency', async () => {

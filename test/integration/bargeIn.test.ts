@@ -1,0 +1,108 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { ulawEncode } from '../../src/dsp/g711.ts';
+import type { Supervisor } from '../../src/supervisor/Supervisor.ts';
+import { speech } from '../helpers/fixtures.ts';
+import { mulberry32 } from '../helpers/prng.ts';
+import { startRtpRuntime } from '../helpers/rtpRuntime.ts';
+import { startTwilioRuntime, type TwilioRuntime } from '../helpers/twilioRuntime.ts';
+import { TestPeer, until } from '../actors/rtp/peer.ts';
+import { TwilioClient } from '../peers/TwilioClient.ts';
+
+/**
+ * Barge-in with the echo agent, end to end: the caller's first turn is played
+ * back; the caller talks over it; the playback stops (Twilio: `clear`), and
+ * the agent learns exactly how much of it the caller heard — from mark
+ * echoes on Twilio, from frames put on the wire on RTP — within one 20 ms
+ * frame of what the peer really played or received.
+ */
+const PORT_MIN = 46_000 + 2 * ((process.pid * 11) % 1000);
+
+let twilioRt: TwilioRuntime | undefined;
+let sup: Supervisor | undefined;
+const cleanups: Array<() => void> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0)) c();
+  await twilioRt?.stop();
+  twilioRt = undefined;
+  await sup?.stop();
+  sup = undefined;
+});
+
+/**
+ * The caller at 8 kHz: a noise floor (so no frame of the echo is digital
+ * silence and every played frame can be counted), 1.2 s of speech from
+ * 300 ms, a pause while the echo plays, then speech again over it.
+ */
+const LEAD_MS = 300;
+function callerPcm(totalMs: number, bargeAtMs: number): Int16Array {
+  const { samples } = speech('synth-m-8k');
+  const out = new Int16Array(totalMs * 8);
+  const rand = mulberry32(7);
+  for (let i = 0; i < out.length; i++) out[i] = Math.round((rand() - 0.5) * 120);
+  // Speech on top of the floor (the fixture has digital silence in its pauses), after 300 ms
+  // of floor alone so the frames the echo keeps from before the VAD's onset are floor too.
+  for (let i = 0; i < 1200 * 8; i++) out[LEAD_MS * 8 + i] = out[LEAD_MS * 8 + i]! + samples[i]!;
+  for (let i = 0; i < 1200 * 8 && bargeAtMs * 8 + i < out.length; i++) out[bargeAtMs * 8 + i] = out[bargeAtMs * 8 + i]! + samples[i]!;
+  return out;
+}
+
+function agentStats(s: Supervisor): Record<string, number> {
+  return s.actorStatuses().find((a) => a.kind === 'agent')!.stats;
+}
+
+describe('barge-in truncates at what the caller heard', () => {
+  it('Twilio: clear goes out and the heard position from mark echoes is within 20 ms of what the peer played', async () => {
+    twilioRt = await startTwilioRuntime();
+    const pcm = callerPcm(4300, 2600);
+    const audio = new Uint8Array(pcm.length);
+    ulawEncode(pcm, audio);
+    const p = new TwilioClient({ url: twilioRt.mediaUrl, audio, afterAudio: 'silence', customParameters: { agent: 'echo' } });
+    cleanups.push(() => p.abort());
+    await p.connect();
+    await p.waitFor(() => p.clears.length === 1, 6000, 'the clear');
+    await p.waitFor(() => agentStats(twilioRt!.sup)['bargeIns'] === 1 && agentStats(twilioRt!.sup)['lastTruncateMs']! > 0, 2000, 'the truncation');
+    const truth = p.clears[0]!.heardMs;
+    const told = agentStats(twilioRt.sup)['lastTruncateMs']!;
+    expect(truth).toBeGreaterThan(200); // the caller did hear part of the echo
+    expect(Math.abs(told - truth)).toBeLessThanOrEqual(20);
+    expect(agentStats(twilioRt.sup)['heardTimeouts']).toBe(0);
+  }, 15_000);
+
+  it('RTP: the heard position from frames sent is within 20 ms of what the peer received', async () => {
+    const rt = await startRtpRuntime({ portMin: PORT_MIN, portMax: PORT_MIN + 10, rtcpMinIntervalS: 5 });
+    sup = rt.sup;
+    const peer = await TestPeer.create();
+    cleanups.push(() => peer.close());
+    const call = await sup.createCall({ transport: 'rtp', remote: `127.0.0.1:${peer.port}`, codec: 'PCMU', agent: 'echo' });
+    const localPort = (call['rtp'] as { localPort: number }).localPort;
+    const pcm = callerPcm(4300, 2600);
+    const payload = new Uint8Array(160);
+    // The caller, paced at 20 ms.
+    const t0 = performance.now();
+    let n = 0;
+    await new Promise<void>((resolve) => {
+      const step = (): void => {
+        if (n * 160 >= pcm.length) return resolve();
+        ulawEncode(pcm.subarray(n * 160, n * 160 + 160), payload);
+        peer.sendRtp({ sequenceNumber: n, timestamp: n * 160, payload, marker: n === 0 }, localPort);
+        n++;
+        setTimeout(step, Math.max(0, t0 + n * 20 - performance.now()));
+      };
+      step();
+    });
+    await until(() => agentStats(sup!)['bargeIns'] === 1 && agentStats(sup!)['lastTruncateMs']! > 0, 2000, 'the truncation');
+    // The echo's frames are the first run of packets that are not all silence (0xff).
+    const voicedRun = (): number => {
+      const voiced = [...peer.received].sort((a, b) => a.sequenceNumber - b.sequenceNumber).map((r) => r.payload.some((b) => b !== 0xff));
+      const first = voiced.indexOf(true);
+      let k = first;
+      while (k >= 0 && k < voiced.length && voiced[k]) k++;
+      return first < 0 ? 0 : k - first;
+    };
+    const truth = voicedRun() * 20;
+    const told = agentStats(sup)['lastTruncateMs']!;
+    const pattern = [...peer.received].sort((a, b) => a.sequenceNumber - b.sequenceNumber).map((r) => (r.payload.some((b) => b !== 0xff) ? 'v' : '.')).join('');
+    expect(truth).toBeGreaterThan(200);
+    expect(Math.abs(told - truth), `told ${told} ms, received ${truth} ms: ${pattern}`).toBeLessThanOrEqual(20);
+  }, 15_000);
+});
