@@ -1,0 +1,72 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { ulawEncode } from '../../src/dsp/g711.ts';
+import { speech } from '../helpers/fixtures.ts';
+import { startTwilioRuntime, type TwilioRuntime } from '../helpers/twilioRuntime.ts';
+import { RealtimeServer, TLS_CERT } from '../peers/RealtimeServer.ts';
+import { TwilioClient } from '../peers/TwilioClient.ts';
+
+/**
+ * A phone call answered by the OpenAI Realtime agent, end to end: the
+ * Twilio Media Streams peer → the daemon → the `openai` agent on its worker
+ * → the local Realtime server (TLS, the real `openai` client), and back.
+ * The caller talks over the reply; the truncation the server receives must be
+ * within 20 ms of the audio the Twilio peer really played.
+ */
+let rt: TwilioRuntime | undefined;
+let server: RealtimeServer | undefined;
+let peer: TwilioClient | undefined;
+afterEach(async () => {
+  peer?.abort();
+  peer = undefined;
+  await rt?.stop();
+  rt = undefined;
+  await server?.close();
+  server = undefined;
+});
+
+/** µ-law caller audio: speech at [0.2 s, 1.4 s) and again from `bargeAtMs`, silence elsewhere. */
+function caller(totalMs: number, bargeAtMs: number): Uint8Array {
+  const { samples } = speech('synth-m-8k');
+  const pcm = new Int16Array(totalMs * 8);
+  pcm.set(samples.subarray(0, 1200 * 8), 200 * 8);
+  pcm.set(samples.subarray(0, 1200 * 8), bargeAtMs * 8);
+  const out = new Uint8Array(pcm.length);
+  ulawEncode(pcm, out);
+  return out;
+}
+
+describe('a Twilio call answered by the openai agent', () => {
+  it('streams µ-law both ways, plays the reply, and truncates at what the caller heard when interrupted', async () => {
+    server = new RealtimeServer({ pace: 'realtime', reply: { kind: 'tone', hz: 300, ms: 4000 } });
+    await server.listen();
+    rt = await startTwilioRuntime({
+      agents: {
+        openai: { baseUrl: server.baseUrl(), apiKey: 'sk-test', model: 'gpt-realtime', voice: 'marin', instructions: 'Be brief.', ca: TLS_CERT.toString() },
+      },
+    });
+    peer = new TwilioClient({ url: rt.mediaUrl, audio: caller(6000, 3600), afterAudio: 'silence', customParameters: { agent: 'openai' } });
+    await peer.connect();
+    const p = peer;
+    const srv = server;
+    await p.waitFor(() => rt!.sup.listCalls().length === 1, 2000, 'the call');
+    expect(rt.sup.listCalls()[0]!['agent']).toBe('openai');
+    await p.waitFor(() => srv.eventsOf('conversation.item.truncate').length === 1, 10_000, 'the truncate');
+
+    // µ-law passthrough: the session was set to audio/pcmu both ways.
+    const update = srv.eventsOf('session.update')[0]!['session'] as { audio: { input: { format: { type: string } }; output: { format: { type: string } } } };
+    expect(update.audio.input.format.type).toBe('audio/pcmu');
+    expect(update.audio.output.format.type).toBe('audio/pcmu');
+    expect(srv.eventsOf('input_audio_buffer.append').length).toBeGreaterThan(20);
+
+    // The reply reached the caller, and Twilio was told to clear it at the barge-in.
+    await p.waitFor(() => p.clears.length === 1, 2000, 'the clear');
+    const heardMs = p.clears[0]!.heardMs;
+    expect(heardMs).toBeGreaterThan(300);
+    const endMs = srv.eventsOf('conversation.item.truncate')[0]!['audio_end_ms'] as number;
+    expect(Math.abs(endMs - heardMs), `audio_end_ms ${endMs}, heard ${heardMs}`).toBeLessThanOrEqual(20);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(srv.sentOf('error')).toEqual([]);
+    expect(srv.sentOf('conversation.item.truncated')).toHaveLength(1);
+    expect(p.warnings).toEqual([]);
+  }, 20_000);
+});
