@@ -69,4 +69,29 @@ describe('a Twilio call answered by the openai agent', () => {
     expect(srv.sentOf('conversation.item.truncated')).toHaveLength(1);
     expect(p.warnings).toEqual([]);
   }, 20_000);
+
+  it("the model's tool calls show as events on the call", async () => {
+    server = new RealtimeServer({ pace: 'burst', tool: { name: 'transfer_call', arguments: '{"department":"sales"}' }, reply: { kind: 'tone', hz: 300, ms: 500 } });
+    await server.listen();
+    rt = await startTwilioRuntime({
+      agents: {
+        openai: {
+          baseUrl: server.baseUrl(),
+          apiKey: 'sk-test',
+          model: 'gpt-realtime',
+          voice: 'marin',
+          instructions: 'Be brief.',
+          ca: TLS_CERT.toString(),
+          tools: [{ type: 'function', name: 'transfer_call', parameters: { type: 'object', properties: { department: { type: 'string' } } } }],
+        },
+      },
+    });
+    peer = new TwilioClient({ url: rt.mediaUrl, audio: caller(5000, 3700), afterAudio: 'silence', customParameters: { agent: 'openai' } });
+    await peer.connect();
+    const sup = rt.sup;
+    await peer.waitFor(() => (sup.listCalls()[0]?.events ?? []).some((e) => e.name === 'tool.call'), 8000, 'the tool call');
+    const event = sup.listCalls()[0]!.events!.find((e) => e.name === 'tool.call')!;
+    expect(event.data).toMatchObject({ name: 'transfer_call', arguments: '{"department":"sales"}' });
+    expect((server.eventsOf('session.update')[0]!['session'] as { tools: unknown[] }).tools).toHaveLength(1);
+  }, 15_000);
 });

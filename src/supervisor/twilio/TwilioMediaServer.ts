@@ -143,7 +143,10 @@ export class TwilioMediaServer {
 
   #startPump(): void {
     if (this.#pump !== undefined) return;
-    this.#pump = setInterval(() => this.#tick(), PUMP_INTERVAL_MS);
+    // The pump runs after the event loop's I/O phase (setImmediate), so every
+    // mark echo already in a socket is read before a `clear` goes out: an echo
+    // read after the clear's fence counts as not heard.
+    this.#pump = setInterval(() => setImmediate(() => this.#tick()), PUMP_INTERVAL_MS);
     this.#pump.unref();
   }
 
