@@ -9,6 +9,7 @@
 
 import { alloc, free } from './memory';
 import { pitchSearch, pitchVoicing } from './pitch';
+import { morphPlan } from './plcMorph';
 
 const SUBFRAME_8K: i32 = 80;
 const PITCH_MIN_8K: i32 = 40;
@@ -32,6 +33,7 @@ const TILT_MAX: f64 = 0.95;
 const FULL_SCALE_SQUARED: f64 = 32767.0 * 32767.0;
 const NOISE_SEED: u32 = 0x2545f491;
 const PLAN_MAX_FRAMES: i32 = 64;
+const MORPH_MAX_FRAMES: i32 = 6;
 
 const PLC_MODE_ENHANCED: i32 = 0;
 const PLC_MODE_APPENDIX_I: i32 = 1;
@@ -59,7 +61,9 @@ const PLC_MODE_APPENDIX_I: i32 = 1;
 //           pitchBuf f64[hlen], synth f64[frame], back f64[frame], tmp f64[sub]
 // 156  i32  planNext      frames the next call of a burst plan should announce; 0 none
 // 160  i32  planCross     the announced count at which the plan splices
-// 168       the arrays, each 8-byte aligned
+// 164  i32  morphFrames   frames of the burst interpolated whole in plan; 0 none
+// 168  u32  pointer: plan f64[MORPH_MAX_FRAMES * frame]
+// 176       the arrays, each 8-byte aligned
 const MODE_AT: usize = 0;
 const SUB_AT: usize = 4;
 const FRAME_AT: usize = 8;
@@ -95,7 +99,9 @@ const BACK_PTR_AT: usize = 148;
 const TMP_PTR_AT: usize = 152;
 const PLAN_NEXT_AT: usize = 156;
 const PLAN_CROSS_AT: usize = 160;
-const HEADER_BYTES: usize = 168;
+const MORPH_FRAMES_AT: usize = 164;
+const PLAN_PTR_AT: usize = 168;
+const HEADER_BYTES: usize = 176;
 
 // @ts-ignore: decorator
 @inline function align8(n: usize): usize {
@@ -152,7 +158,8 @@ export function plcCreate(rateHz: i32, mode: i32): usize {
   const synth = pitchBuf + (<usize>hlen << 3);
   const back = synth + (<usize>frame << 3);
   const tmp = back + (<usize>frame << 3);
-  const state = alloc(tmp + (<usize>sub << 3));
+  const plan = tmp + (<usize>sub << 3);
+  const state = alloc(plan + (<usize>(MORPH_MAX_FRAMES * frame) << 3));
   seti(state, MODE_AT, mode);
   seti(state, SUB_AT, sub);
   seti(state, FRAME_AT, frame);
@@ -173,6 +180,7 @@ export function plcCreate(rateHz: i32, mode: i32): usize {
   store<u32>(state, <u32>(state + synth), SYNTH_PTR_AT);
   store<u32>(state, <u32>(state + back), BACK_PTR_AT);
   store<u32>(state, <u32>(state + tmp), TMP_PTR_AT);
+  store<u32>(state, <u32>(state + plan), PLAN_PTR_AT);
   plcReset(state);
   return state;
 }
@@ -187,6 +195,7 @@ export function plcReset(state: usize): void {
   seti(state, ERASED_AT, 0);
   seti(state, LOST_AT, 0);
   seti(state, PLAN_NEXT_AT, 0);
+  seti(state, MORPH_FRAMES_AT, 0);
   seti(state, PITCH_AT, 0);
   seti(state, T_AT, 0);
   store<u32>(state, NOISE_SEED, SEED_AT);
@@ -288,10 +297,23 @@ export function plcConcealBefore(state: usize, n: i32, frames: i32): void {
   }
   const m = min(max(frames, 1), PLAN_MAX_FRAMES);
   const planned = m > 1 || geti(state, PLAN_NEXT_AT) == 1;
-  if (planned && geti(state, PLAN_NEXT_AT) != m) seti(state, PLAN_CROSS_AT, (m >> 1) + 1);
-  seti(state, PLAN_NEXT_AT, planned ? m - 1 : 0);
   const frame = geti(state, FRAME_AT);
   const x = ptr(state, IN_PTR_AT);
+  if (!(planned && geti(state, PLAN_NEXT_AT) == m)) seti(state, MORPH_FRAMES_AT, 0);
+  if (planned && geti(state, PLAN_NEXT_AT) != m && m <= MORPH_MAX_FRAMES) planMorph(state, n, m);
+  const morphFrames = geti(state, MORPH_FRAMES_AT);
+  if (planned && morphFrames > 0) {
+    seti(state, PLAN_NEXT_AT, m - 1);
+    const plan = ptr(state, PLAN_PTR_AT);
+    const at = (morphFrames - m) * frame;
+    for (let i = 0; i < frame; i++) store<i16>(x + (<usize>i << 1), roundToInt16(f64At(plan, at + i)));
+    save(state, x, 0);
+    save(state, x, geti(state, SUB_AT));
+    seti(state, LOST_AT, geti(state, LOST_AT) + 1);
+    return;
+  }
+  if (planned && geti(state, PLAN_NEXT_AT) != m) seti(state, PLAN_CROSS_AT, (m >> 1) + 1);
+  seti(state, PLAN_NEXT_AT, planned ? m - 1 : 0);
   const f = ptr(state, SYNTH_PTR_AT);
   if (planned && m > geti(state, PLAN_CROSS_AT)) {
     synthFrame(state);
@@ -322,6 +344,33 @@ export function plcConcealBefore(state: usize, n: i32, frames: i32): void {
   save(state, x, 0);
   save(state, x, geti(state, SUB_AT));
   seti(state, LOST_AT, geti(state, LOST_AT) + 1);
+}
+
+/**
+ * The burst of `m` frames before the next frame (its first `n` samples in the
+ * input) planned whole into plan (morphPlan): from the last period heard to
+ * the next frame's first, searched within a factor 1.5 of it.
+ */
+function planMorph(state: usize, n: i32, m: i32): void {
+  const frame = geti(state, FRAME_AT);
+  const h = geti(state, HLEN_AT);
+  const pb = ptr(state, PITCH_BUF_PTR_AT);
+  if (geti(state, ERASED_AT) == 0) start(state);
+  else {
+    const history = ptr(state, HISTORY_PTR_AT);
+    for (let i = 0; i < h; i++) setF64(pb, i, i16At(history, i));
+  }
+  const pa = geti(state, PITCH_AT);
+  padInput(state, n);
+  const x = ptr(state, IN_PTR_AT);
+  const pmax = geti(state, PMAX_AT);
+  const lo = max((pa * 2 + 2) / 3, geti(state, PMIN_AT));
+  const hi = min((pa * 3) >> 1, pmax);
+  const dec = geti(state, DEC_AT);
+  const pn = pitchSearch(x, 0, frame - pmax, lo, hi, dec, 1);
+  morphPlan(ptr(state, PLAN_PTR_AT), pb, h, pa, x, pn, m * frame, dec, ptr(state, BACK_PTR_AT), ptr(state, TMP_PTR_AT));
+  seti(state, MORPH_FRAMES_AT, m);
+  seti(state, ERASED_AT, 0);
 }
 
 /** back[k]: the input's first period `pn` repeated back to `dist − k` samples before it; `faded`: the schedule mirrored in time. */

@@ -21,6 +21,14 @@
  * QUALITY_SEEDS, no jitter; the concealer alone (every burst planned with
  * the packet after it, when that is at most 60 ms ahead) beside the jitter
  * buffer.
+ *
+ * A last table runs the same comparison on the rest of the speech set
+ * (bench/lib/speech.ts: two synthetic voices and a real one recorded at
+ * 48 kHz), fewer seeds.
+ *
+ * The concealed share counts every concealed frame, the frames that waited
+ * for a late packet (which then played) included; "lost + late" is what it
+ * would be if only packets that never played were concealed.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -35,6 +43,7 @@ import { BASE_DELAY_MS, NETWORK_MODELS, arrivalOrder, lossPattern, type PacketTr
 import { baseDelayMs, oracleDelay } from './lib/oracle.ts';
 import { repeatLast, zeroFill } from './lib/baselines.ts';
 import { PlcMos } from './lib/plcmos.ts';
+import { loadEvalSpeech } from './lib/speech.ts';
 import { printTable } from './table.ts';
 
 const RATE_HZ = 16000;
@@ -45,40 +54,43 @@ const SEED = 1;
 /** Pulls happen at 20·k + PULL_PHASE_MS, not in step with the sender's clock. */
 const PULL_PHASE_MS = 7;
 const QUALITY_SEEDS = [1, 2, 3, 4, 5];
+const SPEECH_SET_SEEDS = [1, 2, 3];
 /** The concealer-alone row plans bursts whose next packet is this many frames ahead at most (60 ms of buffer). */
 const LOOK_AHEAD_FRAMES = 3;
 
-interface Limits {
+export interface Limits {
   minDelayMs: number;
   maxDelayMs: number;
   startDelayMs: number;
 }
-const ADAPTIVE: Limits = { minDelayMs: 20, maxDelayMs: 200, startDelayMs: 60 };
-const FIXED_60: Limits = { minDelayMs: 60, maxDelayMs: 60, startDelayMs: 60 };
+export const ADAPTIVE: Limits = { minDelayMs: 20, maxDelayMs: 200, startDelayMs: 60 };
+export const FIXED_60: Limits = { minDelayMs: 60, maxDelayMs: 60, startDelayMs: 60 };
 
-interface SimResult {
+export interface SimResult {
   output: Int16Array;
   lateRate: number;
   meanDelayMs: number;
   p95DelayMs: number;
   concealRate: number;
+  /** Frames of each FrameKind over the stream's span. */
+  kindCounts: number[];
 }
 
-function loadClean(): Int16Array {
+export function loadClean(): Int16Array {
   const path = fileURLToPath(new URL('../test/fixtures/plcmos/clean.wav', import.meta.url));
   const wav = readWav(new Uint8Array(readFileSync(path)));
   if (wav.rateHz !== RATE_HZ || wav.channels !== 1) throw new Error(`clean.wav: expected 16 kHz mono [rate:${wav.rateHz}, channels:${wav.channels}]`);
   return wav.samples;
 }
 
-function loadSpeech(): Int16Array {
+export function loadSpeech(): Int16Array {
   const src = loadClean();
   const out = new Int16Array(TRACE_PACKETS * SPF);
   for (let i = 0; i < out.length; i++) out[i] = src[i % src.length]!;
   return out;
 }
 
-function l16Payloads(speech: Int16Array): Uint8Array[] {
+export function l16Payloads(speech: Int16Array): Uint8Array[] {
   const out: Uint8Array[] = [];
   for (let p = 0; p < Math.floor(speech.length / SPF); p++) {
     const b = new Uint8Array(2 * SPF);
@@ -106,7 +118,7 @@ function opusPayloads(speech: Int16Array): Uint8Array[] {
 }
 
 /** Runs one trace through a JitterBuffer in simulated time. */
-function simulate(trace: readonly PacketTrace[], payloads: readonly Uint8Array[], codec: JitterCodec, limits: Limits): SimResult {
+export function simulate(trace: readonly PacketTrace[], payloads: readonly Uint8Array[], codec: JitterCodec, limits: Limits): SimResult {
   const jb = createJitterBuffer({ codec, rateHz: RATE_HZ, ...limits });
   const tsPerPacket = codec === 'opus' ? 960 : SPF;
   const arrivals = arrivalOrder(trace);
@@ -150,6 +162,7 @@ function simulate(trace: readonly PacketTrace[], payloads: readonly Uint8Array[]
     meanDelayMs: delays.reduce((a, b) => a + b, 0) / Math.max(1, delays.length),
     p95DelayMs: sorted[Math.min(sorted.length - 1, Math.floor(0.95 * sorted.length))] ?? 0,
     concealRate: span.filter((x) => x === FrameKind.CONCEALED).length / Math.max(1, span.length),
+    kindCounts: Object.values(FrameKind).map((k) => span.filter((x) => x === k).length),
   };
 }
 
@@ -167,7 +180,7 @@ function appendixI(signal: Int16Array, lost: readonly boolean[]): Int16Array {
 }
 
 /** A loss pattern as a trace with no jitter: every packet that is not lost takes BASE_DELAY_MS. */
-function lossTrace(lost: readonly boolean[]): PacketTrace[] {
+export function lossTrace(lost: readonly boolean[]): PacketTrace[] {
   return lost.map((l, seq) => ({ seq, timestampMs: 20 * seq, sendMs: 20 * seq, arrivalMs: l ? null : 20 * seq + BASE_DELAY_MS, lost: l }));
 }
 
@@ -234,6 +247,7 @@ export default async function jitterBench(): Promise<void> {
         'p95 delay ms': r.p95DelayMs,
         'oracle ms': oracle.delayMs,
         'mean/oracle': Number.isFinite(ratio) ? ratio.toFixed(2) : 'n/a (oracle 0)',
+        'lost + late': pct(trace.filter((p) => p.lost).length / trace.length + r.lateRate),
         concealed: pct(r.concealRate),
         PLCMOS: score.toFixed(2),
       });
@@ -269,6 +283,7 @@ export default async function jitterBench(): Promise<void> {
   const viaBuffer = (limits: Limits) => (lost: boolean[]) => simulate(lossTrace(lost), cleanPayloads, 'L16', limits).output;
   const quality: Array<[string, (lost: boolean[]) => Int16Array]> = [
     ['zero-fill', (lost) => zeroFill(clean, lost)],
+    ['repeat×0.9', (lost) => repeatLast(clean, lost, 0.9)],
     ['G.711 Appendix I', (lost) => appendixI(clean, lost)],
     [`Concealer alone, bursts planned (next ≤ ${20 * LOOK_AHEAD_FRAMES} ms ahead)`, (lost) => concealerAlone(clean, lost)],
     ['JitterBuffer + Concealer, fixed 60 ms', viaBuffer(FIXED_60)],
@@ -282,6 +297,28 @@ export default async function jitterBench(): Promise<void> {
     if (method === 'JitterBuffer + Concealer, adaptive') goal = [uni, ge];
   }
   printTable(`PLCMOS v2, like for like: clean.wav (10 s), loss before the buffer, no jitter, mean of ${QUALITY_SEEDS.length} seeds`, qualityRows);
+
+  // The rest of the speech set (bench/lib/speech.ts): the same comparison, fewer seeds.
+  const setRows: Array<Record<string, string | number>> = [];
+  for (const clip of loadEvalSpeech().filter((c) => c.name !== 'clean')) {
+    const x = clip.samples16k;
+    const frames = Math.floor(x.length / SPF);
+    const clipPayloads = l16Payloads(x);
+    const methods: Array<[string, (lost: boolean[]) => Int16Array]> = [
+      ['G.711 Appendix I', (lost) => appendixI(x, lost)],
+      ['JitterBuffer + Concealer, adaptive', (lost) => simulate(lossTrace(lost), clipPayloads, 'L16', ADAPTIVE).output],
+    ];
+    for (const [method, run] of methods) {
+      const row: Record<string, string | number> = { speech: clip.name, method };
+      for (const [label, model] of [['10% uniform', 'loss-10'], ['10% Gilbert-Elliott', 'gilbert-elliott']] as const) {
+        let sum = 0;
+        for (const seed of SPEECH_SET_SEEDS) sum += await mos.score(run(lossPattern(NETWORK_MODELS[model]!(frames, seed))));
+        row[label] = (sum / SPEECH_SET_SEEDS.length).toFixed(2);
+      }
+      setRows.push(row);
+    }
+  }
+  printTable(`PLCMOS v2 on the rest of the speech set (16 kHz), loss before the buffer, no jitter, mean of ${SPEECH_SET_SEEDS.length} seeds`, setRows);
   await mos.close();
 
   const [uni, bursty] = goal;

@@ -100,7 +100,9 @@ export class Concealer {
    * this one included (1: `next` is the very next frame). When the packet after
    * a burst is buffered, pass the falling count on every frame of the burst
    * (k, k − 1, …, 1, each time with that packet): the concealer then plans the
-   * whole burst, extrapolating the past up to its middle and the future back
+   * whole burst at its first frame, up to 120 ms as a pitch-synchronous
+   * interpolation between the last period heard and the first of `next`,
+   * longer ones extrapolating the past up to the middle and the future back
    * from there. Counts below 1 (or NaN) mean 1; above 64, 64.
    */
   concealBefore(next: Int16Array, out: Int16Array, framesUntilNext = 1): void {

@@ -5,6 +5,10 @@ import { MAX_PACKET_SAMPLES, type PacketDecoder } from './PacketDecoder.ts';
 import type { PacketStore } from './PacketStore.ts';
 import { rmsOf, SampleQueue } from './SampleQueue.ts';
 import * as T from './playoutTuning.ts';
+import { gridPoint, steerSpeech, trimPause } from './delaySteering.ts';
+
+/** `#decide`'s answer when it moved past a lost packet without producing audio. */
+const DECIDE_AGAIN = -2;
 
 /**
  * The playout side of the jitter buffer: one 20 ms frame per `pull`, and the
@@ -14,7 +18,8 @@ import * as T from './playoutTuning.ts';
  * minus the earliest time it could have been, `now − timestamp − minimum
  * transit` (ms), against the target T (the delay manager's quantile, with a
  * floor while packets are being lost, see `targetMs`). D moves on the 20 ms
- * grid of pulls, so the delay held is a grid point G near T (`#gridPoint`).
+ * grid of pulls, so the delay held is a grid point G near T (`gridPoint`,
+ * delaySteering.ts).
  * - Next packet here: play it. In speech the queued audio is accelerated
  *   (WSOLA removes a pitch period) when the delay as heard (D plus the queue)
  *   is above G + ACCELERATE_MARGIN_MS, and preemptively expanded below G. In
@@ -22,17 +27,22 @@ import * as T from './playoutTuning.ts';
  *   comfort-noise frame added a step below. After silence (stream start,
  *   DTX, a new talkspurt) a packet waits, with comfort noise playing, until
  *   it is at target.
- * - Next packet missing: it is lost once its delay exceeds what all but 1%
- *   of packets arrive within (DelayManager.lateMs); then conceal it, from
- *   both sides when a later packet is here (Concealer.concealBefore, the
- *   whole burst planned; Opus FEC), and move on. Before that, conceal and
- *   wait: the wait is an expansion, and the packet, when it comes, is merged
- *   after the concealment. A packet that turns up after the playout moved
- *   past it, while only forward concealment has played since, is still
- *   played (`rewind`): the concealment becomes the wait. Otherwise it is late.
+ * - Next packet missing: it is lost once its delay exceeds what all but
+ *   0.5% of packets arrive within (DelayManager.lateMs); then conceal it,
+ *   from both sides when a later packet is here (Concealer.concealBefore,
+ *   the whole burst planned; Opus FEC), and move on. Before that it may be
+ *   late: conceal and wait (in a pause too, for one frame, before taking
+ *   the gap for DTX). If it comes, it plays after that frame, which was an
+ *   expansion; if it is given up, that frame was its concealment and the
+ *   next packet plays at once (`#produce`), so a loss costs one concealed
+ *   frame whether or not it was waited for. A packet that turns up after the
+ *   playout moved past it, while only forward concealment has played since,
+ *   is still played (`rewind`): the concealment becomes the wait. Otherwise
+ *   it is late, counted and dropped.
  * - After a wait (outage, pause) with packets overdue, go straight to the
  *   first one, skipping a backlog beyond BACKLOG_MS; a pause after quiet
- *   audio is DTX and plays comfort noise, not counted as concealment.
+ *   audio is DTX and plays comfort noise, not counted as concealment. In a
+ *   pause, audio queued beyond the grid point is trimmed (`trimPause`).
  */
 
 export class Playout {
@@ -66,6 +76,12 @@ export class Playout {
   #lossAvg = 0;
   /** Set by a concealment planned towards a later packet: the audio already heads for that packet, so no rewind. */
   #planned = false;
+  /** Frames concealed while waiting for the packet at `nextSeq` (not given up yet): each stands in for one packet given up later. */
+  #waited = 0;
+  /** Frames concealed since the last decoded packet. */
+  #concealedRun = 0;
+  /** The concealment going on began as a wait in a pause: what follows it there is comfort noise. */
+  #quietWait = false;
   /** The timestamp the packet at `nextSeq` should carry. */
   #expectedTs = 0;
   readonly #tsPerFrame: number;
@@ -120,6 +136,7 @@ export class Playout {
   restart(): void {
     this.anchored = false;
     this.nextSeq = 0;
+    this.#waited = 0;
     this.#last = FrameKind.SILENCE;
   }
 
@@ -134,12 +151,14 @@ export class Playout {
     if (extSeq <= this.lastPlayedSeq || this.nextSeq - extSeq > T.MAX_REWIND_PACKETS) return false;
     this.nextSeq = extSeq;
     this.#expectedTs = extTs;
+    this.#waited = 0;
     return true;
   }
 
   /** The stream resumes after an outage beyond the store's window: start from the lowest buffered packet again. */
   reanchor(): void {
     this.anchored = false;
+    this.#waited = 0;
   }
 
   destroy(): void {
@@ -149,6 +168,17 @@ export class Playout {
 
   /** Appends one unit of audio to the queue (possibly nothing, when a silent frame is dropped); returns its kind. */
   #produce(nowMs: number): number {
+    // A packet given up after its frame was already filled while waiting
+    // takes no frame of its own: decide again for the packet after it.
+    for (let pass = 0; pass < T.MAX_GIVE_UPS_PER_UNIT; pass++) {
+      const kind = this.#decide(nowMs);
+      if (kind !== DECIDE_AGAIN) return kind;
+    }
+    return this.#fill();
+  }
+
+  /** One decision; DECIDE_AGAIN when a missing packet was given up against a wait frame already played. */
+  #decide(nowMs: number): number {
     const store = this.#store;
     const target = this.targetMs;
     const minTransit = this.#delay.minTransitMs;
@@ -193,6 +223,18 @@ export class Playout {
     const dk = nowMs - this.#expectedTs * this.#msPerTs - minTransit;
     const atTarget = dk >= Math.min(this.#delay.lateMs, this.#delay.maxDelayMs);
     const later = store.firstFrom(this.nextSeq + 1);
+    // After a quiet frame with nothing later here, the gap may be DTX (the
+    // packet is not missing, only not sent yet): keep waiting for it.
+    if (atTarget && this.#waited > 0 && (!this.#lastDecodedQuiet || later >= 0)) {
+      // Waited for (a forward-concealed frame played in its time) and still
+      // missing past the late threshold: lost, and that frame was its
+      // concealment. Going on to the next packet now keeps a loss at one
+      // concealed frame and the delay where it was; concealing again would
+      // cost a second frame and 20 ms more delay.
+      this.#waited--;
+      this.#giveUp();
+      return DECIDE_AGAIN;
+    }
     if (later >= 0) {
       const dl = nowMs - store.tsOf(later) * this.#msPerTs - minTransit;
       // Out of a wait (an outage, a pause) with the later packet overdue: the
@@ -204,24 +246,31 @@ export class Playout {
       // late: commit at the grid point nearest the target, interpolating
       // towards the later packet when it is the very next one.
       if (atTarget && !this.#quietLast()) {
-        this.#countPacket(true);
         // Frames from this missing one up to the later packet: the concealer
         // plans the whole gap between the past and that packet.
         const untilNext = Math.round((store.tsOf(later) - this.#expectedTs) / this.#tsPerFrame);
-        this.nextSeq++;
-        this.#expectedTs += this.#tsPerFrame;
+        this.#giveUp();
         return untilNext >= 1 ? this.#concealBefore(later, untilNext) : this.#conceal();
       }
     }
     if (atTarget && !this.#quietLast() && !this.#lastDecodedQuiet) {
-      this.#countPacket(true);
       // Due and not here: a loss (if it turns up now, it is late). Waiting
       // instead would meet the late packet out of phase with the concealment.
-      this.nextSeq++;
-      this.#expectedTs += this.#tsPerFrame;
+      this.#giveUp();
       return this.#conceal();
     }
-    return this.#fill();
+    // Maybe late: fill its time and wait (a concealed frame in speech, which
+    // becomes the packet's concealment if it never comes).
+    const kind = this.#fill(!atTarget);
+    if (kind === FrameKind.CONCEALED) this.#waited++;
+    return kind;
+  }
+
+  /** The packet at `nextSeq` is lost: move past it. */
+  #giveUp(): void {
+    this.#countPacket(true);
+    this.nextSeq++;
+    this.#expectedTs += this.#tsPerFrame;
   }
 
   /**
@@ -237,18 +286,6 @@ export class Playout {
     // already, and the delay goal (≤ 1.2× the 1%-late oracle) leaves no room.
     if (this.#lossAvg < T.LOSS_HEADROOM_RATE || this.#delay.lateMs >= T.FRAME_MS) return base;
     return Math.min(Math.max(base, this.#delay.minDelayMs + T.LOSS_HEADROOM_MS), this.#delay.maxDelayMs);
-  }
-
-  /**
-   * The decision delay to hold: decisions fall on the 20 ms grid of pulls,
-   * so the grid point nearest the target (less GRID_BIAS_MS). The few packets
-   * later than it are waited for (`#produce`) rather than paid for with a
-   * frame of delay on every packet: with decisions 17 ms after the fastest
-   * arrival and 0–40 ms jitter, the grid offers 37 ms (7.5% would be late
-   * without the wait) or 57 ms (44% above the oracle's 39.6).
-   */
-  #gridPoint(delayMs: number, target: number): number {
-    return delayMs + T.FRAME_MS * Math.round((target - T.GRID_BIAS_MS - delayMs) / T.FRAME_MS);
   }
 
   /** One packet's fate for the loss-rate average (per packet, exponential, ~64 packets). */
@@ -269,6 +306,9 @@ export class Playout {
     this.#countPacket(n <= 0);
     this.lastPlayedSeq = store.seqOf(slot);
     this.#planned = false;
+    this.#waited = 0;
+    this.#concealedRun = 0;
+    this.#quietWait = false;
     this.lastPlayoutMs = this.#nowMs + this.#queue.length * this.#msPerSample;
     this.nextSeq = this.lastPlayedSeq + 1;
     this.#expectedTs = store.tsOf(slot) + Math.round(n > 0 ? n * this.#tsPerSample : this.#tsPerFrame);
@@ -285,7 +325,7 @@ export class Playout {
     this.#lastDecodedQuiet = quiet;
     const spf = this.#spf;
     const concealer = this.#concealer;
-    const grid = this.#gridPoint(delayMs, target);
+    const grid = gridPoint(delayMs, target);
     if (quiet && this.#last !== FrameKind.CONCEALED && delayMs > grid + T.HALF_FRAME_MS) {
       if (concealer !== undefined && n >= spf) {
         // The concealer still sees the frame, so its history stays continuous.
@@ -310,28 +350,14 @@ export class Playout {
     if (at < n) this.#queue.append(dec, at, n - at);
     let kind: number = FrameKind.NORMAL;
     // Stretching steers the delay as heard: the decision delay plus the audio queued ahead of this packet.
-    if (!quiet && this.#stretcher !== undefined) kind = this.#stretch(delayMs + queuedBeforeMs, grid);
+    const stretcher = this.#stretcher;
+    if (!quiet && stretcher !== undefined) kind = steerSpeech(this.#queue, stretcher, this.#stats, delayMs + queuedBeforeMs, grid);
     if (quiet && delayMs < grid - T.HALF_FRAME_MS) this.#queue.appendNoise(spf);
+    else if (quiet && stretcher !== undefined) {
+      kind = trimPause(this.#queue, stretcher, this.#stats, Math.floor((delayMs + queuedBeforeMs - grid) / this.#msPerSample));
+    }
     this.#last = kind;
     return kind;
-  }
-
-  /** Accelerates or expands the queued audio when the delay is off target; returns what it did. */
-  #stretch(delayMs: number, target: number): number {
-    const st = this.#stats;
-    if (delayMs > target + T.ACCELERATE_MARGIN_MS) {
-      const d = this.#queue.stretch(this.#stretcher!, -1);
-      if (d === 0) return FrameKind.NORMAL;
-      st.removedSamplesForAcceleration -= d;
-      return FrameKind.ACCELERATED;
-    }
-    if (delayMs < target) {
-      const d = this.#queue.stretch(this.#stretcher!, 1);
-      if (d === 0) return FrameKind.NORMAL;
-      st.insertedSamplesForDeceleration += d;
-      return FrameKind.EXPANDED;
-    }
-    return FrameKind.NORMAL;
   }
 
   /**
@@ -360,13 +386,27 @@ export class Playout {
       return this.#conceal();
     }
     this.#queue.append(frame, 0, this.#spf);
+    this.#concealedRun++;
     this.#last = FrameKind.CONCEALED;
     return FrameKind.CONCEALED;
   }
 
-  /** No packet for this frame: comfort noise in a pause (DTX), concealment in speech. */
-  #fill(): number {
-    if (this.#lastDecodedQuiet && this.#last !== FrameKind.CONCEALED) return this.#comfortNoise();
+  /**
+   * No packet for this frame: concealment in speech, comfort noise in a
+   * pause (DTX). While the missing packet may still come (`maybeLate`), the
+   * first QUIET_CONCEAL_FRAMES of a pause are concealed too: a late packet is
+   * far more common than DTX starting, and the concealer continues the
+   * pause's own sound and noise tilt (on 0–40 ms jitter, white comfort noise
+   * there scored 0.15–0.2 PLCMOS lower).
+   */
+  #fill(maybeLate = false): number {
+    if (this.#lastDecodedQuiet) {
+      if (maybeLate && !this.#quietLast() && this.#concealedRun < T.QUIET_CONCEAL_FRAMES) {
+        if (this.#concealedRun === 0) this.#quietWait = true;
+      } else if (this.#last !== FrameKind.CONCEALED || this.#quietWait) {
+        return this.#comfortNoise();
+      }
+    }
     return this.#conceal();
   }
 
@@ -380,6 +420,7 @@ export class Playout {
       frame.fill(0);
     }
     this.#queue.append(frame, 0, this.#spf);
+    this.#concealedRun++;
     this.#last = FrameKind.CONCEALED;
     return FrameKind.CONCEALED;
   }

@@ -83,14 +83,16 @@ export class SampleQueue {
    * Accelerates (direction −1) or expands (+1) everything queued, so an
    * acceleration shortens audio that has not played yet rather than leaving a
    * longer queue behind. Returns the samples removed (negative) or inserted,
-   * 0 when the stretcher declined or the queue is too long for it.
+   * 0 when the stretcher declined, the queue is too long for it, or the
+   * change would exceed `maxChange` samples.
    */
-  stretch(stretcher: PcmStretcher, direction: -1 | 1): number {
+  stretch(stretcher: PcmStretcher, direction: -1 | 1, maxChange = Infinity): number {
     const len = this.#length;
     const out = this.#stretched;
     if (len === 0 || len > out.length / 2 + out.length / 4) return 0;
     const m = direction < 0 ? stretcher.accelerate(this.#buf, len, out) : stretcher.expand(this.#buf, len, out);
     if (direction < 0 ? !(m > 0 && m < len) : !(m > len && m <= out.length)) return 0;
+    if (Math.abs(m - len) > maxChange) return 0;
     const buf = this.#buf;
     for (let i = 0; i < m; i++) buf[i] = out[i]!;
     this.#length = m;

@@ -119,6 +119,24 @@ describe('JitterBuffer', () => {
     expect(played.slice(-100)).toEqual(range(300).slice(-100));
   });
 
+  it('under jitter, a DTX pause still plays comfort noise and the talkspurt after it is not lost or late', () => {
+    const jb = l16Buffer();
+    const rng = mulberry32(9);
+    const arrivals: Arrival[] = [];
+    let seq = 0;
+    for (let i = 0; i < 300; i++) {
+      // Talk, quiet frames, a 2 s pause with nothing sent (sequence numbers continue), talk again.
+      if (i >= 100 && i < 200) continue;
+      const quiet = i >= 60 && i < 100;
+      arrivals.push({ seq: seq++, ts: i * SPF, atMs: 1000 + 20 * i + 30 + rng() * 40, payload: l16Packet(quiet ? 3 : valueOf(i)), marker: i === 200 });
+    }
+    const { kinds, firsts } = run(jb, arrivals, 8000);
+    expect(jb.stats.packetsLost).toBe(0);
+    expect(jb.stats.packetsLate).toBe(0);
+    expect(kinds.filter((k) => k === FrameKind.SILENCE || k === FrameKind.COMFORT_NOISE).length).toBeGreaterThan(90);
+    expect(playedValues(firsts).slice(-100)).toEqual(range(300).slice(-100));
+  });
+
   it('drops zero-length and oversized payloads and counts them', () => {
     const jb = l16Buffer();
     const big = new Uint8Array(2000);

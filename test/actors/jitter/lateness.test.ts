@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createJitterBuffer } from '../../../src/actors/jitter/JitterActor.ts';
-import { FrameKind, type JitterBuffer } from '../../../src/actors/jitter/JitterBuffer.ts';
+import { FrameKind, InsertResult, type JitterBuffer } from '../../../src/actors/jitter/JitterBuffer.ts';
 import { speech } from '../../helpers/fixtures.ts';
 import { mulberry32 } from '../../helpers/prng.ts';
 import { type Arrival, l16Buffer, l16Packet, playedValues, RATE_HZ, run, SPF, valueOf } from './helpers.ts';
@@ -124,4 +124,48 @@ describe('JitterBuffer lateness', () => {
     expect(kinds.filter((x) => x === FrameKind.CONCEALED).length).toBe(1);
     expect(peak).toBeLessThanOrEqual(amp * 1.05);
   });
+
+  it('on 0–40 ms jitter a lost packet costs one concealed frame: the frame that waited for it is its concealment', () => {
+    const rng = mulberry32(5);
+    const transit = Array.from({ length: 1500 }, () => 30 + rng() * 40);
+    const concealedWith = (lost: (i: number) => boolean) => {
+      const jb = pcmBuffer();
+      const { kinds } = run(jb, stream(1500, (i) => (lost(i) ? null : transit[i]!), speechPacket), 32000, 7);
+      jb.destroy();
+      return { concealed: kinds.filter((k) => k === FrameKind.CONCEALED).length, lost: jb.stats.packetsLost, late: jb.stats.packetsLate };
+    };
+    const clean = concealedWith(() => false);
+    const lossy = concealedWith((i) => i >= 200 && i % 25 === 0);
+    expect(lossy.lost).toBe(52);
+    expect(lossy.late).toBe(0);
+    // Waiting for a missing packet and then concealing it again cost two frames per loss.
+    expect(lossy.concealed - clean.concealed).toBeLessThanOrEqual(Math.round(1.1 * lossy.lost));
+    expect(lossy.concealed - clean.concealed).toBeGreaterThanOrEqual(Math.round(0.8 * lossy.lost));
+  });
+
+  it('a packet given up while later ones were already here costs one concealed frame, and when it turns up it is late and dropped', () => {
+    const jb = pcmBuffer();
+    // Packet 150 comes 300 ms behind: packets after it are buffered when it is due.
+    const s = stream(300, (i) => (i === 150 ? 330 : 30), speechPacket);
+    const sorted = [...s].sort((a, b) => a.atMs - b.atMs);
+    const out = new Int16Array(SPF);
+    const kinds: number[] = [];
+    let k = 0;
+    let lateResult = -1;
+    for (let t = 7; t < 1000 + 300 * 20; t += 20) {
+      while (k < sorted.length && sorted[k]!.atMs <= t) {
+        const a = sorted[k++]!;
+        const r = jb.insert(a.seq, a.ts, a.atMs, a.payload, a.payload.length, a.seq === 0, 1);
+        if (a.seq === 150) lateResult = r;
+      }
+      kinds.push(jb.pull(out, t));
+    }
+    jb.destroy();
+    const lastDecoded = kinds.lastIndexOf(FrameKind.NORMAL);
+    expect(kinds.slice(0, lastDecoded).filter((x) => x === FrameKind.CONCEALED).length).toBe(1);
+    expect(lateResult).toBe(InsertResult.LATE);
+    expect(jb.stats.packetsLate).toBe(1);
+    expect(jb.stats.packetsDiscarded).toBe(1);
+  });
 });
+
