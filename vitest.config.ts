@@ -1,11 +1,27 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Two groups, one after the other: everything else first (files in
+ * parallel), then the load tests alone, so a hundred real-time calls do not
+ * compete for two cores with the rest of the suite.
+ */
+const LOAD_TESTS = ['test/integration/twilioLoad.test.ts'];
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     // Worker-thread tests spawn their own threads; forks keep them isolated.
     pool: 'forks',
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    projects: [
+      {
+        extends: true,
+        test: { name: 'suite', include: ['test/**/*.test.ts'], exclude: LOAD_TESTS, sequence: { groupOrder: 0 } },
+      },
+      {
+        extends: true,
+        test: { name: 'load', include: LOAD_TESTS, fileParallelism: false, sequence: { groupOrder: 1 } },
+      },
+    ],
   },
 });

@@ -59,4 +59,5 @@ export const agentKind: ActorKind = {
     { name: 'heard', slots: AGENT_RING_SLOTS, maxSamples: 1 },
   ],
   stats: AGENT_STATS,
+  qos: ['turns', 'bargeIns', 'lastTruncateMs', 'heardTimeouts', 'framesOut'],
 };

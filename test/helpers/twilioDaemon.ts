@@ -1,0 +1,130 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * `switchboard start` in a child process, for loads and benchmarks where the
+ * callers must not share the daemon's event loop (nor its CPU account).
+ * Everything is read from outside, as an operator would: the port from the
+ * `listening` log line, calls from `GET /v1/calls` and `GET /status`, bad
+ * input from `GET /metrics`, CPU from /proc/<pid>/stat.
+ */
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ENTRY = 'test/fixtures/switchboard.ts';
+/** Starting a daemon from source (tsx transform, workers, WebAssembly) on a busy machine. */
+const START_TIMEOUT_MS = 30_000;
+/** A drain with nothing live, then the workers stop: a few seconds at most. */
+const STOP_TIMEOUT_MS = 15_000;
+/** /proc/<pid>/stat counts CPU in clock ticks; Linux's USER_HZ is 100 on every common build. */
+const CLOCK_TICKS_PER_S = 100;
+
+export interface DaemonCall {
+  id: string;
+  transport: string;
+  agent?: string;
+  actors: string[];
+  twilio?: { streamSid: string; callSid: string };
+  qos?: Record<string, Record<string, number>>;
+}
+
+export interface TwilioDaemon {
+  child: ChildProcess;
+  pid: number;
+  port: number;
+  base: string;
+  /** `ws://127.0.0.1:<port>/twilio/media` */
+  mediaUrl: string;
+  /** The daemon's JSON log lines so far. */
+  lines: Array<Record<string, unknown>>;
+  stderr(): string;
+  /** Calls with their live QoS (`GET /status`). */
+  calls(): Promise<DaemonCall[]>;
+  /** `switchboard_bad_input_total{source="twilio"}`, summed over reasons. */
+  twilioBadInput(): Promise<number>;
+  /** CPU seconds the daemon (every thread) has used so far. */
+  cpuSeconds(): number;
+  /** SIGTERM (drain, then stop); resolves with the exit code. */
+  stop(): Promise<number | null>;
+}
+
+export async function startTwilioDaemon(args: string[] = []): Promise<TwilioDaemon> {
+  // The parent's SWITCHBOARD_* settings must not leak into the daemon.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SWITCHBOARD_') || k === 'SWITCHBOARD_DSP_WASM'));
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', ENTRY, 'start', '--port', '0', '--log-level', 'info', '--media-workers', '1', ...args],
+    { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const lines: Array<Record<string, unknown>> = [];
+  let partial = '';
+  let err = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    partial += chunk;
+    const parts = partial.split('\n');
+    partial = parts.pop()!;
+    for (const p of parts) {
+      if (p.trim() === '') continue;
+      try {
+        lines.push(JSON.parse(p) as Record<string, unknown>);
+      } catch {
+        lines.push({ raw: p });
+      }
+    }
+  });
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
+  const exited = once(child, 'exit').then(([code]) => code as number | null);
+
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  let listening: Record<string, unknown> | undefined;
+  while ((listening = lines.find((l) => l['msg'] === 'listening')) === undefined) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`the daemon did not start [exit:${child.exitCode}] ${err.slice(-2000)}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const port = listening['port'] as number;
+  const base = `http://127.0.0.1:${port}`;
+  const pid = child.pid!;
+
+  return {
+    child,
+    pid,
+    port,
+    base,
+    mediaUrl: `ws://127.0.0.1:${port}/twilio/media`,
+    lines,
+    stderr: () => err,
+    async calls() {
+      const res = await fetch(`${base}/status`);
+      const status = (await res.json()) as { calls: DaemonCall[] };
+      return status.calls;
+    },
+    async twilioBadInput() {
+      const text = await (await fetch(`${base}/metrics`)).text();
+      let sum = 0;
+      for (const line of text.split('\n')) {
+        if (line.startsWith('switchboard_bad_input_total{') && line.includes('source="twilio"')) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+      }
+      return sum;
+    },
+    cpuSeconds() {
+      // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S;
+    },
+    async stop() {
+      if (child.exitCode !== null) return child.exitCode;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+      try {
+        return await exited;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
+}
