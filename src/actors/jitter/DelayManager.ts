@@ -1,3 +1,5 @@
+import { DelayPeakDetector } from './DelayPeakDetector.ts';
+
 /**
  * The target playout delay of one stream, from the distribution of its
  * packets' relative arrival delays, after NetEq's DelayManager and its
@@ -12,6 +14,15 @@
  * earliest possible playout of its timestamp. The minimum is taken over a
  * window of blocks (WINDOW_BLOCKS × BLOCK_MS) rather than since the start, so
  * sender/receiver clock drift (±100 ppm = ±6 ms a minute) moves it along.
+ *
+ * Isolated delay peaks are kept out of the target (DelayPeakDetector.ts, after
+ * NetEq's delay peak detector): the packets of a peak go into the full
+ * histogram only, the rest into an ordinary one too, and the target and
+ * `lateMs` come from the ordinary one unless peaks are being covered (they
+ * recur, or one was just seen). A single 1 s stall (50 packets arriving
+ * together) puts ~3.5% of the weight above the 99th percentile, which
+ * forgetting alone takes ~35 s to shed, at up to maxDelayMs on every packet
+ * meanwhile; kept out, it stops counting PEAK_HOLD_MS after its backlog.
  *
  * Allocates only in its constructor; `update` is per packet and allocation-free.
  */
@@ -53,7 +64,14 @@ export class DelayManager {
   readonly startDelayMs: number;
   readonly quantile: number;
 
+  /** Every packet's relative delay. */
   readonly #hist = new Float64Array(BUCKETS);
+  /** Relative delays of the packets that were not part of a delay peak. */
+  readonly #ordinary = new Float64Array(BUCKETS);
+  readonly #peaks = new DelayPeakDetector();
+  #ordinaryPackets = 0;
+  /** The ordinary histogram's quantile, unclamped: what a packet outside any peak takes. */
+  #ordinaryMs = 0;
   readonly #blockMin = new Float64Array(WINDOW_BLOCKS);
   #block = 0;
   #blockStartMs = 0;
@@ -110,6 +128,16 @@ export class DelayManager {
     return this.#packets;
   }
 
+  /** True while the target covers delay peaks (they recur, or one was just seen). */
+  get coveringPeaks(): boolean {
+    return this.#peaks.covering;
+  }
+
+  /** True while delay peaks recur (NetEq's peak mode). */
+  get peakMode(): boolean {
+    return this.#peaks.peakMode;
+  }
+
   /** One packet arrived at `arrivalMs` carrying media timestamp `timestampMs` (the unwrapped RTP timestamp in ms). */
   update(arrivalMs: number, timestampMs: number): void {
     const transit = arrivalMs - timestampMs;
@@ -125,12 +153,11 @@ export class DelayManager {
     // the histogram keeps summing to 1. Early on the factor is 1 − 1/n (a
     // plain average), so the first packets are not drowned by the empty start.
     this.#packets++;
-    const f = Math.min(FORGET_FACTOR, 1 - 1 / this.#packets);
-    const hist = this.#hist;
-    for (let i = 0; i < BUCKETS; i++) hist[i]! *= f;
-    let bucket = Math.floor(rel / BUCKET_MS);
-    if (bucket >= BUCKETS) bucket = BUCKETS - 1;
-    hist[bucket]! += 1 - f;
+    addTo(this.#hist, rel, Math.min(FORGET_FACTOR, 1 - 1 / this.#packets));
+    if (!this.#peaks.update(arrivalMs, rel, this.#ordinaryMs)) {
+      this.#ordinaryPackets++;
+      addTo(this.#ordinary, rel, Math.min(FORGET_FACTOR, 1 - 1 / this.#ordinaryPackets));
+    }
     this.#targetMs = this.#computeTarget();
   }
 
@@ -143,23 +170,17 @@ export class DelayManager {
   }
 
   #computeTarget(): number {
-    let acc = 0;
-    let bucket = BUCKETS - 1;
-    let lateBucket = BUCKETS - 1;
-    const hist = this.#hist;
     const q = this.quantile;
     const lateQ = q > LATE_QUANTILE ? q : LATE_QUANTILE;
-    for (let i = 0; i < BUCKETS; i++) {
-      acc += hist[i]!;
-      if (acc >= q && bucket === BUCKETS - 1) bucket = i;
-      if (acc >= lateQ - 1e-9) {
-        lateBucket = i;
-        break;
-      }
+    this.#ordinaryMs = quantileMs(this.#ordinary, q);
+    let target = this.#ordinaryMs;
+    let hist = this.#ordinary;
+    if (this.#ordinaryPackets === 0 || this.#peaks.covering) {
+      hist = this.#hist;
+      target = quantileMs(hist, q);
     }
-    // The bucket's upper edge covers every delay counted in it.
-    this.#lateMs = (lateBucket + 1) * BUCKET_MS;
-    let target = (bucket + 1) * BUCKET_MS;
+    // Rounding must not push the late quantile past the last bucket it reaches.
+    this.#lateMs = quantileMs(hist, lateQ - 1e-9);
     if (this.#packets < WARMUP_PACKETS && target < this.startDelayMs) target = this.startDelayMs;
     if (target < this.minDelayMs) target = this.minDelayMs;
     if (target > this.maxDelayMs) target = this.maxDelayMs;
@@ -185,4 +206,22 @@ export class DelayManager {
     for (let i = 0; i < WINDOW_BLOCKS; i++) if (this.#blockMin[i]! < min) min = this.#blockMin[i]!;
     this.#minTransitMs = min;
   }
+}
+
+/** Forgets `hist` by `f` and adds a packet of relative delay `relMs` with the weight taken away. */
+function addTo(hist: Float64Array, relMs: number, f: number): void {
+  for (let i = 0; i < BUCKETS; i++) hist[i]! *= f;
+  let bucket = Math.floor(relMs / BUCKET_MS);
+  if (bucket >= BUCKETS) bucket = BUCKETS - 1;
+  hist[bucket]! += 1 - f;
+}
+
+/** The upper edge of the bucket where `hist` reaches `q`: it covers every delay counted in it. */
+function quantileMs(hist: Float64Array, q: number): number {
+  let acc = 0;
+  for (let i = 0; i < BUCKETS; i++) {
+    acc += hist[i]!;
+    if (acc >= q) return (i + 1) * BUCKET_MS;
+  }
+  return BUCKETS * BUCKET_MS;
 }

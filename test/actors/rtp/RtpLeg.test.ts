@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Supervisor } from '../../../src/supervisor/Supervisor.ts';
 import { ulawDecode, ulawEncode } from '../../../src/dsp/g711.ts';
 import { parseRtcpCompound, serializeRtcpCompound } from '../../../src/wire/rtcp.ts';
-import { ntpMiddle32 } from '../../../src/wire/rtpStats.ts';
+import { ntpMiddle32, NTP_UNIX_OFFSET_S } from '../../../src/wire/rtpStats.ts';
+import { epochMs } from '../../../src/actors/jitter/JitterActor.ts';
 import { SrtpContext } from '../../../src/wire/srtp.ts';
 import { sdesInline } from '../../../src/wire/srtpKeys.ts';
 import { serializeRtp } from '../../../src/wire/rtp.ts';
@@ -308,15 +309,20 @@ describe('RTP leg (real sockets, real workers)', () => {
       },
       { type: 'sdes', chunks: [{ ssrc: 0x5151, items: [{ type: 1, text: 'peer@test' }] }] },
     ]);
+    const sentAt = epochMs();
     p.send(rr, port + 1, p.rtcp);
     await until(() => legStats(s, call.id)['rtcpIn'] === 1, 2000, 'the RR to be read');
+    const readBy = epochMs();
     const st = legStats(s, call.id);
     expect(st['peerLossFraction']).toBeCloseTo(26 / 256, 5);
     expect(st['peerCumulativeLost']).toBe(12);
     expect(st['peerJitterMs']).toBe(10);
-    // RTT = arrival − LSR − DLSR: the wait beyond the 50 ms DLSR, well under 100 ms on loopback.
-    expect(st['rttMs']).toBeGreaterThanOrEqual(0);
-    expect(st['rttMs']).toBeLessThan(100);
+    // RTT = arrival − LSR − DLSR (RFC 3550 §6.4.1): the time since the SR left the leg, less the
+    // 50 ms hold the RR declares. Its arrival lies between our send and the moment we saw it read
+    // (a few ms of slack for the SR timestamp's rounding and the threads' clocks).
+    const srAtMs = (sr.ntpSeconds - NTP_UNIX_OFFSET_S) * 1000 + (sr.ntpFraction / 2 ** 32) * 1000;
+    expect(st['rttMs']).toBeGreaterThanOrEqual(sentAt - srAtMs - 50 - 3);
+    expect(st['rttMs']).toBeLessThanOrEqual(readBy - srAtMs - 50 + 3);
     expect(st['opusBitrateBps']).toBe(22_400);
     expect(st['opusFec']).toBe(1);
     expect(st['mos']).toBeGreaterThan(1);
