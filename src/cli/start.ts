@@ -2,7 +2,7 @@ import { configHelp, ConfigError, loadConfig, publicConfig, type Config } from '
 import { createLogger, type Logger } from '../log.ts';
 import { assertSafeBind, createHttpServer, type HttpServer } from '../supervisor/http/server.ts';
 import type { Runtime } from '../supervisor/Runtime.ts';
-import { createRuntime } from '../supervisor/Supervisor.ts';
+import { createRuntime } from '../supervisor/createRuntime.ts';
 
 /**
  * `switchboard start`: the daemon. Loads the configuration, starts the

@@ -1,19 +1,17 @@
-import { isMainThread } from 'node:worker_threads';
-import { createRequire } from 'node:module';
 import {
-  MAX_FRAME_SAMPLES,
   MAX_PACKET_BYTES,
   OPUS_APPLICATION_VOIP,
   OPUS_BAD_ARG,
   OPUS_BUFFER_TOO_SMALL,
   OPUS_INTERNAL_ERROR,
-  OPUS_INVALID_PACKET,
   OPUS_INVALID_STATE,
   OpusCtl,
   type OpusWasm,
   opusErrorText,
   opusWasm,
 } from './opusWasm.ts';
+import { loadNativeOpus, opusEncoderBackend, type NativeEncoder, type OpusBackend } from './opusNative.ts';
+import { checkRate, leaked } from './opusShared.ts';
 
 /**
  * Opus (RFC 6716) for one mono voice stream in 20 ms frames, through libopus
@@ -40,14 +38,11 @@ export {
   OPUS_INVALID_STATE,
   MAX_PACKET_BYTES,
   opusErrorText,
-};
+} from './opusWasm.ts';
 
-/** Rates libopus encodes and decodes natively (RFC 6716 §2). */
-export const OPUS_RATES_HZ: readonly number[] = [8000, 12000, 16000, 24000, 48000];
-/** The engine's frame duration. */
-export const OPUS_FRAME_MS = 20;
-
-export type OpusBackend = 'native' | 'wasm';
+export { OPUS_FRAME_MS, OPUS_RATES_HZ } from './opusShared.ts';
+export { loadNativeOpus, opusEncoderBackend, type NativeOpus, type OpusBackend } from './opusNative.ts';
+export { OpusDecoder, type OpusDecoderCounters } from './OpusDecoder.ts';
 
 export interface OpusEncoderOptions {
   rateHz: number;
@@ -65,87 +60,9 @@ export interface OpusEncoderOptions {
   backend?: OpusBackend;
 }
 
-/** The native addon's classes, below the package's JavaScript subclasses. */
-interface NativeEncoder {
-  ctl(request: number, value?: number): number;
-  /** Encodes one frame into the binding's shared output buffer; returns bytes, throws on error. */
-  encode(pcm: Int16Array): number;
-}
-interface NativeDecoder {
-  ctl(request: number, value?: number): number;
-  decode(packet: Uint8Array): number;
-}
-interface NativeBinding {
-  Encoder: new (opts: { channels: number; sample_rate: number; application: string }) => NativeEncoder;
-  Decoder: new (opts: { channels: number; sample_rate: number }) => NativeDecoder;
-  buffers: { encoder(): Uint8Array; decoder(): Uint8Array };
-}
-
-export interface NativeOpus {
-  Encoder: NativeBinding['Encoder'];
-  Decoder: NativeBinding['Decoder'];
-  /** Where every native encoder writes its packet. */
-  encoderOut: Uint8Array;
-  /** Where every native decoder writes its PCM (bytes of s16). */
-  decoderOut: Uint8Array;
-}
-
-let native: { binding: NativeOpus | undefined; reason: string } | undefined;
-
-/** Walks up to the addon's own class: the package's JS wrapper may have subclassed it in place. */
-function baseClass<T extends abstract new (...args: never[]) => unknown>(cls: T): T {
-  let c = cls;
-  while (!Object.hasOwn(c.prototype as object, 'ctl')) c = Object.getPrototypeOf(c) as T;
-  return c;
-}
-
-/** The package's native addon for this platform, or why there is none. */
-export function loadNativeOpus(): { binding: NativeOpus | undefined; reason: string } {
-  if (native !== undefined) return native;
-  const file = `${process.arch}-${process.platform}.node`;
-  try {
-    const b = createRequire(import.meta.url)(`@evan/opus/node/${file}`) as NativeBinding;
-    native = {
-      binding: {
-        Encoder: baseClass(b.Encoder),
-        Decoder: baseClass(b.Decoder),
-        encoderOut: b.buffers.encoder(),
-        decoderOut: b.buffers.decoder(),
-      },
-      reason: `native libopus addon (${file}) loaded`,
-    };
-  } catch (err) {
-    native = { binding: undefined, reason: `no native libopus addon (${file}): ${(err as Error).message}` };
-  }
-  return native;
-}
-
-/** The encoder backend used when none is asked for, and why. */
-export function opusEncoderBackend(): { backend: OpusBackend; reason: string } {
-  if (process.env['OPUS_FORCE_WASM']) return { backend: 'wasm', reason: 'OPUS_FORCE_WASM is set' };
-  // The native addon's encoder takes the whole process down when a worker
-  // thread that holds one exits (seen on supervisor stop and restarts), so
-  // workers, where the legs run, use the WebAssembly build.
-  if (!isMainThread) return { backend: 'wasm', reason: 'worker thread: the native addon is not safe across worker exits' };
-  const { binding, reason } = loadNativeOpus();
-  return binding === undefined
-    ? { backend: 'wasm', reason }
-    : { backend: 'native', reason: `${reason}; it encodes faster than the WebAssembly build` };
-}
-
-function checkRate(rateHz: number): number {
-  if (!OPUS_RATES_HZ.includes(rateHz)) {
-    throw new RangeError(`unsupported Opus rate [rateHz:${rateHz}]: use one of ${OPUS_RATES_HZ.join(', ')}`);
-  }
-  return (rateHz * OPUS_FRAME_MS) / 1000;
-}
-
 function clamp(v: number, lo: number, hi: number): number {
   return v < lo ? lo : v > hi ? hi : Math.round(v);
 }
-
-/** Frees the WebAssembly state of a codec its owner forgot to destroy. */
-const leaked = new FinalizationRegistry<number>((ptr) => opusWasm().exports.free(ptr));
 
 export class OpusEncoder {
   readonly rateHz: number;
@@ -306,137 +223,5 @@ export class OpusEncoder {
     if (this.#destroyed) return 0;
     if (this.#native !== undefined) return this.#native.ctl(request);
     return this.#wasm.exports.opus_encoder_ctl_get(this.#state, request);
-  }
-}
-
-/** What a decoder has seen; fields only grow. */
-export interface OpusDecoderCounters {
-  /** Packets decoded. */
-  decoded: number;
-  /** Packets rejected: empty, larger than MAX_PACKET_BYTES, or refused by libopus. */
-  corrupt: number;
-  /** Frames synthesized by concealment (including FEC calls that fell back to it). */
-  concealed: number;
-  /** Frames recovered through `decodeFec` from the next packet. */
-  fec: number;
-}
-
-export class OpusDecoder {
-  readonly rateHz: number;
-  /** Samples in one 20 ms frame: what `conceal` and `decodeFec` produce. */
-  readonly frameSamples: number;
-  readonly counters: OpusDecoderCounters = { decoded: 0, corrupt: 0, concealed: 0, fec: 0 };
-
-  readonly #wasm: OpusWasm;
-  #state = 0;
-
-  constructor(opts: { rateHz: number }) {
-    this.frameSamples = checkRate(opts.rateHz);
-    this.rateHz = opts.rateHz;
-    this.#wasm = opusWasm();
-    const ex = this.#wasm.exports;
-    const st = ex.malloc(ex.opus_decoder_get_size(1));
-    if (st === 0) throw new Error('libopus: cannot allocate a decoder');
-    // A mono decoder also decodes stereo packets (libopus downmixes them).
-    const rc = ex.opus_decoder_init(st, opts.rateHz, 1);
-    if (rc < 0) {
-      ex.free(st);
-      throw new Error(`libopus: opus_decoder_init failed [code:${rc}, ${opusErrorText(rc)}]`);
-    }
-    this.#state = st;
-    leaked.register(this, st, this);
-  }
-
-  /**
-   * Decodes one packet into `out`; returns the samples written (the packet's
-   * duration, 2.5–120 ms), or a negative `OPUS_*` code for a packet that is
-   * empty, oversized or corrupt (OPUS_INVALID_PACKET), too long for `out`
-   * (OPUS_BUFFER_TOO_SMALL), or after destroy() (OPUS_INVALID_STATE).
-   * On a failure the caller conceals the frame.
-   */
-  decode(packet: Uint8Array, out: Int16Array): number {
-    if (this.#state === 0) return OPUS_INVALID_STATE;
-    const len = packet.length;
-    // RFC 6716 §3.4 [R1]: a packet has at least one byte; libopus would read
-    // an empty one as a loss and conceal 120 ms.
-    if (len === 0 || len > MAX_PACKET_BYTES) {
-      this.counters.corrupt++;
-      return OPUS_INVALID_PACKET;
-    }
-    const w = this.#wasm;
-    w.view.refresh();
-    w.view.u8.set(packet, w.packetPtr);
-    const cap = out.length < MAX_FRAME_SAMPLES ? out.length : MAX_FRAME_SAMPLES;
-    const n = w.exports.opus_decode(this.#state, w.packetPtr, len, w.pcmPtr, cap, 0);
-    if (n < 0) {
-      this.counters.corrupt++;
-      return n;
-    }
-    this.counters.decoded++;
-    return this.#copyOut(n, out);
-  }
-
-  /**
-   * 20 ms of packet-loss concealment continuing the audio decoded so far
-   * (libopus extrapolates the last pitch period and fades it out over a
-   * long loss). Returns frameSamples, or a negative `OPUS_*` code.
-   */
-  conceal(out: Int16Array): number {
-    if (this.#state === 0) return OPUS_INVALID_STATE;
-    if (out.length < this.frameSamples) return OPUS_BUFFER_TOO_SMALL;
-    const w = this.#wasm;
-    const n = w.exports.opus_decode(this.#state, 0, 0, w.pcmPtr, this.frameSamples, 0);
-    if (n < 0) return n;
-    this.counters.concealed++;
-    return this.#copyOut(n, out);
-  }
-
-  /**
-   * The 20 ms frame lost just before `nextPacket`, rebuilt from the in-band
-   * FEC (LBRR) data `nextPacket` carries (RFC 6716 §4.2.4); libopus conceals
-   * instead when it has none. Decode `nextPacket` itself afterwards. A corrupt
-   * `nextPacket` is counted and the frame concealed. Returns frameSamples, or
-   * a negative `OPUS_*` code.
-   */
-  decodeFec(nextPacket: Uint8Array, out: Int16Array): number {
-    if (this.#state === 0) return OPUS_INVALID_STATE;
-    if (out.length < this.frameSamples) return OPUS_BUFFER_TOO_SMALL;
-    const len = nextPacket.length;
-    if (len === 0 || len > MAX_PACKET_BYTES) {
-      this.counters.corrupt++;
-      return this.conceal(out);
-    }
-    const w = this.#wasm;
-    w.view.refresh();
-    w.view.u8.set(nextPacket, w.packetPtr);
-    const n = w.exports.opus_decode(this.#state, w.packetPtr, len, w.pcmPtr, this.frameSamples, 1);
-    if (n < 0) {
-      this.counters.corrupt++;
-      return this.conceal(out);
-    }
-    this.counters.fec++;
-    return this.#copyOut(n, out);
-  }
-
-  /** Forgets the stream's history (a new talk spurt from another source). */
-  reset(): void {
-    if (this.#state !== 0) this.#wasm.exports.opus_decoder_ctl_set(this.#state, OpusCtl.resetState, 0);
-  }
-
-  /** Safe to call more than once. */
-  destroy(): void {
-    if (this.#state === 0) return;
-    leaked.unregister(this);
-    this.#wasm.exports.free(this.#state);
-    this.#state = 0;
-  }
-
-  #copyOut(n: number, out: Int16Array): number {
-    const w = this.#wasm;
-    w.view.refresh();
-    const i16 = w.view.i16;
-    const from = w.pcmPtr >> 1;
-    for (let i = 0; i < n; i++) out[i] = i16[from + i]!;
-    return n;
   }
 }

@@ -12,35 +12,15 @@ import {
   slotBytes,
   slotPcmByteOffset,
 } from './layout.ts';
+import type { FrameMeta } from './FrameMeta.ts';
+import { waitFrame, waitFrameSync, waitSpaceSync, type WaitResult } from './ringWait.ts';
 
 export { FrameFlags };
+export { FrameMeta } from './FrameMeta.ts';
+export type { WaitResult } from './ringWait.ts';
 
 /** Frames in a row of one new length after which `read` makes views of that length. */
 const READ_VIEW_ADOPT = 16;
-
-/**
- * The header of one frame, filled in place by `read` and `peek` so the
- * consumer reuses one object for every frame.
- */
-export class FrameMeta {
-  sequence = 0;
-  /** RTP-style sample clock of the first sample (or milliseconds), wrapping at 2^32. */
-  timestamp = 0;
-  rateHz = 0;
-  sampleCount = 0;
-  /** `FrameFlags` bits. */
-  flags = 0;
-}
-
-export type WaitResult = 'ok' | 'timed-out';
-
-type WaitAsyncResult =
-  | { async: false; value: 'not-equal' | 'timed-out' }
-  | { async: true; value: Promise<'ok' | 'timed-out'> };
-/** `Atomics.waitAsync` is in Node 20 (V8) but in TypeScript's ES2024 library, not ES2023's. */
-interface AtomicsWithWaitAsync {
-  waitAsync(array: Int32Array, index: number, value: number, timeoutMs?: number): WaitAsyncResult;
-}
 
 /**
  * One edge between two actors: a single-producer single-consumer ring of
@@ -354,20 +334,7 @@ export class FrameRing {
    * ready or `timeoutMs` passes. Returns at once when a frame is ready.
    */
   waitSync(timeoutMs: number = Infinity): WaitResult {
-    const ctl = this.#ctl;
-    const r = ctl[Ctl.READ_INDEX]!;
-    if (Atomics.load(ctl, Ctl.WRITE_INDEX) !== r) return 'ok';
-    // Announce the sleep before the last look: a producer storing WRITE_INDEX
-    // after our flag store sees the flag and notifies; one storing before it
-    // is caught by the load below. Atomics.wait then re-checks the word
-    // atomically, so a notify between that load and the sleep is not lost.
-    Atomics.store(ctl, Ctl.CONSUMER_WAITING, 1);
-    let result: WaitResult = 'ok';
-    if (Atomics.load(ctl, Ctl.WRITE_INDEX) === r) {
-      result = Atomics.wait(ctl, Ctl.WRITE_INDEX, r, timeoutMs) === 'timed-out' ? 'timed-out' : 'ok';
-    }
-    Atomics.store(ctl, Ctl.CONSUMER_WAITING, 0);
-    return result;
+    return waitFrameSync(this.#ctl, timeoutMs);
   }
 
   /**
@@ -378,30 +345,7 @@ export class FrameRing {
    * per ring at a time: the ring has one consumer.
    */
   waitForData(timeoutMs: number = Infinity): Promise<WaitResult> {
-    const ctl = this.#ctl;
-    const r = ctl[Ctl.READ_INDEX]!;
-    if (Atomics.load(ctl, Ctl.WRITE_INDEX) !== r) return Promise.resolve('ok');
-    // The same announce-then-recheck handshake as waitSync.
-    Atomics.store(ctl, Ctl.CONSUMER_WAITING, 1);
-    if (Atomics.load(ctl, Ctl.WRITE_INDEX) !== r) {
-      Atomics.store(ctl, Ctl.CONSUMER_WAITING, 0);
-      return Promise.resolve('ok');
-    }
-    const waited = (Atomics as unknown as AtomicsWithWaitAsync).waitAsync(ctl, Ctl.WRITE_INDEX, r, timeoutMs);
-    if (!waited.async) {
-      Atomics.store(ctl, Ctl.CONSUMER_WAITING, 0);
-      return Promise.resolve(waited.value === 'timed-out' ? 'timed-out' : 'ok');
-    }
-    // A pending Atomics.waitAsync does not keep Node's event loop alive: a
-    // worker awaiting data with nothing else to do would simply exit. A ref'd
-    // timer holds the loop open for as long as the wait lasts, as a pending
-    // socket read would.
-    const hold = setInterval(noop, KEEP_ALIVE_MS);
-    return waited.value.then((v) => {
-      clearInterval(hold);
-      Atomics.store(ctl, Ctl.CONSUMER_WAITING, 0);
-      return v;
-    });
+    return waitFrame(this.#ctl, timeoutMs);
   }
 
   /**
@@ -410,25 +354,9 @@ export class FrameRing {
    * file source or a test). Returns at once when a slot is free.
    */
   waitSpaceSync(timeoutMs: number = Infinity): WaitResult {
-    const ctl = this.#ctl;
-    const w = ctl[Ctl.WRITE_INDEX]!;
-    const full = (w - this.slots) | 0;
-    if (Atomics.load(ctl, Ctl.READ_INDEX) !== full) return 'ok';
-    // Mirror of waitSync: announce, re-check, then sleep on READ_INDEX, whose
-    // value must still be `w - slots` (the ring full) for the wait to start.
-    Atomics.store(ctl, Ctl.PRODUCER_WAITING, 1);
-    let result: WaitResult = 'ok';
-    if (Atomics.load(ctl, Ctl.READ_INDEX) === full) {
-      result = Atomics.wait(ctl, Ctl.READ_INDEX, full, timeoutMs) === 'timed-out' ? 'timed-out' : 'ok';
-    }
-    Atomics.store(ctl, Ctl.PRODUCER_WAITING, 0);
-    return result;
+    return waitSpaceSync(this.#ctl, this.slots, timeoutMs);
   }
 }
-
-/** Longer than any wait; the timer exists only to be pending. */
-const KEEP_ALIVE_MS = 2 ** 30;
-function noop(): void {}
 
 function hex(v: number): string {
   return `0x${(v >>> 0).toString(16).padStart(8, '0')}`;

@@ -1,5 +1,3 @@
-import { randomUUID } from 'node:crypto';
-import { availableParallelism } from 'node:os';
 import { createActor as createXstateActor } from 'xstate';
 import type { Logger } from 'pino';
 import { FrameRing } from '../frames/FrameRing.ts';
@@ -11,7 +9,6 @@ import { createRuntimeMetrics } from './metrics.ts';
 import {
   RequestError,
   type ActorStatus,
-  type CallEvent,
   type CallInfo,
   type CallRequest,
   type DaemonState,
@@ -21,23 +18,21 @@ import {
   type WorkerState,
   type WorkerStatus,
 } from './Runtime.ts';
-import { syntheticTransport, type CallSetup, type Transport } from './transports.ts';
-import { rtpTransport } from './rtpTransport.ts';
-import { twilioTransport } from './twilioTransport.ts';
-import { loadOpenAISettings, type AgentSettings } from './agentConfig.ts';
-import { StandbyThreads } from './StandbyThreads.ts';
-import { WorkerSlot } from './WorkerSlot.ts';
+import { syntheticTransport, type Transport } from './transports.ts';
+import { actorStatus, type ActorRecord } from './ActorRecord.ts';
+import { CallRegistry } from './CallRegistry.ts';
+import { leastLoaded, startPool, workerStatus, type PoolSlotOptions } from './workerPool.ts';
+import type { StandbyThreads } from './StandbyThreads.ts';
+import type { WorkerSlot } from './WorkerSlot.ts';
 
 /** How often the watchdog samples heartbeats; well under the 500 ms hang limit. */
 export const WATCHDOG_INTERVAL_MS = 50;
 /** 20 ms frames everywhere (DESIGN: audio frames). */
 export const TICK_MS = 20;
-/** How often calls are checked for having ended by themselves (a peer's BYE). */
-export const CALL_REAP_INTERVAL_MS = 500;
-/** Events kept per call (the newest; older ones are counted in `eventsDropped`). */
-export const CALL_EVENTS_KEPT = 100;
 /** Per-worker V8 old-space cap: an allocation storm kills one worker, not the process. */
 export const WORKER_HEAP_MB = 256;
+
+export { CALL_EVENTS_KEPT, CALL_REAP_INTERVAL_MS } from './CallRegistry.ts';
 
 export interface SupervisorOptions {
   poolSizes: Record<PoolName, number>;
@@ -52,60 +47,6 @@ export interface SupervisorOptions {
   restartIntensity?: { maxRestarts: number; windowMs: number };
 }
 
-interface ActorRecord {
-  readonly id: string;
-  readonly kind: ActorKind;
-  readonly config: ActorConfig;
-  readonly rings: Record<string, FrameRing>;
-  readonly stats: Float64Array;
-  readonly statsBuffer: SharedArrayBuffer;
-  readonly slot: WorkerSlot;
-  readonly callId: string | undefined;
-  state: ActorStatus['state'];
-  restarts: number;
-}
-
-interface CallRecord {
-  info: CallInfo;
-  setup: CallSetup;
-}
-
-/** Reads the fields of the daemon's configuration that the runtime needs. */
-export interface RuntimeConfig {
-  mediaWorkers?: number;
-  networkWorkers?: number;
-  agentWorkers?: number;
-  captureWorkers?: number;
-  logLevel?: string;
-  host?: string;
-  rtp?: { portMin: number; portMax: number; idleTimeoutMs?: number; bindHost?: string | undefined };
-  agent?: { default: string };
-  openai?: Parameters<typeof loadOpenAISettings>[0];
-  secrets?: { openaiApiKey?: string | undefined };
-}
-
-export async function createRuntime(config: RuntimeConfig, log: Logger): Promise<Supervisor> {
-  const agents: AgentSettings = { defaultAgent: config.agent?.default ?? 'echo' };
-  if (config.openai !== undefined) agents.openai = loadOpenAISettings(config.openai, config.secrets?.openaiApiKey);
-  const sup = new Supervisor({
-    poolSizes: {
-      media: config.mediaWorkers ?? availableParallelism(),
-      network: config.networkWorkers ?? 1,
-      agent: config.agentWorkers ?? 1,
-      capture: config.captureWorkers ?? 1,
-    },
-    logLevel: config.logLevel ?? 'info',
-    log,
-    transports: [
-      syntheticTransport,
-      rtpTransport({ portMin: config.rtp?.portMin ?? 10_000, portMax: config.rtp?.portMax ?? 20_000, host: config.rtp?.bindHost ?? config.host, agents, ...(config.rtp?.idleTimeoutMs !== undefined ? { idleTimeoutMs: config.rtp.idleTimeoutMs } : {}) }),
-      twilioTransport({ agents }),
-    ],
-  });
-  await sup.start();
-  return sup;
-}
-
 /**
  * The supervisor: keeps one WorkerSlot per worker position, places actors on
  * the least-loaded worker of their kind, re-creates them (same configuration,
@@ -118,13 +59,11 @@ export class Supervisor implements Runtime {
   readonly #daemon = createXstateActor(daemonMachine);
   readonly #slots = new Map<string, WorkerSlot[]>();
   readonly #actors = new Map<string, ActorRecord>();
-  readonly #calls = new Map<string, CallRecord>();
-  readonly #transports = new Map<string, Transport>();
+  readonly #calls: CallRegistry;
   readonly #kinds: Readonly<Record<string, ActorKind>>;
   readonly #standby: StandbyThreads[] = [];
   readonly #metrics: ReturnType<typeof createRuntimeMetrics>;
   #watchdog: NodeJS.Timeout | undefined;
-  #reaper: NodeJS.Timeout | undefined;
   #nextActor = 1;
   #stopping: Promise<void> | undefined;
 
@@ -133,7 +72,18 @@ export class Supervisor implements Runtime {
     this.#log = opts.log;
     this.#now = opts.now ?? (() => performance.now());
     this.#kinds = opts.kinds ?? ACTOR_KINDS;
-    for (const t of opts.transports ?? [syntheticTransport]) this.#transports.set(t.name, t);
+    this.#calls = new CallRegistry(
+      {
+        log: this.#log,
+        state: () => this.state,
+        createActor: (kind, config, callId, shared) => this.createActor(kind, config, callId, shared),
+        destroyActor: (actorId) => this.destroyActor(actorId),
+        ringOf: (actorId, name) => this.ringOf(actorId, name),
+        actor: (actorId) => this.#actors.get(actorId),
+        countCall: (transport) => this.#metrics.callsTotal.inc({ transport }),
+      },
+      opts.transports ?? [syntheticTransport],
+    );
     this.#metrics = createRuntimeMetrics(this);
     this.#daemon.start();
   }
@@ -149,33 +99,25 @@ export class Supervisor implements Runtime {
   /** Starts one worker per position of every kind's pool; resolves when all are ready and a spare of each kind is loaded. */
   async start(): Promise<void> {
     const starting: Promise<void>[] = [];
+    const slotOpts: PoolSlotOptions = {
+      log: this.#log,
+      now: this.#now,
+      ...(this.#opts.restartIntensity !== undefined ? { restartIntensity: this.#opts.restartIntensity } : {}),
+      onStarted: (s) => this.#recreateActors(s),
+      onEvent: (s, e) => this.#onWorkerEvent(s, e),
+      onStateChange: (s, state, prev) => this.#onSlotState(s, state, prev),
+    };
     for (const kind of Object.values(this.#kinds)) {
       const count = Math.max(1, this.#opts.poolSizes[kind.pool]);
-      const threads = new StandbyThreads({
-        entry: `../actors/${kind.entry.replace(/^\.\//, '')}`,
-        boot: { kind: kind.name, tickMs: TICK_MS, logLevel: this.#opts.logLevel },
+      const pool = startPool(kind, count, {
+        tickMs: TICK_MS,
+        logLevel: this.#opts.logLevel,
         maxOldGenerationSizeMb: this.#opts.workerHeapMb ?? WORKER_HEAP_MB,
         log: this.#log,
-      });
-      this.#standby.push(threads);
-      const slots: WorkerSlot[] = [];
-      for (let i = 0; i < count; i++) {
-        const slot = new WorkerSlot({
-          id: `${kind.name}-${i}`,
-          kind: kind.name,
-          threads,
-          log: this.#log,
-          now: this.#now,
-          ...(this.#opts.restartIntensity !== undefined ? { restartIntensity: this.#opts.restartIntensity } : {}),
-          onStarted: (s) => this.#recreateActors(s),
-          onEvent: (s, e) => this.#onWorkerEvent(s, e),
-          onStateChange: (s, state, prev) => this.#onSlotState(s, state, prev),
-        });
-        slots.push(slot);
-        slot.start();
-        starting.push(slot.whenReady());
-      }
-      this.#slots.set(kind.name, slots);
+      }, slotOpts);
+      this.#standby.push(pool.threads);
+      starting.push(...pool.ready);
+      this.#slots.set(kind.name, pool.slots);
     }
     // Ready means restart-ready too: each kind's spare thread is loaded.
     await Promise.all([...starting, ...this.#standby.map((t) => t.warm())]);
@@ -184,8 +126,7 @@ export class Supervisor implements Runtime {
       for (const slots of this.#slots.values()) for (const s of slots) s.check(now);
     }, WATCHDOG_INTERVAL_MS);
     this.#watchdog.unref();
-    this.#reaper = setInterval(() => this.#reapEndedCalls(), CALL_REAP_INTERVAL_MS);
-    this.#reaper.unref();
+    this.#calls.startReaper();
     this.#daemon.send({ type: 'STARTED' });
     this.#log.info({ workers: this.#allSlots().map((s) => s.id) }, 'supervisor running');
   }
@@ -213,8 +154,8 @@ export class Supervisor implements Runtime {
       daemon: this.state,
       ready,
       notReadyReasons: reasons,
-      workers: this.#allSlots().map((s) => this.#workerStatus(s, now)),
-      actors: [...this.#actors.values()].map((a) => this.#actorStatus(a)),
+      workers: this.#allSlots().map((s) => workerStatus(s, now, this.#actors)),
+      actors: [...this.#actors.values()].map((a) => actorStatus(a)),
       calls: this.listCalls().map((c) => ({ ...c, qos: this.callQos(c.id) })),
       process: {
         pid: process.pid,
@@ -229,11 +170,11 @@ export class Supervisor implements Runtime {
 
   workerStatuses(): WorkerStatus[] {
     const now = this.#now();
-    return this.#allSlots().map((s) => this.#workerStatus(s, now));
+    return this.#allSlots().map((s) => workerStatus(s, now, this.#actors));
   }
 
   actorStatuses(): ActorStatus[] {
-    return [...this.#actors.values()].map((a) => this.#actorStatus(a));
+    return [...this.#actors.values()].map((a) => actorStatus(a));
   }
 
   countBadInput(source: string, reason: string): void {
@@ -258,7 +199,7 @@ export class Supervisor implements Runtime {
     for (const name of Object.keys(shared)) {
       if (!kind.rings.some((r) => r.name === name)) throw new RangeError(`actor kind "${kindName}" has no ring "${name}"`);
     }
-    const slot = this.#leastLoaded(kindName);
+    const slot = leastLoaded(this.#slots.get(kindName) ?? [], this.#actors, kindName);
     const rings: Record<string, FrameRing> = {};
     for (const r of kind.rings) rings[r.name] = shared[r.name] ?? FrameRing.create(r.slots, r.maxSamples);
     const statsBuffer = new SharedArrayBuffer(Math.max(1, kind.stats.length) * 8);
@@ -310,107 +251,29 @@ export class Supervisor implements Runtime {
 
   // ── calls ─────────────────────────────────────────────────────────────────
 
-  async createCall(req: CallRequest): Promise<CallInfo> {
-    if (this.state !== 'running') throw new RequestError(503, `not taking calls: the daemon is ${this.state}`);
-    const transport = this.#transports.get(req.transport);
-    if (transport === undefined) {
-      throw new RequestError(
-        422,
-        `transport: unknown transport "${req.transport}" (available: ${[...this.#transports.keys()].join(', ')})`,
-      );
-    }
-    const id = randomUUID();
-    const created: string[] = [];
-    let setup: CallSetup;
-    try {
-      setup = await transport.create(req, {
-        callId: id,
-        createActor: async (kind, config, callId, shared) => {
-          const a = await this.createActor(kind, config, callId, shared);
-          created.push(a);
-          return a;
-        },
-        ringOf: (actorId, name) => this.ringOf(actorId, name),
-        emit: (name, data) => this.#addCallEvent(id, transport.name, name, data),
-        statsOf: (actorId) => {
-          const a = this.#actors.get(actorId);
-          return a === undefined ? undefined : this.#actorStatus(a).stats;
-        },
-      });
-    } catch (err) {
-      await Promise.all(created.map((a) => this.destroyActor(a)));
-      throw err;
-    }
-    const info: CallInfo = {
-      ...setup.answer,
-      id,
-      transport: transport.name,
-      state: 'active',
-      createdAt: new Date().toISOString(),
-      actors: setup.actors,
-    };
-    this.#calls.set(id, { info, setup });
-    this.#metrics.callsTotal.inc({ transport: transport.name });
-    this.#log.info({ call: id, transport: transport.name, actors: setup.actors }, 'call created');
-    return info;
+  createCall(req: CallRequest): Promise<CallInfo> {
+    return this.#calls.create(req);
   }
 
   /** The call's quality figures by actor kind, read from its actors' stats slots. */
   callQos(callId: string): Record<string, Record<string, number>> {
-    const qos: Record<string, Record<string, number>> = {};
-    for (const actorId of this.#calls.get(callId)?.info.actors ?? []) {
-      const a = this.#actors.get(actorId);
-      if (a?.kind.qos === undefined) continue;
-      const figures: Record<string, number> = {};
-      for (const name of a.kind.qos) {
-        const i = a.kind.stats.indexOf(name);
-        if (i >= 0) figures[name] = a.stats[i]!;
-      }
-      qos[a.kind.name] = figures;
-    }
-    const transportQos = this.#calls.get(callId)?.setup.qos?.();
-    if (transportQos !== undefined) {
-      const name = this.#calls.get(callId)!.info.transport;
-      qos[name] = { ...qos[name], ...transportQos };
-    }
-    return qos;
+    return this.#calls.qos(callId);
   }
 
   listCalls(): CallInfo[] {
-    return [...this.#calls.values()].map((c) => c.info);
+    return this.#calls.list();
   }
 
   getCall(id: string): CallInfo | undefined {
-    return this.#calls.get(id)?.info;
+    return this.#calls.get(id);
   }
 
-  async sendDtmf(callId: string, digits: string): Promise<boolean> {
-    const call = this.#calls.get(callId);
-    if (call === undefined) return false;
-    const leg = call.info.actors.map((a) => this.#actors.get(a)).find((a) => a?.kind.name === 'rtp');
-    if (leg === undefined) throw new RequestError(409, `call ${callId} has no leg that sends DTMF (${call.info.transport})`);
-    if (leg.slot.state !== 'ready') throw new RequestError(503, `the call's leg is ${leg.state}`);
-    try {
-      await leg.slot.request({ type: 'actor.configure', actorId: leg.id, config: { dtmf: digits } });
-    } catch (err) {
-      if (err instanceof Error && err.name === 'RangeError') throw new RequestError(422, err.message);
-      throw err;
-    }
-    return true;
+  sendDtmf(callId: string, digits: string): Promise<boolean> {
+    return this.#calls.sendDtmf(callId, digits);
   }
 
-  async deleteCall(id: string): Promise<boolean> {
-    const call = this.#calls.get(id);
-    if (call === undefined) return false;
-    // A hang-up already under way (the peer and the API at once) finishes on its own.
-    if (call.info.state !== 'active') return true;
-    call.info.state = 'ending';
-    await Promise.all(call.info.actors.map((a) => this.destroyActor(a)));
-    call.setup.release?.();
-    call.info.state = 'ended';
-    this.#calls.delete(id);
-    this.#log.info({ call: id }, 'call ended');
-    return true;
+  deleteCall(id: string): Promise<boolean> {
+    return this.#calls.delete(id);
   }
 
   // ── lifecycle ─────────────────────────────────────────────────────────────
@@ -425,7 +288,7 @@ export class Supervisor implements Runtime {
     }
     if (this.#calls.size > 0) {
       this.#log.warn({ calls: this.#calls.size }, 'drain deadline passed: hanging up the remaining calls');
-      await Promise.all([...this.#calls.keys()].map((id) => this.deleteCall(id)));
+      await Promise.all(this.#calls.ids().map((id) => this.deleteCall(id)));
     }
   }
 
@@ -449,7 +312,7 @@ export class Supervisor implements Runtime {
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
       clearInterval(this.#watchdog);
-      clearInterval(this.#reaper);
+      this.#calls.stopReaper();
       await Promise.all([...this.#allSlots().map((s) => s.stop()), ...this.#standby.map((t) => t.close())]);
       for (const a of this.#actors.values()) a.state = 'stopped';
       this.#daemon.send({ type: 'STOP' });
@@ -462,27 +325,6 @@ export class Supervisor implements Runtime {
 
   #allSlots(): WorkerSlot[] {
     return [...this.#slots.values()].flat();
-  }
-
-  #leastLoaded(kindName: string): WorkerSlot {
-    const slots = this.#slots.get(kindName) ?? [];
-    const live = slots.filter((s) => s.state !== 'failed' && s.state !== 'stopped');
-    if (live.length === 0) throw new RequestError(503, `no live worker for actor kind "${kindName}"`);
-    const count = (s: WorkerSlot): number => {
-      let n = 0;
-      for (const a of this.#actors.values()) if (a.slot === s) n++;
-      return n;
-    };
-    let best = live[0]!;
-    let bestLoad = count(best);
-    for (const s of live.slice(1)) {
-      const load = count(s);
-      if (load < bestLoad || (load === bestLoad && (s.heartbeat?.tickUs ?? 0) < (best.heartbeat?.tickUs ?? 0))) {
-        best = s;
-        bestLoad = load;
-      }
-    }
-    return best;
   }
 
   async #sendCreate(rec: ActorRecord): Promise<void> {
@@ -516,17 +358,6 @@ export class Supervisor implements Runtime {
     );
   }
 
-  /** Hangs up calls whose transport says the peer ended them. */
-  #reapEndedCalls(): void {
-    for (const [id, call] of this.#calls) {
-      if (call.info.state !== 'active') continue;
-      const why = call.setup.ended?.();
-      if (why === undefined) continue;
-      this.#log.info({ call: id, why }, 'call ended by the peer');
-      void this.deleteCall(id).catch((err: unknown) => this.#log.error({ call: id, err }, 'hang-up failed'));
-    }
-  }
-
   #onWorkerEvent(slot: WorkerSlot, e: WorkerEvent): void {
     if (e.type === 'actor.failed') {
       const a = this.#actors.get(e.actorId);
@@ -535,18 +366,7 @@ export class Supervisor implements Runtime {
     } else if (e.type === 'actor.event') {
       const callId = this.#actors.get(e.actorId)?.callId;
       this.#log.info({ actor: e.actorId, call: callId, event: e.name, data: e.data }, 'actor event');
-      if (callId !== undefined) this.#addCallEvent(callId, e.actorId, e.name, e.data);
-    }
-  }
-
-  #addCallEvent(callId: string, source: string, name: string, data: Record<string, unknown>): void {
-    const call = this.#calls.get(callId);
-    if (call === undefined) return;
-    const events = (call.info.events ??= []) as CallEvent[];
-    events.push({ at: new Date().toISOString(), actor: source, name, data });
-    if (events.length > CALL_EVENTS_KEPT) {
-      events.shift();
-      call.info.eventsDropped = ((call.info.eventsDropped as number | undefined) ?? 0) + 1;
+      if (callId !== undefined) this.#calls.addEvent(callId, e.actorId, e.name, e.data);
     }
   }
 
@@ -563,33 +383,6 @@ export class Supervisor implements Runtime {
     }
   }
 
-  #workerStatus(s: WorkerSlot, now: number): WorkerStatus {
-    const hb = s.heartbeat;
-    let actors = 0;
-    for (const a of this.#actors.values()) if (a.slot === s) actors++;
-    const st: WorkerStatus = {
-      id: s.id,
-      kind: s.kind,
-      state: s.state,
-      restarts: s.restarts,
-      heartbeatAgeMs: Math.round(s.heartbeatAgeMs(now)),
-      actors,
-      load: {
-        framesProcessed: hb?.framesProcessed ?? 0,
-        tickUs: hb?.tickUs ?? 0,
-        maxTickUs: hb?.takeMaxTickUs() ?? 0,
-        lateTicks: hb?.lateTicks ?? 0,
-      },
-    };
-    if (s.lastError !== undefined) st.lastError = s.lastError;
-    return st;
-  }
-
-  #actorStatus(a: ActorRecord): ActorStatus {
-    const stats: Record<string, number> = {};
-    a.kind.stats.forEach((name, i) => (stats[name] = a.stats[i]!));
-    return { id: a.id, kind: a.kind.name, worker: a.slot.id, state: a.state, restarts: a.restarts, stats };
-  }
 }
 
 type RuntimeMetricsRegistry = Runtime['metrics'];

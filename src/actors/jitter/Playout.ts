@@ -3,9 +3,9 @@ import type { JitterStats } from './JitterStats.ts';
 import { FrameKind, type PcmConcealer, type PcmStretcher } from './FrameKind.ts';
 import { MAX_PACKET_SAMPLES, type PacketDecoder } from './PacketDecoder.ts';
 import type { PacketStore } from './PacketStore.ts';
-import { rmsOf, SampleQueue } from './SampleQueue.ts';
+import { PlayoutOperations } from './PlayoutOperations.ts';
+import { SampleQueue } from './SampleQueue.ts';
 import * as T from './playoutTuning.ts';
-import { gridPoint, steerSpeech, trimPause } from './delaySteering.ts';
 
 /** `#decide`'s answer when it moved past a lost packet without producing audio. */
 const DECIDE_AGAIN = -2;
@@ -57,31 +57,19 @@ export class Playout {
   readonly #decoder: PacketDecoder;
   readonly #delay: DelayManager;
   readonly #stats: JitterStats;
-  readonly #concealer: PcmConcealer | undefined;
-  readonly #stretcher: PcmStretcher | undefined;
   readonly #spf: number;
   readonly #msPerSample: number;
   readonly #msPerTs: number;
 
   readonly #queue: SampleQueue;
   readonly #decoded = new Int16Array(MAX_PACKET_SAMPLES);
-  readonly #ahead = new Int16Array(MAX_PACKET_SAMPLES);
-  readonly #frameIn: Int16Array;
-  readonly #frameOut: Int16Array;
+  readonly #ops: PlayoutOperations;
 
-  #last: number = FrameKind.SILENCE;
-  #lastDecodedQuiet = true;
   #lastArrivalMs = 0;
   #nowMs = 0;
   #lossAvg = 0;
-  /** Set by a concealment planned towards a later packet: the audio already heads for that packet, so no rewind. */
-  #planned = false;
   /** Frames concealed while waiting for the packet at `nextSeq` (not given up yet): each stands in for one packet given up later. */
   #waited = 0;
-  /** Frames concealed since the last decoded packet. */
-  #concealedRun = 0;
-  /** The concealment going on began as a wait in a pause: what follows it there is comfort noise. */
-  #quietWait = false;
   /** The timestamp the packet at `nextSeq` should carry. */
   #expectedTs = 0;
   readonly #tsPerFrame: number;
@@ -99,16 +87,13 @@ export class Playout {
     this.#decoder = decoder;
     this.#delay = delay;
     this.#stats = stats;
-    this.#concealer = decoder.ownsConcealment ? undefined : concealer;
-    this.#stretcher = stretcher;
     this.#spf = decoder.samplesPerFrame;
     this.#msPerSample = 1000 / decoder.rateHz;
     this.#msPerTs = 1000 / decoder.clockHz;
     this.#tsPerFrame = decoder.clockHz / 50;
     this.#tsPerSample = decoder.clockHz / decoder.rateHz;
     this.#queue = new SampleQueue(this.#spf);
-    this.#frameIn = new Int16Array(this.#spf);
-    this.#frameOut = new Int16Array(this.#spf);
+    this.#ops = new PlayoutOperations(this.#queue, decoder, stats, decoder.ownsConcealment ? undefined : concealer, stretcher);
   }
 
   pull(out: Int16Array, nowMs: number): number {
@@ -118,7 +103,7 @@ export class Playout {
     const queue = this.#queue;
     for (let units = 0; queue.length < spf && units < T.MAX_UNITS_PER_PULL; units++) kind = this.#produce(nowMs);
     if (queue.length < spf) queue.appendZeros(spf - queue.length);
-    if (kind < 0) kind = this.#last;
+    if (kind < 0) kind = this.#ops.last;
     queue.take(out, spf);
     const decoded = kind === FrameKind.NORMAL || kind === FrameKind.ACCELERATED || kind === FrameKind.EXPANDED;
     this.#stats.countFrame(kind === FrameKind.CONCEALED, decoded ? nowMs - this.#lastArrivalMs : -1, spf, this.#msPerSample, this.targetMs);
@@ -128,8 +113,7 @@ export class Playout {
   /** A new stream (SSRC change): forget playout position and signal history. */
   reset(): void {
     this.restart();
-    this.#concealer?.reset();
-    this.#lastDecodedQuiet = true;
+    this.#ops.reset();
   }
 
   /** A sequence restart: choose a new starting packet, keep the audio history. */
@@ -137,7 +121,7 @@ export class Playout {
     this.anchored = false;
     this.nextSeq = 0;
     this.#waited = 0;
-    this.#last = FrameKind.SILENCE;
+    this.#ops.last = FrameKind.SILENCE;
   }
 
   /**
@@ -147,7 +131,7 @@ export class Playout {
    * is), instead of being lost. Returns false when it is simply late.
    */
   rewind(extSeq: number, extTs: number): boolean {
-    if (!this.anchored || this.#last !== FrameKind.CONCEALED || this.#planned) return false;
+    if (!this.anchored || this.#ops.last !== FrameKind.CONCEALED || this.#ops.planned) return false;
     if (extSeq <= this.lastPlayedSeq || this.nextSeq - extSeq > T.MAX_REWIND_PACKETS) return false;
     this.nextSeq = extSeq;
     this.#expectedTs = extTs;
@@ -162,8 +146,7 @@ export class Playout {
   }
 
   destroy(): void {
-    this.#concealer?.destroy();
-    this.#stretcher?.destroy?.();
+    this.#ops.destroy();
   }
 
   /** Appends one unit of audio to the queue (possibly nothing, when a silent frame is dropped); returns its kind. */
@@ -174,7 +157,7 @@ export class Playout {
       const kind = this.#decide(nowMs);
       if (kind !== DECIDE_AGAIN) return kind;
     }
-    return this.#fill();
+    return this.#ops.fill();
   }
 
   /** One decision; DECIDE_AGAIN when a missing packet was given up against a wait frame already played. */
@@ -186,9 +169,9 @@ export class Playout {
     // late for this frame whatever audio is still queued ahead of it.
     if (!this.anchored) {
       const first = store.firstFrom(0);
-      if (first < 0) return this.#fill();
+      if (first < 0) return this.#ops.fill();
       const d = nowMs - store.tsOf(first) * this.#msPerTs - minTransit;
-      if (d < target - T.STRETCH_MARGIN_MS) return this.#comfortNoise();
+      if (d < target - T.STRETCH_MARGIN_MS) return this.#ops.comfortNoise();
       this.anchored = true;
       this.nextSeq = store.seqOf(first);
       this.#expectedTs = store.tsOf(first);
@@ -197,9 +180,9 @@ export class Playout {
     if (slot >= 0) {
       let d = nowMs - store.tsOf(slot) * this.#msPerTs - minTransit;
       // A talkspurt start (marker bit) after silence or a concealed pause waits for the target too.
-      const spurt = this.#quietLast() || (store.markerOf(slot) && this.#last === FrameKind.CONCEALED);
-      if (spurt && d < target - T.STRETCH_MARGIN_MS) return this.#comfortNoise();
-      if (this.#last === FrameKind.CONCEALED && d > target + T.BACKLOG_MS) {
+      const spurt = this.#ops.quietLast() || (store.markerOf(slot) && this.#ops.last === FrameKind.CONCEALED);
+      if (spurt && d < target - T.STRETCH_MARGIN_MS) return this.#ops.comfortNoise();
+      if (this.#ops.last === FrameKind.CONCEALED && d > target + T.BACKLOG_MS) {
         // Out of an outage with a backlog: skip to the packet due nearest the target.
         for (;;) {
           const next = store.find(store.seqOf(slot) + 1);
@@ -225,7 +208,7 @@ export class Playout {
     const later = store.firstFrom(this.nextSeq + 1);
     // After a quiet frame with nothing later here, the gap may be DTX (the
     // packet is not missing, only not sent yet): keep waiting for it.
-    if (atTarget && this.#waited > 0 && (!this.#lastDecodedQuiet || later >= 0)) {
+    if (atTarget && this.#waited > 0 && (!this.#ops.lastDecodedQuiet || later >= 0)) {
       // Waited for (a forward-concealed frame played in its time) and still
       // missing past the late threshold: lost, and that frame was its
       // concealment. Going on to the next packet now keeps a loss at one
@@ -239,29 +222,29 @@ export class Playout {
       const dl = nowMs - store.tsOf(later) * this.#msPerTs - minTransit;
       // Out of a wait (an outage, a pause) with the later packet overdue: the
       // gap's time is already filled, so go straight to it.
-      if ((this.#last === FrameKind.CONCEALED || this.#quietLast()) && dl >= target + T.HALF_FRAME_MS) {
+      if ((this.#ops.last === FrameKind.CONCEALED || this.#ops.quietLast()) && dl >= target + T.HALF_FRAME_MS) {
         return this.#play(later, dl, target);
       }
       // With a later packet here the missing one is more likely lost than
       // late: commit at the grid point nearest the target, interpolating
       // towards the later packet when it is the very next one.
-      if (atTarget && !this.#quietLast()) {
+      if (atTarget && !this.#ops.quietLast()) {
         // Frames from this missing one up to the later packet: the concealer
         // plans the whole gap between the past and that packet.
         const untilNext = Math.round((store.tsOf(later) - this.#expectedTs) / this.#tsPerFrame);
         this.#giveUp();
-        return untilNext >= 1 ? this.#concealBefore(later, untilNext) : this.#conceal();
+        return untilNext >= 1 ? this.#ops.concealBefore(store.payloadOf(later), store.lengthOf(later), untilNext) : this.#ops.conceal();
       }
     }
-    if (atTarget && !this.#quietLast() && !this.#lastDecodedQuiet) {
+    if (atTarget && !this.#ops.quietLast() && !this.#ops.lastDecodedQuiet) {
       // Due and not here: a loss (if it turns up now, it is late). Waiting
       // instead would meet the late packet out of phase with the concealment.
       this.#giveUp();
-      return this.#conceal();
+      return this.#ops.conceal();
     }
     // Maybe late: fill its time and wait (a concealed frame in speech, which
     // becomes the packet's concealment if it never comes).
-    const kind = this.#fill(!atTarget);
+    const kind = this.#ops.fill(!atTarget);
     if (kind === FrameKind.CONCEALED) this.#waited++;
     return kind;
   }
@@ -293,11 +276,7 @@ export class Playout {
     this.#lossAvg += ((lost ? 1 : 0) - this.#lossAvg) / 256;
   }
 
-  #quietLast(): boolean {
-    return this.#last === FrameKind.COMFORT_NOISE || this.#last === FrameKind.SILENCE;
-  }
-
-  /** Decodes the packet in `slot` and queues it, stretched or dropped as the delay asks. */
+  /** Decodes the packet in `slot`, moves the playout past it and hands its audio to #ops.play. */
   #play(slot: number, delayMs: number, target: number): number {
     const store = this.#store;
     const dec = this.#decoded;
@@ -305,10 +284,7 @@ export class Playout {
     if (n <= 0) this.#stats.packetsDiscarded++;
     this.#countPacket(n <= 0);
     this.lastPlayedSeq = store.seqOf(slot);
-    this.#planned = false;
     this.#waited = 0;
-    this.#concealedRun = 0;
-    this.#quietWait = false;
     this.lastPlayoutMs = this.#nowMs + this.#queue.length * this.#msPerSample;
     this.nextSeq = this.lastPlayedSeq + 1;
     this.#expectedTs = store.tsOf(slot) + Math.round(n > 0 ? n * this.#tsPerSample : this.#tsPerFrame);
@@ -317,117 +293,6 @@ export class Playout {
     // Packets below the new position are now late; free their slots.
     store.dropBelow(this.nextSeq);
     this.#stats.currentDelayMs = delayMs;
-    if (n <= 0) return this.#conceal();
-    const queuedBeforeMs = this.#queue.length * this.#msPerSample;
-    const rms = rmsOf(dec, n);
-    const quiet = rms < T.QUIET_RMS;
-    this.#queue.trackNoise(rms);
-    this.#lastDecodedQuiet = quiet;
-    const spf = this.#spf;
-    const concealer = this.#concealer;
-    const grid = gridPoint(delayMs, target);
-    if (quiet && this.#last !== FrameKind.CONCEALED && delayMs > grid + T.HALF_FRAME_MS) {
-      if (concealer !== undefined && n >= spf) {
-        // The concealer still sees the frame, so its history stays continuous.
-        for (let i = 0; i < spf; i++) this.#frameIn[i] = dec[i]!;
-        concealer.good(this.#frameIn, this.#frameOut);
-      }
-      this.#stats.removedSamplesForAcceleration += n;
-      this.#last = FrameKind.ACCELERATED;
-      return FrameKind.ACCELERATED;
-    }
-    let at = 0;
-    for (; at + spf <= n; at += spf) {
-      const frame = this.#frameOut;
-      if (concealer !== undefined) {
-        for (let i = 0; i < spf; i++) this.#frameIn[i] = dec[at + i]!;
-        concealer.good(this.#frameIn, frame);
-      } else {
-        for (let i = 0; i < spf; i++) frame[i] = dec[at + i]!;
-      }
-      this.#queue.append(frame, 0, spf);
-    }
-    if (at < n) this.#queue.append(dec, at, n - at);
-    let kind: number = FrameKind.NORMAL;
-    // Stretching steers the delay as heard: the decision delay plus the audio queued ahead of this packet.
-    const stretcher = this.#stretcher;
-    if (!quiet && stretcher !== undefined) kind = steerSpeech(this.#queue, stretcher, this.#stats, delayMs + queuedBeforeMs, grid);
-    if (quiet && delayMs < grid - T.HALF_FRAME_MS) this.#queue.appendNoise(spf);
-    else if (quiet && stretcher !== undefined) {
-      kind = trimPause(this.#queue, stretcher, this.#stats, Math.floor((delayMs + queuedBeforeMs - grid) / this.#msPerSample));
-    }
-    this.#last = kind;
-    return kind;
-  }
-
-  /**
-   * A lost frame `framesUntilNext` frames before the packet in `nextSlot`,
-   * interpolated towards it (Opus: its in-band FEC, which only covers the
-   * frame right before).
-   */
-  #concealBefore(nextSlot: number, framesUntilNext: number): number {
-    const store = this.#store;
-    const dec = this.#decoder;
-    const frame = this.#frameOut;
-    if (dec.ownsConcealment && framesUntilNext > 1) {
-      return this.#conceal();
-    } else if (dec.ownsConcealment) {
-      const n = dec.decodeFec(store.payloadOf(nextSlot), store.lengthOf(nextSlot), frame);
-      if (n <= 0) frame.fill(0);
-      this.#planned = true;
-      this.#stats.fecPacketsRecovered = dec.fecRecovered;
-    } else if (this.#concealer !== undefined && dec.stateless) {
-      const n = dec.decode(store.payloadOf(nextSlot), store.lengthOf(nextSlot), this.#ahead);
-      if (n < this.#spf) return this.#conceal();
-      for (let i = 0; i < this.#spf; i++) this.#frameIn[i] = this.#ahead[i]!;
-      this.#concealer.concealBefore(this.#frameIn, frame, framesUntilNext);
-      this.#planned = true;
-    } else {
-      return this.#conceal();
-    }
-    this.#queue.append(frame, 0, this.#spf);
-    this.#concealedRun++;
-    this.#last = FrameKind.CONCEALED;
-    return FrameKind.CONCEALED;
-  }
-
-  /**
-   * No packet for this frame: concealment in speech, comfort noise in a
-   * pause (DTX). While the missing packet may still come (`maybeLate`), the
-   * first QUIET_CONCEAL_FRAMES of a pause are concealed too: a late packet is
-   * far more common than DTX starting, and the concealer continues the
-   * pause's own sound and noise tilt (on 0–40 ms jitter, white comfort noise
-   * there scored 0.15–0.2 PLCMOS lower).
-   */
-  #fill(maybeLate = false): number {
-    if (this.#lastDecodedQuiet) {
-      if (maybeLate && !this.#quietLast() && this.#concealedRun < T.QUIET_CONCEAL_FRAMES) {
-        if (this.#concealedRun === 0) this.#quietWait = true;
-      } else if (this.#last !== FrameKind.CONCEALED || this.#quietWait) {
-        return this.#comfortNoise();
-      }
-    }
-    return this.#conceal();
-  }
-
-  #conceal(): number {
-    const frame = this.#frameOut;
-    if (this.#decoder.ownsConcealment) {
-      if (this.#decoder.conceal(frame) <= 0) frame.fill(0);
-    } else if (this.#concealer !== undefined) {
-      this.#concealer.conceal(frame);
-    } else {
-      frame.fill(0);
-    }
-    this.#queue.append(frame, 0, this.#spf);
-    this.#concealedRun++;
-    this.#last = FrameKind.CONCEALED;
-    return FrameKind.CONCEALED;
-  }
-
-  #comfortNoise(): number {
-    const kind = this.#queue.appendNoise(this.#spf);
-    this.#last = kind;
-    return kind;
+    return this.#ops.play(dec, n, delayMs, target);
   }
 }
