@@ -248,6 +248,22 @@ describe('a Twilio call through the daemon', () => {
     expect(status).toBe(404);
   }, 15_000);
 
+  it('a stream that asks for an unknown agent, or openai without OPENAI_API_KEY, is closed with 1011 and leaves nothing behind', async () => {
+    rt = await startTwilioRuntime();
+    const unknown = peer({ url: rt.mediaUrl, audio: turnAudio(0, 500), afterAudio: 'silence', customParameters: { agent: 'parrot' } });
+    await unknown.connect();
+    const closed = await unknown.closed;
+    expect(closed.code).toBe(1011);
+    expect(closed.reason).toContain('agent');
+    const keyless = peer({ url: rt.mediaUrl, audio: turnAudio(0, 500), afterAudio: 'silence', customParameters: { agent: 'openai' } });
+    await keyless.connect();
+    const closed2 = await keyless.closed;
+    expect(closed2.code).toBe(1011);
+    expect(closed2.reason).toContain('OPENAI_API_KEY');
+    expect(rt.sup.listCalls()).toEqual([]);
+    expect(rt.sup.actorStatuses()).toEqual([]);
+  }, 10_000);
+
   it('while draining, a new stream is refused with close code 1013 and the webhook answers 503', async () => {
     rt = await startTwilioRuntime();
     void rt.sup.drain(1000);
