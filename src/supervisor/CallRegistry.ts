@@ -142,14 +142,23 @@ export class CallRegistry {
     return this.#calls.get(id)?.info;
   }
 
-  async sendDtmf(callId: string, digits: string): Promise<boolean> {
+  sendDtmf(callId: string, digits: string): Promise<boolean> {
+    return this.#configure(callId, 'rtp', 'leg that sends DTMF', { dtmf: digits });
+  }
+
+  sendToolOutput(callId: string, toolCallId: string, output: string): Promise<boolean> {
+    return this.#configure(callId, 'agent', 'agent', { toolOutput: { callId: toolCallId, output } });
+  }
+
+  /** Sends `config` to the call's actor of `kind`; false when there is no such call. The actor's RangeError is a 422. */
+  async #configure(callId: string, kind: string, what: string, config: Record<string, unknown>): Promise<boolean> {
     const call = this.#calls.get(callId);
     if (call === undefined) return false;
-    const leg = call.info.actors.map((a) => this.#host.actor(a)).find((a) => a?.kind.name === 'rtp');
-    if (leg === undefined) throw new RequestError(409, `call ${callId} has no leg that sends DTMF (${call.info.transport})`);
-    if (leg.slot.state !== 'ready') throw new RequestError(503, `the call's leg is ${leg.state}`);
+    const actor = call.info.actors.map((a) => this.#host.actor(a)).find((a) => a?.kind.name === kind);
+    if (actor === undefined) throw new RequestError(409, `call ${callId} has no ${what} (${call.info.transport})`);
+    if (actor.slot.state !== 'ready') throw new RequestError(503, `the call's ${what} is ${actor.state}`);
     try {
-      await leg.slot.request({ type: 'actor.configure', actorId: leg.id, config: { dtmf: digits } });
+      await actor.slot.request({ type: 'actor.configure', actorId: actor.id, config });
     } catch (err) {
       if (err instanceof Error && err.name === 'RangeError') throw new RequestError(422, err.message);
       throw err;

@@ -106,6 +106,8 @@ export interface Runtime {
   getCall(id: string): CallInfo | undefined;
   /** Sends DTMF digits to the caller (RFC 4733 on RTP legs); false when there is no such call. */
   sendDtmf(callId: string, digits: string): Promise<boolean>;
+  /** Answers a tool call of the call's agent (`tool.call` event) with its output; false when there is no such call. */
+  sendToolOutput(callId: string, toolCallId: string, output: string): Promise<boolean>;
   /** Hangs up; false when there is no such call. */
   deleteCall(id: string): Promise<boolean>;
 

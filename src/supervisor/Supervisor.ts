@@ -272,6 +272,10 @@ export class Supervisor implements Runtime {
     return this.#calls.sendDtmf(callId, digits);
   }
 
+  sendToolOutput(callId: string, toolCallId: string, output: string): Promise<boolean> {
+    return this.#calls.sendToolOutput(callId, toolCallId, output);
+  }
+
   deleteCall(id: string): Promise<boolean> {
     return this.#calls.delete(id);
   }

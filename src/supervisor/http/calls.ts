@@ -58,6 +58,7 @@ const EXPECTED: Readonly<Record<string, string>> = {
 };
 
 const DtmfRequestSchema = z.strictObject({ digits: z.string().regex(DTMF_DIGITS) });
+const ToolOutputSchema = z.strictObject({ callId: z.string().min(1).max(200), output: z.string() });
 
 export const callRoutes: readonly Route[] = [
   {
@@ -93,6 +94,17 @@ export const callRoutes: readonly Route[] = [
       const { digits } = validateBody(DtmfRequestSchema, body, { digits: '1–32 of 0-9 * # A-D' });
       if (!(await runtime.sendDtmf(params.id!, digits))) throw noSuchCall(params.id!);
       return { status: 202, json: { id: params.id, digits } };
+    },
+  },
+  {
+    // Not in the original route table: answers the agent's tool call (a `tool.call` event on the call).
+    method: 'POST',
+    path: '/v1/calls/:id/tool-output',
+    handler: async ({ req, runtime, config, params }) => {
+      const body = await readJsonBody(req, config.http.bodyLimitBytes, { required: true });
+      const { callId, output } = validateBody(ToolOutputSchema, body, { callId: "the tool call's callId from its event", output: 'a string' });
+      if (!(await runtime.sendToolOutput(params.id!, callId, output))) throw noSuchCall(params.id!);
+      return { status: 202, json: { id: params.id, callId } };
     },
   },
   {
