@@ -1,17 +1,15 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { FORCED_EXIT_CODE } from '../../src/cli/start.ts';
+import { spawnDaemon } from '../helpers/daemonProcess.ts';
 
 /**
  * `switchboard start` as a real child process (`node --import tsx`, the CLI
  * from source), driven over HTTP and with real signals.
  */
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const ENTRY = 'test/fixtures/switchboard.ts';
 /** Port 0, one media worker, a 5 s drain deadline. */
 const CONFIG = 'test/fixtures/config/daemon.json';
 const JSON_HEADERS = { 'content-type': 'application/json' };
@@ -27,32 +25,11 @@ interface Daemon {
 }
 
 function daemon(args: string[], env: Record<string, string> = {}): Daemon {
-  // The parent's SWITCHBOARD_* settings must not leak into the daemon under test.
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SWITCHBOARD_') || k === 'SWITCHBOARD_DSP_WASM'));
-  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, 'start', ...args], {
-    cwd: ROOT,
-    env: { ...clean, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines: Array<Record<string, unknown>> = [];
+  const { child, lines, stderr, onLines } = spawnDaemon(args, env);
   const waiters: Array<() => void> = [];
-  let partial = '';
-  let err = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-    partial += chunk;
-    const parts = partial.split('\n');
-    partial = parts.pop()!;
-    for (const p of parts) {
-      if (p.trim() === '') continue;
-      try {
-        lines.push(JSON.parse(p) as Record<string, unknown>);
-      } catch {
-        lines.push({ raw: p });
-      }
-    }
+  onLines(() => {
     for (const w of waiters.splice(0)) w();
   });
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
   const exited = once(child, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
   const logged: Daemon['logged'] = async (pred, what, timeoutMs = 20_000) => {
     const deadline = Date.now() + timeoutMs;
@@ -60,7 +37,7 @@ function daemon(args: string[], env: Record<string, string> = {}): Daemon {
       const hit = lines.find(pred);
       if (hit !== undefined) return hit;
       if (child.exitCode !== null || Date.now() > deadline) {
-        throw new Error(`no log line for ${what}; stderr: ${err}; lines: ${JSON.stringify(lines.map((l) => l.msg))}`);
+        throw new Error(`no log line for ${what}; stderr: ${stderr()}; lines: ${JSON.stringify(lines.map((l) => l.msg))}`);
       }
       await Promise.race([new Promise<void>((r) => waiters.push(r)), new Promise((r) => setTimeout(r, 100)), exited]);
     }
@@ -68,7 +45,7 @@ function daemon(args: string[], env: Record<string, string> = {}): Daemon {
   return {
     child,
     lines,
-    stderr: () => err,
+    stderr,
     exited,
     logged,
     base: async () => `http://127.0.0.1:${(await logged((l) => l.msg === 'listening', 'listening')).port}`,

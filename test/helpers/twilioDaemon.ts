@@ -1,7 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { spawnDaemon } from './daemonProcess.ts';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 
 /**
  * `switchboard start` in a child process, for loads and benchmarks where the
@@ -11,8 +11,6 @@ import { fileURLToPath } from 'node:url';
  * input from `GET /metrics`, CPU from /proc/<pid>/stat.
  */
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const ENTRY = 'test/fixtures/switchboard.ts';
 /** Starting a daemon from source (tsx transform, workers, WebAssembly) on a busy machine. */
 const START_TIMEOUT_MS = 30_000;
 /** A drain with nothing live, then the workers stop: a few seconds at most. */
@@ -50,30 +48,7 @@ export interface TwilioDaemon {
 }
 
 export async function startTwilioDaemon(args: string[] = []): Promise<TwilioDaemon> {
-  // The parent's SWITCHBOARD_* settings must not leak into the daemon.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SWITCHBOARD_') || k === 'SWITCHBOARD_DSP_WASM'));
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', ENTRY, 'start', '--port', '0', '--log-level', 'info', '--media-workers', '1', ...args],
-    { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const lines: Array<Record<string, unknown>> = [];
-  let partial = '';
-  let err = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-    partial += chunk;
-    const parts = partial.split('\n');
-    partial = parts.pop()!;
-    for (const p of parts) {
-      if (p.trim() === '') continue;
-      try {
-        lines.push(JSON.parse(p) as Record<string, unknown>);
-      } catch {
-        lines.push({ raw: p });
-      }
-    }
-  });
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
+  const { child, lines, stderr } = spawnDaemon(['--port', '0', '--log-level', 'info', '--media-workers', '1', ...args]);
   const exited = once(child, 'exit').then(([code]) => code as number | null);
 
   const deadline = Date.now() + START_TIMEOUT_MS;
@@ -81,7 +56,7 @@ export async function startTwilioDaemon(args: string[] = []): Promise<TwilioDaem
   while ((listening = lines.find((l) => l['msg'] === 'listening')) === undefined) {
     if (child.exitCode !== null || Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`the daemon did not start [exit:${child.exitCode}] ${err.slice(-2000)}`);
+      throw new Error(`the daemon did not start [exit:${child.exitCode}] ${stderr().slice(-2000)}`);
     }
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -96,7 +71,7 @@ export async function startTwilioDaemon(args: string[] = []): Promise<TwilioDaem
     base,
     mediaUrl: `ws://127.0.0.1:${port}/twilio/media`,
     lines,
-    stderr: () => err,
+    stderr,
     async calls() {
       const res = await fetch(`${base}/status`);
       const status = (await res.json()) as { calls: DaemonCall[] };
