@@ -5,6 +5,7 @@ import type { ActorConfig } from '../protocol.ts';
 import { actorStatus, type ActorRecord } from './ActorRecord.ts';
 import { RequestError, type CallEvent, type CallInfo, type CallRequest, type DaemonState } from './Runtime.ts';
 import type { CallSetup, Transport } from './transports.ts';
+import { callQuality } from '../qos/callQuality.ts';
 
 /** How often calls are checked for having ended by themselves (a peer's BYE). */
 export const CALL_REAP_INTERVAL_MS = 500;
@@ -131,6 +132,9 @@ export class CallRegistry {
       const name = this.#calls.get(callId)!.info.transport;
       qos[name] = { ...qos[name], ...transportQos };
     }
+    const jitterActor = (this.#calls.get(callId)?.info.actors ?? []).map((a) => this.#host.actor(a)).find((a) => a?.kind.name === 'jitter');
+    const rating = callQuality(jitterActor?.config['codec'], qos['jitter'], qos['rtp']?.['rttMs']);
+    if (rating !== undefined) qos['call'] = rating;
     return qos;
   }
 

@@ -121,6 +121,9 @@ describe('a Twilio call through the daemon', () => {
     expect(qos['twilio']!['heardMs']).toBeGreaterThanOrEqual(voiced(p.played) / 8 - 100);
     expect(qos['twilio']!['badMessages']).toBe(0);
     expect(qos['twilio']!['mediaIn']).toBeGreaterThan(100);
+    // A clean call over loopback rates as toll quality (no loss, a short buffer).
+    expect(qos['call']!['lossPct']).toBe(0);
+    expect(qos['call']!['mos']).toBeGreaterThan(4.1);
 
     p.hangup();
     await p.waitFor(() => rt!.sup.listCalls().length === 0, 2000, 'hang-up');
@@ -144,6 +147,7 @@ describe('a Twilio call through the daemon', () => {
     expect(qos['twilio']!['sequenceGaps']).toBe(4);
     expect(qos['twilio']!['timestampGapMs']).toBe(80);
     expect(qos['jitter']!['packetsLost']).toBeGreaterThanOrEqual(3);
+    expect(qos['call']!['lossPct']).toBeGreaterThan(0);
   }, 15_000);
 
   it("the caller's DTMF shows as events on the call", async () => {
