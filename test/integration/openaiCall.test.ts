@@ -93,5 +93,23 @@ describe('a Twilio call answered by the openai agent', () => {
     const event = sup.listCalls()[0]!.events!.find((e) => e.name === 'tool.call')!;
     expect(event.data).toMatchObject({ name: 'transfer_call', arguments: '{"department":"sales"}' });
     expect((server.eventsOf('session.update')[0]!['session'] as { tools: unknown[] }).tools).toHaveLength(1);
+
+    // The application answers through the control API; the model gets the output and speaks again.
+    const id = sup.listCalls()[0]!.id;
+    const toolCallId = event.data['callId'] as string;
+    const post = (callId: string, body: unknown) =>
+      fetch(`${rt!.base}/v1/calls/${callId}/tool-output`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const responsesBefore = server.eventsOf('response.create').length;
+    const ok = await post(id, { callId: toolCallId, output: '{"transferred":true}' });
+    expect(ok.status).toBe(202);
+    const srv = server;
+    await peer.waitFor(() => srv.eventsOf('response.create').length > responsesBefore, 3000, 'the response after the output');
+    const item = srv.eventsOf('conversation.item.create').map((e) => e['item'] as Record<string, unknown>).find((i) => i['type'] === 'function_call_output');
+    expect(item).toMatchObject({ call_id: toolCallId, output: '{"transferred":true}' });
+    // Answered once only; unknown calls and bodies are refused.
+    expect((await post(id, { callId: toolCallId, output: 'again' })).status).toBe(422);
+    expect((await post(id, { callId: 'call_nope', output: 'x' })).status).toBe(422);
+    expect((await post(id, { callId: toolCallId })).status).toBe(422);
+    expect((await post('no-such-call', { callId: toolCallId, output: 'x' })).status).toBe(404);
   }, 15_000);
 });

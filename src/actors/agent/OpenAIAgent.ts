@@ -6,6 +6,7 @@ import { BASE64_TOO_LARGE, base64Decode, base64Encode } from '../../wire/base64.
 import type { ActorContext, HostedActor } from '../Actor.ts';
 import { AGENT_STATS } from './kind.ts';
 import { Heard, HeardTracker } from './HeardTracker.ts';
+import { ToolCalls } from './ToolCalls.ts';
 import { parseOpenAIAgentConfig } from './OpenAIAgentConfig.ts';
 import { bytesPerMs, Downlink, Uplink } from './RealtimeAudio.ts';
 import { RealtimeItems } from './RealtimeItems.ts';
@@ -103,6 +104,7 @@ export function createOpenAIAgent(ctx: ActorContext, config: ActorConfig): Hoste
   const send = (event: Json): void => {
     if (open) rt.send(event as never);
   };
+  const toolCalls = new ToolCalls();
 
   const sessionUpdate = (): Json => {
     const audioFormat = format === 'pcmu' ? { type: 'audio/pcmu' } : { type: 'audio/pcm', rate: 24000 };
@@ -220,6 +222,7 @@ export function createOpenAIAgent(ctx: ActorContext, config: ActorConfig): Hoste
         return;
       case 'response.function_call_arguments.done':
         stats[STAT.toolCalls]++;
+        if (typeof e['call_id'] === 'string') toolCalls.called(e['call_id']);
         ctx.emit('tool.call', { name: e['name'], callId: e['call_id'], arguments: e['arguments'] });
         return;
       case 'error':
@@ -285,6 +288,18 @@ export function createOpenAIAgent(ctx: ActorContext, config: ActorConfig): Hoste
         send1(silence, FrameFlags.SILENCE);
       }
       return frames + 1;
+    },
+    /**
+     * `{ toolOutput: { callId, output } }`: the application's answer to a tool
+     * call; the model gets it as a function_call_output item and responds.
+     */
+    configure(config: Record<string, unknown>): void {
+      if (!open) throw new RangeError('openai: the Realtime session is not connected');
+      const { callId, output } = toolCalls.answer(config);
+      send({ type: 'conversation.item.create', item: { type: 'function_call_output', call_id: callId, output } });
+      send({ type: 'response.create' });
+      stats[STAT.toolOutputs]++;
+      ctx.emit('tool.output', { callId });
     },
     close(): void {
       closing = true;

@@ -44,6 +44,7 @@ export const AGENT_STATS = [
   'queueOverflows',
   'truncates',
   'toolCalls',
+  'toolOutputs',
   'errors',
   'badEvents',
   'unknownEvents',
