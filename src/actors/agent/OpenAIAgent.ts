@@ -31,8 +31,7 @@ import { isKnownServerEvent } from './realtimeEvents.ts';
  * `interrupt_response`); the agent sends `response.cancel` only if that
  * response is still running when it truncates, and takes the API's
  * `response_cancel_not_active` answer to a cancel that crossed the server's
- * own as the no-op it is. No reconnect: a lost session leaves the call with
- * silence and an `openai.error` event.
+ * own as the no-op it is. A lost session is re-opened (see `connect`).
  */
 
 /** Frames per `input_audio_buffer.append`: 40 ms halves the messages (and base64/JSON work) of one per frame, and adds at most one frame to the server VAD's latency, which truncation does not depend on. */
@@ -46,6 +45,11 @@ const MAX_DELTA_BYTES = 480_000;
 /** Errors logged one by one before the log thins out to one in LOG_EVERY. */
 const LOG_FIRST = 10;
 const LOG_EVERY = 100;
+/** Reconnection after a lost session: first delay, doubling per attempt. */
+export const RECONNECT_BASE_MS = 250;
+export const RECONNECT_ATTEMPTS = 5;
+/** A session up this long ends its outage: the next loss starts counting attempts again. */
+export const RECONNECT_STABLE_MS = 30_000;
 
 const STAT = Object.fromEntries(AGENT_STATS.map((n, i) => [n, i])) as Record<(typeof AGENT_STATS)[number], number>;
 
@@ -86,10 +90,8 @@ export function createOpenAIAgent(ctx: ActorContext, config: ActorConfig): Hoste
   let truncateReady = false;
   let cancelSentAt = -Infinity;
   let errorsLogged = 0;
-  let connectFailed = false;
 
   const client = new OpenAI({ apiKey: cfg.apiKey, baseURL: cfg.baseUrl });
-  const rt = new OpenAIRealtimeWS({ model: cfg.model, options: cfg.ca === undefined ? {} : { ca: cfg.ca } }, client);
 
   const report = (kind: string, data: Json): void => {
     stats[STAT.errors]++;
@@ -135,7 +137,7 @@ export function createOpenAIAgent(ctx: ActorContext, config: ActorConfig): Hoste
         cancelSentAt = performance.now();
         send({ type: 'response.cancel' });
       }
-      const itemId = items.idOf(cutOrdinal);
+      const itemId = cutOrdinal >= sessionFirstOrdinal ? items.idOf(cutOrdinal) : undefined;
       if (itemId !== undefined) {
         const audioEndMs = Math.floor(Math.min(items.heardOf(cutOrdinal) * tickMs, items.receivedBytesOf(cutOrdinal) / bytesPerMs(format)));
         send({ type: 'conversation.item.truncate', item_id: itemId, content_index: 0, audio_end_ms: audioEndMs });
@@ -232,33 +234,80 @@ export function createOpenAIAgent(ctx: ActorContext, config: ActorConfig): Hoste
     }
   };
 
-  rt.on('event', (e) => onEvent(e as unknown as Json));
-  rt.on('error', (err) => {
-    const server = err.error;
-    if (server !== undefined) {
-      // A cancel that crossed the server's own (interrupt_response) finds nothing to cancel: not a fault.
-      if (server.code === 'response_cancel_not_active' && performance.now() - cancelSentAt < 5000) return;
-      report('server', { type: server.type, code: server.code ?? null, message: server.message, param: server.param ?? null });
-    } else if (err.message.startsWith('could not parse')) {
-      stats[STAT.badEvents]++;
-    } else if (!closing) {
-      if (!open) connectFailed = true;
-      report('connection', { message: err.message });
-    }
-  });
-  rt.socket.on('open', () => {
-    open = true;
-    stats[STAT.openaiConnected] = 1;
-    rt.send(sessionUpdate() as never);
-    pump();
-  });
-  rt.socket.on('close', (code: number, reason: Buffer) => {
-    const wasOpen = open;
-    open = false;
-    stats[STAT.openaiConnected] = 0;
-    // A connection that never opened was reported as its error already.
-    if (!closing && (wasOpen || !connectFailed)) report('closed', { code, reason: reason.toString().slice(0, 200), wasOpen });
-  });
+  /**
+   * One Realtime connection. A session lost mid-call (the socket closed or
+   * never opened, not by us) is re-opened after RECONNECT_BASE_MS, doubling,
+   * at most RECONNECT_ATTEMPTS times per outage (an outage ends once a
+   * session has stayed up RECONNECT_STABLE_MS). The new session gets the same
+   * session.update; it knows nothing of the old one's items, so a barge-in
+   * still waiting to truncate an old item is dropped, and the old reply's
+   * audio already queued here plays out (it was received whole or in part;
+   * cutting it would be a second interruption the caller did not make).
+   * Caller audio during the outage: the last UPLINK_BUFFER_MS are kept and
+   * sent on the new session, older audio is dropped (counted).
+   */
+  const connect = (): void => {
+    const conn = new OpenAIRealtimeWS({ model: cfg.model, options: cfg.ca === undefined ? {} : { ca: cfg.ca } }, client);
+    rt = conn;
+    let failed = false;
+    conn.on('event', (e) => {
+      if (conn === rt) onEvent(e as unknown as Json);
+    });
+    conn.on('error', (err) => {
+      if (conn !== rt) return;
+      const server = err.error;
+      if (server !== undefined) {
+        // A cancel that crossed the server's own (interrupt_response) finds nothing to cancel: not a fault.
+        if (server.code === 'response_cancel_not_active' && performance.now() - cancelSentAt < 5000) return;
+        report('server', { type: server.type, code: server.code ?? null, message: server.message, param: server.param ?? null });
+      } else if (err.message.startsWith('could not parse')) {
+        stats[STAT.badEvents]++;
+      } else if (!closing) {
+        if (!open) failed = true;
+        // One report per outage, not one per attempt.
+        if (attempts === 0) report('connection', { message: err.message });
+      }
+    });
+    conn.socket.on('open', () => {
+      if (conn !== rt || closing) return;
+      open = true;
+      openedAt = performance.now();
+      stats[STAT.openaiConnected] = 1;
+      if (attempts > 0) {
+        stats[STAT.reconnects]++;
+        ctx.emit('openai.reconnected', { attempts });
+        sessionFirstOrdinal = items.nextOrdinal;
+      }
+      conn.send(sessionUpdate() as never);
+      pump();
+    });
+    conn.socket.on('close', (code: number, reason: Buffer) => {
+      if (conn !== rt) return;
+      const wasOpen = open;
+      open = false;
+      stats[STAT.openaiConnected] = 0;
+      if (closing) return;
+      // A connection that never opened was reported as its error already.
+      if (wasOpen || (!failed && attempts === 0)) report('closed', { code, reason: reason.toString().slice(0, 200), wasOpen });
+      activeResponse = undefined;
+      items.endReceiving();
+      if (wasOpen && performance.now() - openedAt >= RECONNECT_STABLE_MS) attempts = 0;
+      if (attempts >= RECONNECT_ATTEMPTS) {
+        report('gave-up', { attempts, message: 'the Realtime session could not be re-opened; the call goes on in silence' });
+        return;
+      }
+      const delay = RECONNECT_BASE_MS * 2 ** attempts;
+      attempts++;
+      reconnectTimer = setTimeout(connect, delay);
+    });
+  };
+  let rt!: OpenAIRealtimeWS;
+  let attempts = 0;
+  let openedAt = 0;
+  let reconnectTimer: NodeJS.Timeout | undefined;
+  /** Items from before the last reconnect belong to a session that is gone: never truncated. */
+  let sessionFirstOrdinal = 0;
+  connect();
 
   return {
     tick(): number {
@@ -304,6 +353,7 @@ export function createOpenAIAgent(ctx: ActorContext, config: ActorConfig): Hoste
     close(): void {
       closing = true;
       clearInterval(pumpTimer);
+      clearTimeout(reconnectTimer);
       rt.close();
       uplink.destroy();
       downlink.destroy();

@@ -40,6 +40,11 @@ export class RealtimeItems {
     return this.#receiving;
   }
 
+  /** The ordinal the next new item will get. */
+  get nextOrdinal(): number {
+    return this.#next;
+  }
+
   /** The item being received has all its audio. */
   endReceiving(): void {
     this.#receivingEnded = true;

@@ -45,6 +45,7 @@ export const AGENT_STATS = [
   'truncates',
   'toolCalls',
   'toolOutputs',
+  'reconnects',
   'errors',
   'badEvents',
   'unknownEvents',

@@ -240,20 +240,41 @@ describe('openai agent', () => {
     expect(st['errors']).toBe(0);
   });
 
-  it('the server closing the socket mid-reply: an openai.error event, then silence frames, no failure', async () => {
-    const { a, srv, stats, events } = await start({ pace: 'realtime', reply: { kind: 'tone', hz: 440, ms: 3000 } }, 'pcmu');
+  it('the server closing the socket mid-reply: an openai.error event, silence frames, then a new session that answers the next turn', async () => {
+    const { a, srv, stats, events } = await start({ pace: 'realtime', reply: { kind: 'tone', hz: 440, ms: 600 } }, 'pcmu');
     a.say(turn(8000));
     await a.runUntil(() => a.audio().length >= 5, 6000, 'the reply');
     srv.closeSessions();
     await a.runUntil(() => events('openai.error').length === 1, 3000, 'the error event');
     expect(events('openai.error')[0]).toMatchObject({ kind: 'closed', code: 1011 });
     const before = a.out.length;
-    await a.runFor(300);
-    expect(a.out.length - before).toBeGreaterThan(10);
-    expect(a.out.slice(-3).every((f) => f.samples.every((v) => v === 0))).toBe(true);
-    expect(stats()['openaiConnected']).toBe(0);
+    await a.runUntil(() => stats()['reconnects'] === 1 && stats()['openaiConnected'] === 1, 3000, 'the reconnection');
+    expect(a.out.length - before).toBeGreaterThan(3);
+    await a.runUntil(() => events('openai.reconnected').length === 1, 1000, 'the reconnected event');
+    // The new session was configured like the first, and answers.
+    await a.runUntil(() => srv.eventsOf('session.update').length === 2, 2000, 'the session update');
+    expect(srv.eventsOf('session.update')[1]).toEqual(srv.eventsOf('session.update')[0]);
+    const repliesBefore = srv.sentOf('response.output_audio.delta').length;
+    a.say(turn(8000));
+    await a.runUntil(() => srv.sentOf('response.output_audio.delta').length > repliesBefore, 6000, 'a reply from the new session');
     expect(sup!.actorStatuses().find((x) => x.kind === 'agent')!.state).toBe('running');
+    expect(events('openai.error')).toHaveLength(1);
   });
+
+  it('gives up after its reconnection attempts against a server that is gone: one final error, silence goes on', async () => {
+    const { a, srv, stats, events } = await start({ pace: 'realtime', reply: { kind: 'tone', hz: 440, ms: 300 } }, 'pcmu');
+    await a.runUntil(() => stats()['openaiConnected'] === 1, 3000, 'the session');
+    await srv.close();
+    server = undefined;
+    // 250 + 500 + 1000 + 2000 + 4000 ms of back-off.
+    await a.runUntil(() => events('openai.error').some((e) => e['kind'] === 'gave-up'), 12_000, 'giving up');
+    expect(events('openai.error').filter((e) => e['kind'] === 'gave-up')).toHaveLength(1);
+    expect(events('openai.error').filter((e) => e['kind'] === 'connection').length).toBeLessThanOrEqual(1);
+    const before = a.out.length;
+    await a.runFor(200);
+    expect(a.out.length - before).toBeGreaterThan(5);
+    expect(stats()['reconnects']).toBe(0);
+  }, 20_000);
 
   it('an endpoint that refuses the connection: one openai.error event, silence frames', async () => {
     const { a, srv, stats, events } = await start({}, 'pcmu');
