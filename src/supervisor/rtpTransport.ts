@@ -5,7 +5,7 @@ import { RTP_LEG_CODECS, CODEC_AUDIO_RATE_HZ, type RtpLegCodec } from '../actors
 import { agentActorConfig, type AgentSettings } from './agentConfig.ts';
 import { PortAllocator } from './PortAllocator.ts';
 import { RequestError, type CallRequest } from './Runtime.ts';
-import type { Transport } from './transports.ts';
+import { isRangeError, type Transport } from './transports.ts';
 
 /** Port pairs tried when a bind fails (another process holds a port of the range). */
 const BIND_ATTEMPTS = 3;
@@ -21,10 +21,6 @@ export interface RtpTransportOptions {
   idleTimeoutMs?: number;
   /** Shortest RTCP interval for every leg, seconds (RFC 3550's 5 s by default; tests shorten it). */
   rtcpMinIntervalS?: number;
-}
-
-function isRangeError(err: unknown): err is Error {
-  return err instanceof Error && (err instanceof RangeError || err.name === 'RangeError');
 }
 
 /** `host:port` with the host resolved to an address once, at call set-up (never per packet). */

@@ -35,6 +35,11 @@ export interface Transport {
   create(req: CallRequest, ctx: TransportContext): Promise<CallSetup>;
 }
 
+/** A RangeError from an actor's factory (possibly across a thread, where only its name survives). */
+export function isRangeError(err: unknown): err is Error {
+  return err instanceof Error && (err instanceof RangeError || err.name === 'RangeError');
+}
+
 function optionalNumber(req: CallRequest, key: string, fallback: number): number {
   const v = req[key];
   if (v === undefined) return fallback;
@@ -58,7 +63,7 @@ export const syntheticTransport: Transport = {
       const actor = await ctx.createActor('capture', { source: 'synthetic', rateHz, toneHz }, ctx.callId);
       return { actors: [actor], answer: { rateHz } };
     } catch (err) {
-      if (err instanceof RangeError || (err instanceof Error && err.name === 'RangeError')) {
+      if (isRangeError(err)) {
         throw new RequestError(422, err.message);
       }
       throw err;

@@ -1,17 +1,13 @@
 import { TWILIO_LEG_RATE_HZ } from '../actors/twilio/TwilioLeg.ts';
 import { agentActorConfig, type AgentSettings } from './agentConfig.ts';
 import { RequestError } from './Runtime.ts';
-import type { Transport } from './transports.ts';
+import { isRangeError, type Transport } from './transports.ts';
 import { MediaStreamSession } from './twilio/MediaStreamSession.ts';
 
 export interface TwilioTransportOptions {
   agents: AgentSettings;
   /** The leg's lead over Twilio's playout, ms (default 60). */
   leadMs?: number;
-}
-
-function isRangeError(err: unknown): err is Error {
-  return err instanceof Error && (err instanceof RangeError || err.name === 'RangeError');
 }
 
 /**

@@ -1,7 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { Config } from '../../config.ts';
 import { TWILIO_SIGNATURE_HEADER, validateWebhookSignature } from '../../wire/twilioSignature.ts';
-import { connectStreamTwiml, streamUrlFor, TWILIO_MEDIA_PATH } from '../../wire/twilioTwiml.ts';
+import { connectStreamTwiml } from '../../wire/twilioTwiml.ts';
+import { signedStreamUrl } from '../twilio/TwilioMediaServer.ts';
 import { AGENT_NAMES } from '../agentConfig.ts';
 import { readFormBody } from './body.ts';
 import { HttpError } from './errors.ts';
@@ -42,8 +43,7 @@ export const twilioRoutes: readonly Route[] = [
       if (!(AGENT_NAMES as readonly string[]).includes(agent)) {
         throw new HttpError(422, 'bad_agent', `agent: expected one of ${AGENT_NAMES.join(', ')}, got ${JSON.stringify(agent)}`, { badInput: true });
       }
-      const streamUrl =
-        config.twilio.publicUrl !== undefined ? streamUrlFor(config.twilio.publicUrl) : `wss://${req.headers.host ?? 'localhost'}${TWILIO_MEDIA_PATH}`;
+      const streamUrl = signedStreamUrl(req, config.twilio.publicUrl);
       const parameters: Record<string, string> = { agent };
       for (const key of ['CallSid', 'From', 'To'] as const) if (fields[key] !== undefined) parameters[key] = fields[key];
       return { status: 200, text: connectStreamTwiml({ streamUrl, parameters }), contentType: 'text/xml; charset=utf-8' };

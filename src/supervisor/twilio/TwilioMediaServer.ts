@@ -46,7 +46,6 @@ export function signedStreamUrl(req: IncomingMessage, publicUrl: string | undefi
 export class TwilioMediaServer {
   readonly #o: TwilioMediaServerOptions;
   readonly #wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
-  readonly #sessions = new Set<MediaStreamSession>();
   readonly #sockets = new Map<MediaStreamSession, WebSocket>();
   readonly #badLog: RateLimitedLog;
   readonly #now: () => number;
@@ -59,7 +58,7 @@ export class TwilioMediaServer {
   }
 
   get sessions(): number {
-    return this.#sessions.size;
+    return this.#sockets.size;
   }
 
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -89,7 +88,6 @@ export class TwilioMediaServer {
 
   #accept(ws: WebSocket): void {
     const session = new MediaStreamSession(ws, (reason, detail) => this.#bad(reason, detail), this.#now());
-    this.#sessions.add(session);
     this.#sockets.set(session, ws);
     let callId: string | undefined;
     let ended = false;
@@ -125,10 +123,9 @@ export class TwilioMediaServer {
     });
     ws.on('error', (err) => this.#o.log.debug({ err }, 'twilio: socket error'));
     ws.on('close', () => {
-      this.#sessions.delete(session);
       this.#sockets.delete(session);
       session.end('the stream socket closed');
-      if (this.#sessions.size === 0) this.#stopPump();
+      if (this.#sockets.size === 0) this.#stopPump();
     });
     this.#startPump();
   }
