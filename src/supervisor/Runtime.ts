@@ -78,14 +78,24 @@ export interface RuntimeStatus {
   process: { pid: number; uptimeS: number; rssBytes: number; heapUsedBytes: number; cpuUserUs: number; cpuSystemUs: number };
 }
 
-/** An error a request caused; the HTTP layer maps `status` to the response code. */
+/** A 503 for a full daemon (calls, ports) or a worker being replaced: worth retrying after this many seconds. */
+export const DEFAULT_RETRY_AFTER_S = 1;
+
+/**
+ * An error a request caused; the HTTP layer maps `status` to the response
+ * code. A 503 carries `retryAfterS` (HTTP `Retry-After`, WebSocket close 1013):
+ * the refusal is temporary (overload, draining), not the request's fault.
+ */
 export class RequestError extends Error {
   override name = 'RequestError';
+  readonly retryAfterS: number | undefined;
   constructor(
     readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 501 | 503,
     message: string,
+    retryAfterS?: number,
   ) {
     super(message);
+    this.retryAfterS = retryAfterS ?? (status === 503 ? DEFAULT_RETRY_AFTER_S : undefined);
   }
 }
 

@@ -114,7 +114,8 @@ export function createHttpServer(runtime: Runtime, config: Config, logger: Logge
     if (err instanceof RequestError) {
       const code = CODE_OF_STATUS[err.status] ?? 'request_error';
       if (MALFORMED_STATUSES.has(err.status)) countBadInput(req, code, err.message);
-      writeReply(res, errorReply(err.status, code, err.message));
+      const headers = err.retryAfterS !== undefined ? { 'Retry-After': String(err.retryAfterS) } : undefined;
+      writeReply(res, errorReply(err.status, code, err.message, headers));
       return;
     }
     log.error({ err, method: req.method, path: shorten(req.url) }, 'request handler failed');
