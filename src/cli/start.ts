@@ -15,9 +15,12 @@ import { createRuntime } from '../supervisor/createRuntime.ts';
  * - A second SIGTERM/SIGINT while stopping: exit at once with code 130
  *   (128 + SIGINT, the shell's code for an interrupted command), whichever
  *   signal it was.
- * - An uncaught exception or unhandled rejection on the main thread: logged,
- *   then an orderly stop without the drain (the process is in an unknown
- *   state); exit code 1. So is a failure to start (runtime, port in use).
+ * - A fault in one call's handling ends that call (logged, counted in
+ *   switchboard_call_errors_total); the handlers of every call catch their
+ *   own. What still escapes to the process is a broken invariant of the
+ *   process itself: logged, then the live calls are drained (up to
+ *   drainDeadlineMs) and the daemon stops with exit code 1. A failure to
+ *   start (runtime, port in use) stops it at once with exit code 1.
  * - A bad configuration: the message on stderr, exit code 2, nothing started.
  */
 
@@ -86,14 +89,16 @@ async function runDaemon(config: Config, log: Logger): Promise<number> {
     log.info({ signal, deadlineMs: config.drainDeadlineMs }, 'signal received: draining, then stopping');
     requestStop({ code: 0, drain: true });
   };
-  const onUncaught = (err: Error, origin: string): void => {
-    log.fatal({ err, origin }, 'uncaught exception on the main thread: stopping');
-    if (stop === undefined) requestStop({ code: 1, drain: false });
+  const onUncaught = (err: unknown, origin: string): void => {
+    log.fatal({ err, origin }, 'uncaught exception on the main thread: draining, then stopping');
+    if (stop === undefined) requestStop({ code: 1, drain: true });
     else stop.code = 1;
   };
+  const onUnhandledRejection = (reason: unknown): void => onUncaught(reason, 'unhandledRejection');
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   process.on('uncaughtException', onUncaught);
+  process.on('unhandledRejection', onUnhandledRejection);
 
   let runtime: Runtime | undefined;
   let http: HttpServer | undefined;
@@ -132,6 +137,7 @@ async function runDaemon(config: Config, log: Logger): Promise<number> {
   process.off('SIGTERM', onSignal);
   process.off('SIGINT', onSignal);
   process.off('uncaughtException', onUncaught);
+  process.off('unhandledRejection', onUnhandledRejection);
   log.info({ code: stop!.code }, 'stopped');
   return stop!.code;
 }

@@ -1,3 +1,4 @@
+import { quote } from '../wire/text.ts';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { FrameRing } from '../frames/FrameRing.ts';
@@ -75,7 +76,7 @@ export class CallRegistry {
     if (transport === undefined) {
       throw new RequestError(
         422,
-        `transport: unknown transport "${req.transport}" (available: ${[...this.#transports.keys()].join(', ')})`,
+        `transport: unknown transport ${quote(req.transport)} (available: ${[...this.#transports.keys()].join(', ')})`,
       );
     }
     const id = randomUUID();

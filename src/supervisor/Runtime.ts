@@ -110,6 +110,8 @@ export interface Runtime {
   readonly metrics: Registry;
   /** Counts a dropped piece of bad input (`source` e.g. `http`, `rtp`, `twilio`). */
   countBadInput(source: string, reason: string): void;
+  /** Counts a fault in one call's handling that ended that call (`stage`: where it was caught). */
+  countCallError(source: string, stage: string): void;
 
   createCall(req: CallRequest): Promise<CallInfo>;
   listCalls(): CallInfo[];

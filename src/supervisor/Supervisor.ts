@@ -1,4 +1,5 @@
 import { createActor as createXstateActor } from 'xstate';
+import { Counter } from 'prom-client';
 import type { Logger } from 'pino';
 import { FrameRing } from '../frames/FrameRing.ts';
 import type { ActorConfig, WorkerEvent } from '../protocol.ts';
@@ -63,6 +64,7 @@ export class Supervisor implements Runtime {
   readonly #kinds: Readonly<Record<string, ActorKind>>;
   readonly #standby: StandbyThreads[] = [];
   readonly #metrics: ReturnType<typeof createRuntimeMetrics>;
+  readonly #callErrors: Counter<'source' | 'stage'>;
   #watchdog: NodeJS.Timeout | undefined;
   #nextActor = 1;
   #stopping: Promise<void> | undefined;
@@ -85,6 +87,12 @@ export class Supervisor implements Runtime {
       opts.transports ?? [syntheticTransport],
     );
     this.#metrics = createRuntimeMetrics(this);
+    this.#callErrors = new Counter({
+      name: 'switchboard_call_errors_total',
+      help: "Faults in one call's handling that ended that call (the process went on)",
+      labelNames: ['source', 'stage'],
+      registers: [this.#metrics.registry],
+    });
     this.#daemon.start();
   }
 
@@ -179,6 +187,10 @@ export class Supervisor implements Runtime {
 
   countBadInput(source: string, reason: string): void {
     this.#metrics.badInput.inc({ source, reason });
+  }
+
+  countCallError(source: string, stage: string): void {
+    this.#callErrors.inc({ source, stage });
   }
 
   // ── actors ────────────────────────────────────────────────────────────────

@@ -1,3 +1,4 @@
+import { quote } from '../wire/text.ts';
 import { readFileSync } from 'node:fs';
 import type { ActorConfig } from '../protocol.ts';
 import { RequestError } from './Runtime.ts';
@@ -60,7 +61,7 @@ export function loadOpenAISettings(
 export function agentActorConfig(requested: unknown, rateHz: number, ulaw: boolean, settings: AgentSettings): ActorConfig {
   const agent = requested ?? settings.defaultAgent;
   if (typeof agent !== 'string' || !(AGENT_NAMES as readonly string[]).includes(agent)) {
-    throw new RequestError(422, `agent: expected one of ${AGENT_NAMES.join(', ')}, got ${JSON.stringify(agent)}`);
+    throw new RequestError(422, `agent: expected one of ${AGENT_NAMES.join(', ')}, got ${quote(agent)}`);
   }
   if (agent !== 'openai') return { agent, rateHz };
   const o = settings.openai;

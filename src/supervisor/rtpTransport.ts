@@ -1,3 +1,4 @@
+import { quote } from '../wire/text.ts';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { ActorConfig } from '../protocol.ts';
@@ -29,14 +30,14 @@ async function resolveRemote(remote: unknown): Promise<string> {
   if (typeof remote !== 'string') throw new RequestError(422, 'remote: expected "host:port" or "latch"');
   const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/.exec(remote);
   const port = Number(m?.[3]);
-  if (m === null || !(port >= 1 && port <= 65535)) throw new RequestError(422, `remote: expected "host:port" with a port 1–65535, got ${JSON.stringify(remote)}`);
+  if (m === null || !(port >= 1 && port <= 65535)) throw new RequestError(422, `remote: expected "host:port" with a port 1–65535, got ${quote(remote)}`);
   const host = m[1] ?? m[2]!;
   if (isIP(host) !== 0) return `${host.includes(':') ? `[${host}]` : host}:${port}`;
   try {
     const { address, family } = await lookup(host);
     return `${family === 6 ? `[${address}]` : address}:${port}`;
   } catch (err) {
-    throw new RequestError(422, `remote: cannot resolve "${host}" [${(err as Error).message}]`);
+    throw new RequestError(422, `remote: cannot resolve ${quote(host)} [${(err as Error).message}]`);
   }
 }
 
@@ -58,7 +59,7 @@ export function rtpTransport(opts: RtpTransportOptions): Transport & { readonly 
     async create(req: CallRequest, ctx) {
       const codec = req['codec'];
       if (typeof codec !== 'string' || !(RTP_LEG_CODECS as readonly string[]).includes(codec)) {
-        throw new RequestError(422, `codec: expected one of ${RTP_LEG_CODECS.join(', ')}, got ${JSON.stringify(codec)}`);
+        throw new RequestError(422, `codec: expected one of ${RTP_LEG_CODECS.join(', ')}, got ${quote(codec)}`);
       }
       const rateHz = CODEC_AUDIO_RATE_HZ[codec as RtpLegCodec];
       const agentConfig = agentActorConfig(req['agent'], rateHz, codec === 'PCMU', opts.agents ?? { defaultAgent: 'echo' });

@@ -1,3 +1,4 @@
+import { quote } from '../wire/text.ts';
 import type { ActorConfig } from '../protocol.ts';
 import type { FrameRing } from '../frames/FrameRing.ts';
 import { RequestError, type CallRequest } from './Runtime.ts';
@@ -44,7 +45,7 @@ function optionalNumber(req: CallRequest, key: string, fallback: number): number
   const v = req[key];
   if (v === undefined) return fallback;
   if (typeof v !== 'number' || !Number.isFinite(v)) {
-    throw new RequestError(422, `${key}: expected a number, got ${JSON.stringify(v)}`);
+    throw new RequestError(422, `${key}: expected a number, got ${quote(v)}`);
   }
   return v;
 }

@@ -1,3 +1,4 @@
+import { quote } from './text.ts';
 /**
  * Twilio Media Streams messages (bidirectional `<Connect><Stream>`).
  *
@@ -122,13 +123,25 @@ function str(o: Obj, key: string, path: string): string {
   if (typeof v !== 'string') throw new FieldError('bad-field', `${path} is not a string`);
   return v;
 }
+/**
+ * Twilio's identifiers are two letters and 32 hex digits (`MZ…`, `CA…`,
+ * `AC…`); they are echoed in every outbound message and shown under the call,
+ * so a start whose ids are not short identifiers is refused rather than
+ * carried (a looser shape than Twilio's own, for peers that stand in for it).
+ */
+const SID = /^[A-Za-z0-9_-]{1,64}$/;
+function sid(o: Obj, key: string, path: string): string {
+  const v = str(o, key, path);
+  if (!SID.test(v)) throw new FieldError('bad-field', `${path} is not an identifier of 1–64 letters, digits, _ or - [value:${quote(v)}]`);
+  return v;
+}
 /** Twilio sends counters as decimal strings; a JSON number is accepted too. */
 function uint(o: Obj, key: string, path: string): number {
   const v = o[key];
   if (v === undefined) throw new FieldError('missing-field', `missing ${path}`);
   const n = typeof v === 'string' && /^\d{1,15}$/.test(v) ? Number(v) : typeof v === 'number' ? v : NaN;
   if (!Number.isSafeInteger(n) || n < 0) {
-    throw new FieldError('bad-field', `${path} is not a non-negative integer [value:${JSON.stringify(v)}]`);
+    throw new FieldError('bad-field', `${path} is not a non-negative integer [value:${quote(v)}]`);
   }
   return n;
 }
@@ -173,7 +186,7 @@ function inbound(m: Obj, event: string, payloadOut: Uint8Array): TwilioInbound |
         channels: uint(fmt, 'channels', 'start.mediaFormat.channels'),
       };
       if (mediaFormat.encoding !== TWILIO_ENCODING || mediaFormat.sampleRate !== TWILIO_RATE_HZ || mediaFormat.channels !== 1) {
-        throw new FieldError('bad-field', `unsupported start.mediaFormat [${JSON.stringify(mediaFormat)}]`);
+        throw new FieldError('bad-field', `unsupported start.mediaFormat [${quote(mediaFormat)}]`);
       }
       const tracks = s['tracks'];
       if (!Array.isArray(tracks) || !tracks.every((t) => typeof t === 'string')) {
@@ -186,9 +199,9 @@ function inbound(m: Obj, event: string, payloadOut: Uint8Array): TwilioInbound |
       return {
         event,
         sequenceNumber: uint(m, 'sequenceNumber', 'sequenceNumber'),
-        streamSid: str(s, 'streamSid', 'start.streamSid'),
-        accountSid: str(s, 'accountSid', 'start.accountSid'),
-        callSid: str(s, 'callSid', 'start.callSid'),
+        streamSid: sid(s, 'streamSid', 'start.streamSid'),
+        accountSid: sid(s, 'accountSid', 'start.accountSid'),
+        callSid: sid(s, 'callSid', 'start.callSid'),
         tracks: tracks as string[],
         customParameters: params as Record<string, string>,
         mediaFormat,
@@ -209,7 +222,7 @@ function inbound(m: Obj, event: string, payloadOut: Uint8Array): TwilioInbound |
     case 'dtmf': {
       const d = obj(m, 'dtmf', 'dtmf');
       const digit = str(d, 'digit', 'dtmf.digit');
-      if (!/^[0-9*#A-D]$/.test(digit)) throw new FieldError('bad-field', `dtmf.digit is not a key [value:${JSON.stringify(digit)}]`);
+      if (!/^[0-9*#A-D]$/.test(digit)) throw new FieldError('bad-field', `dtmf.digit is not a key [value:${quote(digit)}]`);
       return {
         event,
         sequenceNumber: uint(m, 'sequenceNumber', 'sequenceNumber'),
@@ -281,7 +294,7 @@ function parseWith<M>(
   }
   try {
     const msg = pick(m, event, payloadOut);
-    if (msg === undefined) return { ok: false, reason: 'unknown-event', detail: `unknown event [event:${event.slice(0, 40)}]` };
+    if (msg === undefined) return { ok: false, reason: 'unknown-event', detail: `unknown event [event:${quote(event, 40)}]` };
     return { ok: true, msg };
   } catch (err) {
     if (err instanceof FieldError) return { ok: false, reason: err.reason, detail: `${event}: ${err.detail}` };

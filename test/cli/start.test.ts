@@ -121,14 +121,15 @@ describe('switchboard start', () => {
     }
   });
 
-  it('stops in order with exit code 1 after an uncaught exception on the main thread', async () => {
+  it('drains, then stops with exit code 1 after an uncaught exception on the main thread', async () => {
     const d = daemon(['--config', CONFIG]);
     try {
       const base = await d.base();
       d.child.kill('SIGUSR2');
       expect(await within(d.exited, 10_000, 'the stop')).toEqual({ code: 1, signal: null });
-      const fatal = d.lines.find((l) => l.msg === 'uncaught exception on the main thread: stopping');
+      const fatal = d.lines.find((l) => l.msg === 'uncaught exception on the main thread: draining, then stopping');
       expect(fatal).toMatchObject({ level: 60, err: { message: 'main-thread failure injected by a test (SIGUSR2)' } });
+      expect(messages(d)).toContain('draining');
       expect(messages(d)).toContain('supervisor stopped');
       expect(d.lines.at(-1)).toMatchObject({ msg: 'stopped', code: 1 });
       await expect(fetch(`${base}/healthz`)).rejects.toThrow();

@@ -19,6 +19,7 @@ import { statusRoutes } from './status.ts';
 import { twilioRoutes } from './twilio.ts';
 import { TwilioMediaServer } from '../twilio/TwilioMediaServer.ts';
 import { TWILIO_MEDIA_PATH } from '../../wire/twilioTwiml.ts';
+import { clip } from '../../wire/text.ts';
 
 /**
  * The daemon's one HTTP port on the main thread: health, status, metrics,
@@ -136,11 +137,11 @@ export function createHttpServer(runtime: Runtime, config: Config, logger: Logge
       if (authorize !== undefined && (url.pathname === '/v1' || url.pathname.startsWith('/v1/'))) authorize(req);
       const match = router.match(method, url.pathname);
       if (match.kind === 'none') {
-        throw new HttpError(404, 'route_not_found', `no route for ${method} ${url.pathname}`, { badInput: true });
+        throw new HttpError(404, 'route_not_found', `no route for ${clip(method, 16)} ${clip(url.pathname)}`, { badInput: true });
       }
       if (match.kind === 'wrong-method') {
         const allow = match.allow.join(', ');
-        throw new HttpError(405, 'method_not_allowed', `${method} is not allowed on ${url.pathname}; allowed: ${allow}`, {
+        throw new HttpError(405, 'method_not_allowed', `${clip(method, 16)} is not allowed on ${clip(url.pathname)}; allowed: ${allow}`, {
           headers: { Allow: allow },
           badInput: true,
         });

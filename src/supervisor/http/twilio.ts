@@ -1,3 +1,4 @@
+import { quote } from '../../wire/text.ts';
 import type { IncomingMessage } from 'node:http';
 import type { Config } from '../../config.ts';
 import { TWILIO_SIGNATURE_HEADER, validateWebhookSignature } from '../../wire/twilioSignature.ts';
@@ -41,7 +42,7 @@ export const twilioRoutes: readonly Route[] = [
       if (runtime.state !== 'running') throw new HttpError(503, 'not_taking_calls', `not taking calls: the daemon is ${runtime.state}`);
       const agent = url.searchParams.get('agent') ?? config.agent.default;
       if (!(AGENT_NAMES as readonly string[]).includes(agent)) {
-        throw new HttpError(422, 'bad_agent', `agent: expected one of ${AGENT_NAMES.join(', ')}, got ${JSON.stringify(agent)}`, { badInput: true });
+        throw new HttpError(422, 'bad_agent', `agent: expected one of ${AGENT_NAMES.join(', ')}, got ${quote(agent)}`, { badInput: true });
       }
       const streamUrl = signedStreamUrl(req, config.twilio.publicUrl);
       const parameters: Record<string, string> = { agent };

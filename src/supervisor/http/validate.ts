@@ -1,3 +1,4 @@
+import { quote } from '../../wire/text.ts';
 import type { z } from 'zod';
 import { HttpError } from './errors.ts';
 
@@ -30,7 +31,7 @@ export function validateBody<S extends z.ZodType>(
     }
     const got = valueAt(body, issue.path);
     const want = expected[path] ?? 'a valid value';
-    return got === undefined ? `${path}: required (${want})` : `${path}: expected ${want}, got ${JSON.stringify(got)}`;
+    return got === undefined ? `${path}: required (${want})` : `${path}: expected ${want}, got ${quote(got)}`;
   });
   throw new HttpError(422, 'invalid_request', problems.join('; '), { badInput: true });
 }

@@ -1,3 +1,5 @@
+import { closeWebSocket } from '../http/wsClose.ts';
+import { quote } from '../../wire/text.ts';
 import type { WebSocket } from 'ws';
 import { FrameMeta, type FrameRing } from '../../frames/FrameRing.ts';
 import { PacketWriter } from '../../actors/jitter/JitterActor.ts';
@@ -139,7 +141,7 @@ export class MediaStreamSession {
         if (this.#phase !== 'connected') return this.#refuse('second-start', 'a second start message on one stream');
         const f = m.mediaFormat;
         if (f.encoding !== TWILIO_ENCODING || f.sampleRate !== TWILIO_RATE_HZ || f.channels !== 1) {
-          this.#refuse('bad-media-format', `mediaFormat ${JSON.stringify(f)}: only ${TWILIO_ENCODING} ${TWILIO_RATE_HZ} Hz mono`);
+          this.#refuse('bad-media-format', `mediaFormat ${quote(f)}: only ${TWILIO_ENCODING} ${TWILIO_RATE_HZ} Hz mono`);
           this.end('unsupported media format');
           return;
         }
@@ -150,8 +152,8 @@ export class MediaStreamSession {
       }
       case 'media': {
         if (this.#phase === 'connected' || this.#phase === 'ended') return this.#refuse('media-outside-stream', 'media before start or after stop');
-        if (m.streamSid !== this.#start!.streamSid) return this.#refuse('wrong-stream', `media for stream ${m.streamSid}`);
-        if (m.track !== 'inbound') return this.#refuse('wrong-track', `media on track "${m.track}" (bidirectional streams send inbound only)`);
+        if (m.streamSid !== this.#start!.streamSid) return this.#refuse('wrong-stream', `media for stream ${quote(m.streamSid)}`);
+        if (m.track !== 'inbound') return this.#refuse('wrong-track', `media on track ${quote(m.track)} (bidirectional streams send inbound only)`);
         this.figures.mediaIn++;
         this.figures.mediaBytesIn += m.payloadBytes;
         if (this.#lastTimestampMs >= 0) {
@@ -234,8 +236,7 @@ export class MediaStreamSession {
   /** Hang-up from our side: close the socket (Twilio then ends the stream). */
   hangup(reason: string): void {
     this.end(reason);
-    const ws = this.#ws;
-    if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(1000, 'call ended');
+    closeWebSocket(this.#ws, 1000, 'call ended');
   }
 
   #writePacket(timestampMs: number, bytes: Uint8Array, length: number, arrivalMs: number): void {

@@ -9,6 +9,8 @@ import { TWILIO_SIGNATURE_HEADER, validateUpgradeSignature } from '../../wire/tw
 import { streamUrlFor, TWILIO_MEDIA_PATH } from '../../wire/twilioTwiml.ts';
 import type { Runtime } from '../Runtime.ts';
 import { MediaStreamSession } from './MediaStreamSession.ts';
+import { closeWebSocket } from '../http/wsClose.ts';
+import { quote } from '../../wire/text.ts';
 
 /** How often queued outbound messages are sent: well inside a 20 ms frame. */
 export const PUMP_INTERVAL_MS = 5;
@@ -80,7 +82,7 @@ export class TwilioMediaServer {
     this.#pump = undefined;
     for (const [session, ws] of this.#sockets) {
       session.end('the server is closing');
-      ws.close(1001, 'server closing');
+      closeWebSocket(ws, 1001, 'server closing');
     }
     this.#badLog.flush();
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
@@ -100,34 +102,63 @@ export class TwilioMediaServer {
           if (ended) void this.#hangUp(info.id);
         })
         .catch((err: unknown) => {
-          this.#o.log.warn({ err, streamSid: start.streamSid }, 'twilio: cannot take the call');
-          // 1013: try again later (draining, no worker); 1011: the call could not be made.
+          this.#o.log.warn({ err, streamSid: quote(start.streamSid) }, 'twilio: cannot take the call');
+          // 1013: try again later (draining, full, no worker); 1011: the call could not be made.
           const status = (err as { status?: number }).status;
-          ws.close(status === 503 ? 1013 : 1011, String((err as Error).message).slice(0, 120));
-        });
+          session.end('the call could not be made');
+          closeWebSocket(ws, status === 503 ? 1013 : 1011, String((err as Error).message));
+        })
+        .catch((err: unknown) => this.#sessionFailed(session, ws, 'start', err));
     };
     session.onEnd = () => {
       ended = true;
       if (callId !== undefined) void this.#hangUp(callId);
     };
     ws.on('message', (data: RawData, isBinary: boolean) => {
-      if (isBinary) return session.onBinary();
-      const text = data.toString();
-      if (text.length > TWILIO_MAX_MESSAGE_CHARS) {
-        session.figures.messagesIn++;
-        session.figures.badMessages++;
-        this.#bad('oversized', `a ${text.length}-character message (limit ${TWILIO_MAX_MESSAGE_CHARS})`);
-        return;
+      try {
+        this.#onMessage(session, data, isBinary);
+      } catch (err) {
+        this.#sessionFailed(session, ws, 'message', err);
       }
-      session.onText(text, this.#now(), epochMs());
     });
     ws.on('error', (err) => this.#o.log.debug({ err }, 'twilio: socket error'));
     ws.on('close', () => {
       this.#sockets.delete(session);
-      session.end('the stream socket closed');
       if (this.#sockets.size === 0) this.#stopPump();
+      try {
+        session.end('the stream socket closed');
+      } catch (err) {
+        this.#sessionFailed(session, ws, 'close', err);
+      }
     });
     this.#startPump();
+  }
+
+  #onMessage(session: MediaStreamSession, data: RawData, isBinary: boolean): void {
+    if (isBinary) return session.onBinary();
+    const text = data.toString();
+    if (text.length > TWILIO_MAX_MESSAGE_CHARS) {
+      session.figures.messagesIn++;
+      session.figures.badMessages++;
+      this.#bad('oversized', `a ${text.length}-character message (limit ${TWILIO_MAX_MESSAGE_CHARS})`);
+      return;
+    }
+    session.onText(text, this.#now(), epochMs());
+  }
+
+  /**
+   * A fault in one stream's handling (a bug, an input nobody foresaw) ends
+   * that stream's call, logged and counted; it never reaches the process,
+   * where it would end every call.
+   */
+  #sessionFailed(session: MediaStreamSession, ws: WebSocket, stage: string, err: unknown): void {
+    this.#o.runtime.countCallError('twilio', stage);
+    this.#o.log.error({ err, stage, streamSid: quote(session.start?.streamSid) }, 'twilio: handling a stream failed; ending its call');
+    try {
+      session.end('internal error');
+    } finally {
+      closeWebSocket(ws, 1011, 'internal error');
+    }
   }
 
   async #hangUp(callId: string): Promise<void> {
@@ -155,11 +186,15 @@ export class TwilioMediaServer {
   #tick(): void {
     const now = this.#now();
     for (const [session, ws] of this.#sockets) {
-      session.pump();
-      if (now - session.lastMessageMs > this.#o.idleTimeoutMs) {
-        this.#o.log.warn({ streamSid: session.start?.streamSid }, 'twilio: stream silent too long; closing it');
-        session.end('the stream went silent');
-        ws.terminate();
+      try {
+        session.pump();
+        if (now - session.lastMessageMs > this.#o.idleTimeoutMs) {
+          this.#o.log.warn({ streamSid: quote(session.start?.streamSid) }, 'twilio: stream silent too long; closing it');
+          session.end('the stream went silent');
+          ws.terminate();
+        }
+      } catch (err) {
+        this.#sessionFailed(session, ws, 'pump', err);
       }
     }
   }
