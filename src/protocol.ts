@@ -37,7 +37,8 @@ export interface ActorDestroy {
   actorId: string;
 }
 
-export type FaultKind = 'crash' | 'hang' | 'exit' | 'oom';
+/** `oom`: a runaway leak (the worker's heap grows until its limit); `oom-burst`: 80 MB blocks that stall the thread as they fill it. */
+export type FaultKind = 'crash' | 'hang' | 'exit' | 'oom' | 'oom-burst';
 
 export interface FaultInject {
   type: 'fault.inject';

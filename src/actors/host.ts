@@ -1,5 +1,6 @@
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { pino, type Logger } from 'pino';
+import { getHeapStatistics } from 'node:v8';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import {
@@ -23,6 +24,9 @@ import type { ActorFactory, HostedActor } from './Actor.ts';
  * load figures in shared memory, and answers control requests (comlink).
  * Each `<name>.worker.ts` entry is one call: `hostActors({ name: factory })`.
  */
+
+/** How often a worker publishes its heap use: a few times per frame-stall the watchdog tolerates. */
+const HEAP_SAMPLE_MS = 25;
 
 /** What an actor logs through: pino's call shape (`fields` first), bound to the actor's id. */
 export type ActorLogger = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
@@ -128,6 +132,16 @@ export function hostActors(factories: Readonly<Record<string, ActorFactory>>): v
         });
         return;
       case 'oom': {
+        // A runaway leak, as a real one: ~2 MB held every few ms while the actors keep ticking.
+        const hog: unknown[] = [];
+        const leak = setInterval(() => {
+          for (let i = 0; i < 256; i++) hog.push(new Array(1000).fill(i));
+        }, 5);
+        leak.unref();
+        return;
+      }
+      case 'oom-burst': {
+        // 80 MB at a time: the thread is blocked while each block fills.
         const hog: unknown[] = [];
         setImmediate(function grow() {
           for (let i = 0; i < 1e4; i++) hog.push(new Array(1000).fill(i));
@@ -161,8 +175,9 @@ export function hostActors(factories: Readonly<Record<string, ActorFactory>>): v
             if (heartbeat !== undefined) throw new RangeError(`worker already started [worker:${workerId}]`);
             workerId = req.workerId;
             log = log.child({ worker: workerId });
-            heartbeat = new HeartbeatWriter(req.heartbeat);
+            heartbeat = new HeartbeatWriter(req.heartbeat, boot.tickMs);
             clock.start();
+            startHeapSampling(heartbeat);
             heartbeat.setReady();
             return { type: 'reply', id: req.id, ok: true };
           case 'worker.shutdown':
@@ -189,11 +204,23 @@ export function hostActors(factories: Readonly<Record<string, ActorFactory>>): v
         } catch (err) {
           fail(h, err);
         }
+        heartbeat?.progress();
       }
       const us = Math.round((performance.now() - t0) * 1000);
       heartbeat?.beat(frames, us, lateMs > boot.tickMs, list.length);
     },
   });
+
+  /**
+   * The heap in use, for the supervisor to replace a worker before V8 runs
+   * out: its last-resort collections stall every call on the thread for
+   * hundreds of ms before the thread dies. Sampled on a timer of its own
+   * (getHeapStatistics allocates), never in the frame path.
+   */
+  function startHeapSampling(hb: HeartbeatWriter): void {
+    const timer = setInterval(() => hb.heapUsed(Math.round(getHeapStatistics().used_heap_size / (1024 * 1024))), HEAP_SAMPLE_MS);
+    timer.unref();
+  }
 
   Comlink.expose(control, nodeEndpoint(parentPort));
   emit({ type: 'worker.loaded' });

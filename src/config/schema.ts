@@ -1,6 +1,7 @@
 /** The configuration's keys, their types and limits, and their defaults (layers: src/config.ts). */
 
 import { z } from 'zod';
+import { cidrListProblem } from '../wire/cidr.ts';
 
 export const CONFIG_FILE = 'switchboard.config.json';
 export const ENV_PREFIX = 'SWITCHBOARD_';
@@ -22,6 +23,14 @@ const rtpPort = z
   .refine((n) => n % 2 === 0)
   .describe('an even integer 1024–65534');
 
+/** Twilio signs the URL it requested: a public URL with credentials, a query or a fragment is not one it requests. */
+function plainHttpsUrl(text: string): boolean {
+  // Refinements run after a failed check too; a text that is no URL at all is z.url()'s to report.
+  if (!URL.canParse(text)) return true;
+  const u = new URL(text);
+  return u.username === '' && u.password === '' && u.search === '' && u.hash === '';
+}
+
 export const ConfigSchema = z.strictObject({
   host: z.string().min(1).describe('a host name or IP address'),
   port: int(0, 65535),
@@ -30,6 +39,13 @@ export const ConfigSchema = z.strictObject({
   agentWorkers: int(1, 64),
   captureWorkers: int(1, 16),
   controlToken: z.string().min(1).describe('a non-empty string').optional(),
+  /**
+   * Opens the read routes (/status, /metrics, /dashboard), which show callers' numbers, CallSids
+   * and DTMF digits, and nothing else: for a dashboard or a scraper that must not place calls.
+   * Once set they need it (or the control token) on any bind; on a non-loopback bind they need a
+   * token anyway.
+   */
+  statusToken: z.string().min(1).describe('a non-empty string').optional(),
   enableFaultInjection: z.boolean().describe('true or false'),
   logLevel: z.enum(LOG_LEVELS).describe(`one of ${LOG_LEVELS.join(', ')}`),
   drainDeadlineMs: int(0, 3_600_000),
@@ -44,6 +60,15 @@ export const ConfigSchema = z.strictObject({
        * `host` so media can face the network while the control API stays on loopback.
        */
       bindHost: z.string().min(1).describe('an IP address of this machine').optional(),
+      /**
+       * The networks a `latch` call's peer may be learned from; packets from elsewhere never
+       * become the peer. Unset: any source that passes the latch probation.
+       */
+      latchCidr: z
+        .union([z.string(), z.array(z.string())])
+        .refine((v) => cidrListProblem(v) === undefined)
+        .describe('CIDR blocks such as "10.0.0.0/8,2001:db8::/32" (a comma-separated string or an array)')
+        .optional(),
     })
     .superRefine((r, ctx) => {
       if (r.portMin >= r.portMax) {
@@ -73,11 +98,68 @@ export const ConfigSchema = z.strictObject({
      * what Twilio signs its requests with, and where the TwiML points the stream
      * (wss://…/twilio/media). Without it both come from the request's Host header.
      */
-    publicUrl: z.url().describe('an https URL such as https://voice.example.com').optional(),
+    publicUrl: z
+      .url({ protocol: /^https$/ })
+      .refine(plainHttpsUrl)
+      .describe('an https URL without credentials, query or fragment, such as https://voice.example.com')
+      .optional(),
+    /**
+     * On a non-loopback bind without TWILIO_AUTH_TOKEN the daemon refuses to start, since anyone
+     * could then open calls on /twilio/media; true accepts unsigned webhooks and streams there
+     * (a proxy in front authenticates them). With the token, signatures are checked regardless.
+     */
+    allowUnsigned: z.boolean().describe('true or false'),
     /** A stream that sends nothing this long is treated as gone (Twilio sends media every 20 ms). */
     idleTimeoutMs: int(100, 600_000),
   }),
-  http: z.strictObject({ bodyLimitBytes: int(64, 16 * 1024 * 1024) }),
+  http: z
+    .strictObject({
+      bodyLimitBytes: int(64, 16 * 1024 * 1024),
+      /**
+       * TCP connections at once, WebSockets included (each Twilio call holds one); beyond, new ones
+       * are closed on accept and counted. Keep it below the process's file limit (ulimit -n) less
+       * two UDP sockets per RTP call.
+       */
+      maxConnections: int(16, 1_000_000),
+      /**
+       * Open WebSockets from one address (IPv6: one /64); beyond, the upgrade gets 429. Twilio opens
+       * every stream of a region from a few addresses of its own, so this must exceed the Twilio
+       * calls one instance carries; below maxConnections so one address cannot take them all.
+       */
+      maxWebSocketsPerIp: int(1, 1_000_000),
+      /** A request's headers must all arrive within this (a slow sender gets 408 and is cut). */
+      headersTimeoutMs: int(100, 600_000),
+      /** A whole request, body included, must arrive within this (408). */
+      requestTimeoutMs: int(100, 3_600_000),
+      /** An idle keep-alive connection is closed after this. */
+      keepAliveTimeoutMs: int(100, 600_000),
+    })
+    .superRefine((h, ctx) => {
+      // node:http refuses a headers timeout longer than the request timeout.
+      if (h.headersTimeoutMs > h.requestTimeoutMs) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['headersTimeoutMs'],
+          message: `expected at most http.requestTimeoutMs (${h.requestTimeoutMs})`,
+          params: { explained: true },
+        });
+      }
+    }),
+  limits: z.strictObject({
+    /**
+     * Calls at once at most; beyond, new ones get 503 with Retry-After (WebSockets: close 1013).
+     * Default: MAX_CALLS_PER_MEDIA_WORKER for each media worker the cores can run at once.
+     */
+    maxCalls: int(1, 1_000_000).optional(),
+  }),
+  metrics: z.strictObject({
+    /**
+     * One /metrics series per call, actor kind and QoS figure, besides the aggregates and
+     * histograms. Off by default: about 30 series a call (megabytes a scrape at hundreds of
+     * calls); /status has every call's figures.
+     */
+    perCallSeries: z.boolean().describe('true or false'),
+  }),
 });
 
 /** Credentials, read from the environment only and never reported. */
@@ -118,7 +200,16 @@ export function defaults(parallelism: number): z.input<typeof ConfigSchema> {
       voice: 'marin',
       instructions: 'You are a helpful voice assistant answering a phone call. Keep your answers short.',
     },
-    twilio: { idleTimeoutMs: 10_000 },
-    http: { bodyLimitBytes: 65_536 },
+    twilio: { idleTimeoutMs: 10_000, allowUnsigned: false },
+    http: {
+      bodyLimitBytes: 65_536,
+      maxConnections: 1024,
+      maxWebSocketsPerIp: 500,
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 30_000,
+      keepAliveTimeoutMs: 5_000,
+    },
+    limits: {},
+    metrics: { perCallSeries: false },
   };
 }

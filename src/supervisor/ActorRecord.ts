@@ -12,7 +12,8 @@ export interface ActorRecord {
   readonly rings: Record<string, FrameRing>;
   readonly stats: Float64Array;
   readonly statsBuffer: SharedArrayBuffer;
-  readonly slot: WorkerSlot;
+  /** Where it runs; changes when its worker fails and it is re-homed on another of its kind. */
+  slot: WorkerSlot;
   readonly callId: string | undefined;
   state: ActorStatus['state'];
   restarts: number;

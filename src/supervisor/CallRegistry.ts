@@ -12,6 +12,20 @@ import { callQuality } from '../qos/callQuality.ts';
 export const CALL_REAP_INTERVAL_MS = 500;
 /** Events kept per call (the newest; older ones are counted in `eventsDropped`). */
 export const CALL_EVENTS_KEPT = 100;
+/** Ended calls shown in /status with their reason (the newest), so an operator sees why calls went. */
+export const ENDED_CALLS_KEPT = 50;
+
+/** Why a call ended, as counted in switchboard_calls_ended_total{reason}. */
+export type EndReason = 'hangup' | 'peer' | 'worker-failed' | 'actor-failed' | 'drain';
+
+/** An ended call as /status lists it. */
+export interface EndedCall {
+  id: string;
+  transport: string;
+  endedAt: string;
+  reason: EndReason;
+  detail: string;
+}
 
 interface CallRecord {
   info: CallInfo;
@@ -32,6 +46,11 @@ export interface CallHost {
   ringOf(actorId: string, name: string): FrameRing | undefined;
   actor(actorId: string): ActorRecord | undefined;
   countCall(transport: string): void;
+  countEnded(transport: string, reason: EndReason): void;
+  /** Calls taken at once at most (Infinity: no limit). */
+  maxCalls(): number;
+  /** Why no call can be placed now (every worker of a kind overloaded), or undefined. */
+  overloaded(): string | undefined;
 }
 
 /**
@@ -44,6 +63,9 @@ export class CallRegistry {
   readonly #log: Logger;
   readonly #calls = new Map<string, CallRecord>();
   readonly #transports = new Map<string, Transport>();
+  readonly #ended: EndedCall[] = [];
+  /** Calls being set up: they count against the limit before they exist. */
+  #pending = 0;
   #reaper: NodeJS.Timeout | undefined;
 
   constructor(host: CallHost, transports: readonly Transport[]) {
@@ -58,6 +80,11 @@ export class CallRegistry {
 
   ids(): string[] {
     return [...this.#calls.keys()];
+  }
+
+  /** The newest ended calls with their reasons, oldest first. */
+  ended(): readonly EndedCall[] {
+    return this.#ended;
   }
 
   startReaper(): void {
@@ -79,9 +106,16 @@ export class CallRegistry {
         `transport: unknown transport ${quote(req.transport)} (available: ${[...this.#transports.keys()].join(', ')})`,
       );
     }
+    const max = this.#host.maxCalls();
+    if (this.#calls.size + this.#pending >= max) {
+      throw new RequestError(503, `the daemon is at its limit of ${max} calls (limits.maxCalls); try again later`);
+    }
+    const overloaded = this.#host.overloaded();
+    if (overloaded !== undefined) throw new RequestError(503, `not taking calls: ${overloaded}`);
     const id = randomUUID();
     const created: string[] = [];
     let setup: CallSetup;
+    this.#pending++;
     try {
       setup = await transport.create(req, {
         callId: id,
@@ -100,6 +134,8 @@ export class CallRegistry {
     } catch (err) {
       await Promise.all(created.map((a) => this.#host.destroyActor(a)));
       throw err;
+    } finally {
+      this.#pending--;
     }
     const info: CallInfo = {
       ...setup.answer,
@@ -171,18 +207,33 @@ export class CallRegistry {
     return true;
   }
 
-  async delete(id: string): Promise<boolean> {
+  /** Ends the call (its actors destroyed, its transport released); false when there is no such call. */
+  async delete(id: string, reason: EndReason = 'hangup', detail = 'hung up through the API'): Promise<boolean> {
     const call = this.#calls.get(id);
     if (call === undefined) return false;
     // A hang-up already under way (the peer and the API at once) finishes on its own.
     if (call.info.state !== 'active') return true;
     call.info.state = 'ending';
-    await Promise.all(call.info.actors.map((a) => this.#host.destroyActor(a)));
-    call.setup.release?.();
-    call.info.state = 'ended';
-    this.#calls.delete(id);
-    this.#log.info({ call: id }, 'call ended');
+    this.addEvent(id, 'call', 'call.ended', { reason, detail });
+    try {
+      await Promise.all(call.info.actors.map((a) => this.#host.destroyActor(a)));
+      call.setup.release?.();
+    } finally {
+      call.info.state = 'ended';
+      this.#calls.delete(id);
+      this.#ended.push({ id, transport: call.info.transport, endedAt: new Date().toISOString(), reason, detail });
+      if (this.#ended.length > ENDED_CALLS_KEPT) this.#ended.shift();
+      this.#host.countEnded(call.info.transport, reason);
+      const fields = { call: id, transport: call.info.transport, reason, detail };
+      if (reason === 'worker-failed' || reason === 'actor-failed') this.#log.warn(fields, 'call ended');
+      else this.#log.info(fields, 'call ended');
+    }
     return true;
+  }
+
+  /** Ends the call an actor belongs to, with the reason (its worker failed, the actor failed); logged on failure. */
+  end(id: string, reason: EndReason, detail: string): void {
+    void this.delete(id, reason, detail).catch((err: unknown) => this.#log.error({ call: id, err }, 'hang-up failed'));
   }
 
   addEvent(callId: string, source: string, name: string, data: Record<string, unknown>): void {
@@ -202,8 +253,7 @@ export class CallRegistry {
       if (call.info.state !== 'active') continue;
       const why = call.setup.ended?.();
       if (why === undefined) continue;
-      this.#log.info({ call: id, why }, 'call ended by the peer');
-      void this.delete(id).catch((err: unknown) => this.#log.error({ call: id, err }, 'hang-up failed'));
+      this.end(id, 'peer', why);
     }
   }
 }

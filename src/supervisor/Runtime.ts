@@ -75,6 +75,8 @@ export interface RuntimeStatus {
   workers: WorkerStatus[];
   actors: ActorStatus[];
   calls: CallInfo[];
+  /** The newest ended calls with why they ended (hangup, peer, worker-failed, actor-failed, drain). */
+  endedCalls?: Array<{ id: string; transport: string; endedAt: string; reason: string; detail: string }>;
   process: { pid: number; uptimeS: number; rssBytes: number; heapUsedBytes: number; cpuUserUs: number; cpuSystemUs: number };
 }
 

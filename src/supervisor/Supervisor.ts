@@ -44,8 +44,12 @@ export interface SupervisorOptions {
   transports?: readonly Transport[];
   now?: () => number;
   workerHeapMb?: number;
-  /** Overrides the restart intensity limit (benchmarks that restart on purpose). */
-  restartIntensity?: { maxRestarts: number; windowMs: number };
+  /** Overrides the restart intensity limit and the failed worker's cool-down (benchmarks, tests). */
+  restartIntensity?: { maxRestarts: number; windowMs: number; coolDownMs?: number };
+  /** Calls taken at once at most; beyond, new ones are refused with 503 (default: unlimited). */
+  maxCalls?: number;
+  /** What /metrics shows of calls (config `metrics.*`). */
+  metrics?: Parameters<typeof createRuntimeMetrics>[1];
 }
 
 /**
@@ -65,6 +69,7 @@ export class Supervisor implements Runtime {
   readonly #standby: StandbyThreads[] = [];
   readonly #metrics: ReturnType<typeof createRuntimeMetrics>;
   readonly #callErrors: Counter<'source' | 'stage'>;
+  readonly #callsEnded: Counter<'transport' | 'reason'>;
   #watchdog: NodeJS.Timeout | undefined;
   #nextActor = 1;
   #stopping: Promise<void> | undefined;
@@ -83,10 +88,19 @@ export class Supervisor implements Runtime {
         ringOf: (actorId, name) => this.ringOf(actorId, name),
         actor: (actorId) => this.#actors.get(actorId),
         countCall: (transport) => this.#metrics.callsTotal.inc({ transport }),
+        countEnded: (transport, reason) => this.#callsEnded.inc({ transport, reason }),
+        maxCalls: () => this.#opts.maxCalls ?? Infinity,
+        overloaded: () => this.#overloaded(),
       },
       opts.transports ?? [syntheticTransport],
     );
-    this.#metrics = createRuntimeMetrics(this);
+    this.#metrics = createRuntimeMetrics(this, opts.metrics);
+    this.#callsEnded = new Counter({
+      name: 'switchboard_calls_ended_total',
+      help: 'Calls ended, by transport and reason (hangup, peer, worker-failed, actor-failed, drain)',
+      labelNames: ['transport', 'reason'],
+      registers: [this.#metrics.registry],
+    });
     this.#callErrors = new Counter({
       name: 'switchboard_call_errors_total',
       help: "Faults in one call's handling that ended that call (the process went on)",
@@ -108,6 +122,7 @@ export class Supervisor implements Runtime {
   async start(): Promise<void> {
     const starting: Promise<void>[] = [];
     const slotOpts: PoolSlotOptions = {
+      heapCapMb: this.#opts.workerHeapMb ?? WORKER_HEAP_MB,
       log: this.#log,
       now: this.#now,
       ...(this.#opts.restartIntensity !== undefined ? { restartIntensity: this.#opts.restartIntensity } : {}),
@@ -129,9 +144,13 @@ export class Supervisor implements Runtime {
     }
     // Ready means restart-ready too: each kind's spare thread is loaded.
     await Promise.all([...starting, ...this.#standby.map((t) => t.warm())]);
+    let lastCheck = this.#now();
     this.#watchdog = setInterval(() => {
       const now = this.#now();
-      for (const slots of this.#slots.values()) for (const s of slots) s.check(now);
+      // Late beyond a normal timer's jitter: this thread was starved too, and so were the workers.
+      const excuse = Math.max(0, now - lastCheck - WATCHDOG_INTERVAL_MS * 2);
+      lastCheck = now;
+      for (const slots of this.#slots.values()) for (const s of slots) s.check(now, excuse);
     }, WATCHDOG_INTERVAL_MS);
     this.#watchdog.unref();
     this.#calls.startReaper();
@@ -150,7 +169,20 @@ export class Supervisor implements Runtime {
     for (const s of this.#allSlots()) {
       if (s.state !== 'ready') reasons.push(`worker ${s.id} is ${s.state}${s.lastError ? ` (${s.lastError})` : ''}`);
     }
+    const overloaded = this.#overloaded();
+    if (overloaded !== undefined) reasons.push(overloaded);
     return { ready: reasons.length === 0, reasons };
+  }
+
+  /** Why no call can be placed now: every live worker of some kind is overloaded. */
+  #overloaded(): string | undefined {
+    for (const [kind, slots] of this.#slots) {
+      const live = slots.filter((s) => s.state === 'ready');
+      if (live.length === 0) continue;
+      const why = live.map((s) => s.overloaded());
+      if (why.every((w) => w !== undefined)) return `every ${kind} worker is overloaded: ${why.join('; ')}`;
+    }
+    return undefined;
   }
 
   status(): RuntimeStatus {
@@ -165,6 +197,7 @@ export class Supervisor implements Runtime {
       workers: this.#allSlots().map((s) => workerStatus(s, now, this.#actors)),
       actors: [...this.#actors.values()].map((a) => actorStatus(a)),
       calls: this.listCalls().map((c) => ({ ...c, qos: this.callQos(c.id) })),
+      endedCalls: [...this.#calls.ended()],
       process: {
         pid: process.pid,
         uptimeS: process.uptime(),
@@ -304,7 +337,7 @@ export class Supervisor implements Runtime {
     }
     if (this.#calls.size > 0) {
       this.#log.warn({ calls: this.#calls.size }, 'drain deadline passed: hanging up the remaining calls');
-      await Promise.all(this.#calls.ids().map((id) => this.deleteCall(id)));
+      await Promise.all(this.#calls.ids().map((id) => this.#calls.delete(id, 'drain', 'the drain deadline passed')));
     }
   }
 
@@ -343,6 +376,43 @@ export class Supervisor implements Runtime {
     return [...this.#slots.values()].flat();
   }
 
+  /**
+   * A failed worker's actors move to another live worker of their kind (the
+   * same configuration and rings: the call goes on after a gap); where there
+   * is none, their calls end with the reason `worker-failed`, never left
+   * active without media.
+   */
+  #rehomeOrEnd(failed: WorkerSlot): void {
+    const mine = [...this.#actors.values()].filter((a) => a.slot === failed);
+    for (const a of mine) {
+      const others = (this.#slots.get(a.kind.name) ?? []).filter((s) => s !== failed);
+      let target: WorkerSlot | undefined;
+      try {
+        target = others.length > 0 ? leastLoaded(others, this.#actors, a.kind.name) : undefined;
+      } catch {
+        target = undefined;
+      }
+      if (target === undefined) {
+        a.state = 'failed';
+        if (a.callId !== undefined) this.#calls.end(a.callId, 'worker-failed', `worker ${failed.id} failed (${failed.lastError ?? 'unknown cause'})`);
+        continue;
+      }
+      a.slot = target;
+      a.state = 'restarting';
+      this.#log.warn({ actor: a.id, from: failed.id, to: target.id }, 'actor re-homed from a failed worker');
+      // A target that is not ready re-creates it when it is (its onStarted).
+      if (target.state === 'ready') {
+        this.#sendCreate(a)
+          .then(() => void a.restarts++)
+          .catch((err: unknown) => {
+            a.state = 'failed';
+            this.#log.error({ actor: a.id, worker: target.id, err }, 'actor could not be re-homed');
+            if (a.callId !== undefined) this.#calls.end(a.callId, 'worker-failed', `worker ${failed.id} failed and ${a.id} could not move`);
+          });
+      }
+    }
+  }
+
   async #sendCreate(rec: ActorRecord): Promise<void> {
     const rings: Record<string, SharedArrayBuffer> = {};
     for (const [name, ring] of Object.entries(rec.rings)) rings[name] = ring.buffer;
@@ -369,6 +439,7 @@ export class Supervisor implements Runtime {
         } catch (err) {
           a.state = 'failed';
           this.#log.error({ actor: a.id, worker: slot.id, err }, 'actor could not be re-created');
+          if (a.callId !== undefined) this.#calls.end(a.callId, 'actor-failed', `actor ${a.id} could not be re-created on ${slot.id}`);
         }
       }),
     );
@@ -379,6 +450,8 @@ export class Supervisor implements Runtime {
       const a = this.#actors.get(e.actorId);
       if (a !== undefined) a.state = 'failed';
       this.#log.error({ actor: e.actorId, worker: slot.id, err: e.error }, 'actor failed');
+      // The worker dropped it; its call would go on without media: end it, with the reason.
+      if (a?.callId !== undefined) this.#calls.end(a.callId, 'actor-failed', `actor ${a.id} failed: ${e.error.message}`);
     } else if (e.type === 'actor.event') {
       const callId = this.#actors.get(e.actorId)?.callId;
       this.#log.info({ actor: e.actorId, call: callId, event: e.name, data: e.data }, 'actor event');
@@ -393,9 +466,9 @@ export class Supervisor implements Runtime {
     } else if (state === 'failed') {
       this.#log.error(
         { worker: slot.id, restarts: slot.restarts, cause: slot.lastError },
-        'worker restarts exceeded the limit: not restarting it; the daemon is not ready',
+        'worker restarts exceeded the limit: cooling it down before trying again; the daemon is not ready',
       );
-      for (const a of this.#actors.values()) if (a.slot === slot) a.state = 'failed';
+      this.#rehomeOrEnd(slot);
     }
   }
 

@@ -16,8 +16,14 @@ import type { WorkerState } from './Runtime.ts';
 
 /** A control request not answered in this time is failed (the worker is busy or gone). */
 export const REQUEST_TIMEOUT_MS = 5_000;
-/** A ready worker whose heartbeat has not moved for this long is hung (a busy loop). */
+/** A ready worker whose heartbeat and progress have not moved for this long is hung (a busy loop). */
 export const HEARTBEAT_STALE_MS = 500;
+/** A worker whose ticks take this share of the frame (smoothed) is overloaded: it gets no new actors. */
+export const OVERLOAD_LOAD = 0.85;
+/** Heap in use beyond this share of the worker's cap: no new actors there … */
+export const HEAP_SHED_FRACTION = 0.7;
+/** … and beyond this one the worker is replaced before V8 runs out (its actors come back on a fresh heap). */
+export const HEAP_REPLACE_FRACTION = 0.85;
 
 export interface SlotOptions {
   id: string;
@@ -26,7 +32,9 @@ export interface SlotOptions {
   threads: StandbyThreads;
   log: Logger;
   now(): number;
-  restartIntensity?: { maxRestarts: number; windowMs: number };
+  restartIntensity?: { maxRestarts: number; windowMs: number; coolDownMs?: number };
+  /** The worker's V8 old-space cap, MB (resourceLimits): the heap checks are fractions of it. */
+  heapCapMb?: number;
   /** Called after (re)start, before the worker counts as ready: re-create its actors. */
   onStarted(slot: WorkerSlot): Promise<void>;
   onEvent(slot: WorkerSlot, e: WorkerEvent): void;
@@ -62,7 +70,11 @@ export class WorkerSlot {
         spawn: (send) => this.#spawn(send),
         now: opts.now,
         ...(opts.restartIntensity !== undefined
-          ? { maxRestarts: opts.restartIntensity.maxRestarts, restartWindowMs: opts.restartIntensity.windowMs }
+          ? {
+              maxRestarts: opts.restartIntensity.maxRestarts,
+              restartWindowMs: opts.restartIntensity.windowMs,
+              ...(opts.restartIntensity.coolDownMs !== undefined ? { coolDownMs: opts.restartIntensity.coolDownMs } : {}),
+            }
           : {}),
       },
     });
@@ -109,15 +121,36 @@ export class WorkerSlot {
     return new Promise((resolve) => this.#readyWaiters.push(resolve));
   }
 
-  /** The watchdog's check, called every few tens of ms. */
-  check(nowMs: number): void {
+  /**
+   * The watchdog's check, called every few tens of ms. `excuseMs`: how late
+   * the watchdog itself ran (the process starved of CPU), not held against
+   * the worker.
+   */
+  check(nowMs: number, excuseMs = 0): void {
     const hb = this.#heartbeat;
     if (this.#state !== 'ready' || hb === undefined) return;
+    if (excuseMs > 0) hb.excuse(excuseMs);
     const age = hb.sample(nowMs);
     if (age > HEARTBEAT_STALE_MS) {
       this.#opts.log.error({ worker: this.id, heartbeatAgeMs: age }, 'worker heartbeat stale: terminating it');
-      this.#machine.send({ type: 'CRASHED', cause: `heartbeat stale for ${age} ms (hung)` });
+      this.#machine.send({ type: 'CRASHED', cause: `heartbeat stale for ${Math.round(age)} ms (hung)` });
+      return;
     }
+    const cap = this.#opts.heapCapMb;
+    if (cap !== undefined && hb.heapMb > cap * HEAP_REPLACE_FRACTION) {
+      this.#opts.log.error({ worker: this.id, heapMb: hb.heapMb, capMb: cap }, 'worker heap near its cap: replacing it before it runs out');
+      this.#machine.send({ type: 'CRASHED', cause: `out of memory: heap at ${hb.heapMb} of ${cap} MB` });
+    }
+  }
+
+  /** Why this worker should get no new actors (its ticks fill the frame, its heap is nearly full), or undefined. */
+  overloaded(): string | undefined {
+    const hb = this.#heartbeat;
+    if (this.#state !== 'ready' || hb === undefined) return undefined;
+    if (hb.load > OVERLOAD_LOAD) return `worker ${this.id} is overloaded (ticks take ${Math.round(hb.load * 100)}% of the frame)`;
+    const cap = this.#opts.heapCapMb;
+    if (cap !== undefined && hb.heapMb > cap * HEAP_SHED_FRACTION) return `worker ${this.id} is short of memory (heap ${hb.heapMb} of ${cap} MB)`;
+    return undefined;
   }
 
   heartbeatAgeMs(nowMs: number): number {

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
 import { loadOpenAISettings, type AgentSettings } from './agentConfig.ts';
+import { registerPortMetrics } from './portMetrics.ts';
 import { rtpTransport } from './rtpTransport.ts';
 import { Supervisor } from './Supervisor.ts';
 import { syntheticTransport } from './transports.ts';
@@ -14,30 +15,56 @@ export interface RuntimeConfig {
   captureWorkers?: number;
   logLevel?: string;
   host?: string;
-  rtp?: { portMin: number; portMax: number; idleTimeoutMs?: number; bindHost?: string | undefined };
+  rtp?: { portMin: number; portMax: number; idleTimeoutMs?: number; bindHost?: string | undefined; latchCidr?: string | string[] | undefined };
   agent?: { default: string };
   openai?: Parameters<typeof loadOpenAISettings>[0];
   secrets?: { openaiApiKey?: string | undefined };
+  metrics?: { perCallSeries: boolean };
+  limits?: { maxCalls?: number | undefined };
+}
+
+/**
+ * Calls one media worker carries within its frame, with headroom: a call's
+ * jitter buffer, PLC and decoder cost ~0.1–0.3% of a core (README figures),
+ * so 500 calls fill a core to about half and leave room for agents and legs.
+ */
+export const MAX_CALLS_PER_MEDIA_WORKER = 500;
+
+/** `limits.maxCalls` unless set: one media worker's share per worker the cores can run at once. */
+export function defaultMaxCalls(mediaWorkers: number, cores = availableParallelism()): number {
+  return MAX_CALLS_PER_MEDIA_WORKER * Math.max(1, Math.min(mediaWorkers, cores));
 }
 
 export async function createRuntime(config: RuntimeConfig, log: Logger): Promise<Supervisor> {
   const agents: AgentSettings = { defaultAgent: config.agent?.default ?? 'echo' };
   if (config.openai !== undefined) agents.openai = loadOpenAISettings(config.openai, config.secrets?.openaiApiKey);
+  const rtp = rtpTransport({
+    portMin: config.rtp?.portMin ?? 10_000,
+    portMax: config.rtp?.portMax ?? 20_000,
+    host: config.rtp?.bindHost ?? config.host,
+    agents,
+    latchCidr: config.rtp?.latchCidr,
+    ...(config.rtp?.idleTimeoutMs !== undefined ? { idleTimeoutMs: config.rtp.idleTimeoutMs } : {}),
+  });
+  const mediaWorkers = config.mediaWorkers ?? availableParallelism();
   const sup = new Supervisor({
+    maxCalls: config.limits?.maxCalls ?? defaultMaxCalls(mediaWorkers),
     poolSizes: {
-      media: config.mediaWorkers ?? availableParallelism(),
+      media: mediaWorkers,
       network: config.networkWorkers ?? 1,
       agent: config.agentWorkers ?? 1,
       capture: config.captureWorkers ?? 1,
     },
     logLevel: config.logLevel ?? 'info',
     log,
+    metrics: { perCallSeries: config.metrics?.perCallSeries ?? false },
     transports: [
       syntheticTransport,
-      rtpTransport({ portMin: config.rtp?.portMin ?? 10_000, portMax: config.rtp?.portMax ?? 20_000, host: config.rtp?.bindHost ?? config.host, agents, ...(config.rtp?.idleTimeoutMs !== undefined ? { idleTimeoutMs: config.rtp.idleTimeoutMs } : {}) }),
+      rtp,
       twilioTransport({ agents }),
     ],
   });
+  registerPortMetrics(sup.metrics, rtp.ports);
   await sup.start();
   return sup;
 }

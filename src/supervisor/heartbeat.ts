@@ -11,8 +11,13 @@
  *   4           LATE_TICKS       worker       ticks that started late by more than a frame
  *   5           ACTORS           worker       actors hosted
  *   6           READY            worker       1 once the worker serves requests
- *   7           (reserved)
+ *   7           PROGRESS         worker       +1 per actor ticked (wraps): a long tick still moves it
+ *   8           LOAD_PERMILLE    worker       tick work / frame period, smoothed (1000 = the whole frame)
+ *   9           HEAP_MB          worker       V8 heap in use, sampled off the frame path
  * ```
+ * A worker whose BEAT and PROGRESS both stand still is hung (a loop in one
+ * actor); one whose ticks merely run long is overloaded: it keeps moving
+ * PROGRESS and is shed (no new actors), not killed.
  * One 64-byte line per worker, so two workers' blocks never share a cache
  * line. All accesses use Atomics: the values are read on another thread.
  */
@@ -24,7 +29,13 @@ export const HB = {
   LATE_TICKS: 4,
   ACTORS: 5,
   READY: 6,
+  PROGRESS: 7,
+  LOAD_PERMILLE: 8,
+  HEAP_MB: 9,
 } as const;
+
+/** Smoothing of LOAD_PERMILLE per tick: a time constant of ~10 frames (200 ms). */
+const LOAD_ALPHA = 0.1;
 
 export const HEARTBEAT_BYTES = 64;
 
@@ -35,11 +46,23 @@ export function createHeartbeatBlock(): SharedArrayBuffer {
 /** Worker side: written once per tick; allocation-free. */
 export class HeartbeatWriter {
   readonly #cells: Int32Array;
-  constructor(block: SharedArrayBuffer) {
+  readonly #periodUs: number;
+  #load = 0;
+  constructor(block: SharedArrayBuffer, periodMs = 20) {
     this.#cells = new Int32Array(block);
+    this.#periodUs = periodMs * 1000;
+  }
+  /** One actor ticked: proof of life inside a long tick. */
+  progress(): void {
+    Atomics.add(this.#cells, HB.PROGRESS, 1);
+  }
+  heapUsed(mb: number): void {
+    Atomics.store(this.#cells, HB.HEAP_MB, mb);
   }
   beat(framesThisTick: number, tickUs: number, late: boolean, actors: number): void {
     const c = this.#cells;
+    this.#load += (tickUs / this.#periodUs - this.#load) * LOAD_ALPHA;
+    Atomics.store(c, HB.LOAD_PERMILLE, Math.round(this.#load * 1000));
     Atomics.add(c, HB.FRAMES, framesThisTick);
     Atomics.store(c, HB.TICK_US, tickUs);
     if (tickUs > Atomics.load(c, HB.MAX_TICK_US)) Atomics.store(c, HB.MAX_TICK_US, tickUs);
@@ -57,24 +80,45 @@ export class HeartbeatWriter {
 export class HeartbeatReader {
   readonly #cells: Int32Array;
   #lastBeat = -1;
+  #lastProgress = 0;
   #lastChangeMs = -1;
   constructor(block: SharedArrayBuffer) {
     this.#cells = new Int32Array(block);
   }
-  /** Samples the beat counter; returns ms since it last changed (-1 before the first beat). */
+  /** Samples the beat and progress counters; returns ms since either last changed (-1 before the first beat). */
   sample(nowMs: number): number {
     const beat = Atomics.load(this.#cells, HB.BEAT);
+    const progress = Atomics.load(this.#cells, HB.PROGRESS);
     if (beat !== this.#lastBeat) {
       const first = this.#lastBeat === -1 && beat === 0;
       this.#lastBeat = beat;
       if (!first) this.#lastChangeMs = nowMs;
+    }
+    if (progress !== this.#lastProgress) {
+      this.#lastProgress = progress;
+      if (this.#lastBeat !== -1 && this.#lastChangeMs >= 0) this.#lastChangeMs = nowMs;
     }
     return this.#lastChangeMs < 0 ? -1 : nowMs - this.#lastChangeMs;
   }
   /** Starts the stale-beat timer now (a worker that never beats is stale from its start). */
   arm(nowMs: number): void {
     this.#lastBeat = Atomics.load(this.#cells, HB.BEAT);
+    this.#lastProgress = Atomics.load(this.#cells, HB.PROGRESS);
     this.#lastChangeMs = nowMs;
+  }
+  /**
+   * Time the supervisor itself could not look (its own thread was stalled:
+   * the whole process starved of CPU) is not held against the worker.
+   */
+  excuse(ms: number): void {
+    if (this.#lastChangeMs >= 0) this.#lastChangeMs += ms;
+  }
+  /** Tick work over the frame period, smoothed: 1 = the whole frame. */
+  get load(): number {
+    return Atomics.load(this.#cells, HB.LOAD_PERMILLE) / 1000;
+  }
+  get heapMb(): number {
+    return Atomics.load(this.#cells, HB.HEAP_MB);
   }
   get beats(): number {
     return Atomics.load(this.#cells, HB.BEAT);

@@ -36,14 +36,22 @@ export function startPool(
   return { threads, slots, ready };
 }
 
-/** Where a new actor goes: the live worker of its kind with the fewest actors, then the shortest tick. */
+/**
+ * Where a new actor goes: the live worker of its kind with the fewest actors,
+ * then the shortest tick; overloaded workers (ticks filling the frame, heap
+ * nearly full) only when `shed` is off. Load is shed before it kills: a new
+ * call is refused (503) rather than placed where every call would suffer.
+ */
 export function leastLoaded(
   slots: readonly WorkerSlot[],
   actors: ReadonlyMap<string, ActorRecord>,
   kindName: string,
+  shed = true,
 ): WorkerSlot {
-  const live = slots.filter((s) => s.state !== 'failed' && s.state !== 'stopped');
-  if (live.length === 0) throw new RequestError(503, `no live worker for actor kind "${kindName}"`);
+  const alive = slots.filter((s) => s.state !== 'failed' && s.state !== 'stopped');
+  if (alive.length === 0) throw new RequestError(503, `no live worker for actor kind "${kindName}"`);
+  const live = shed ? alive.filter((s) => s.overloaded() === undefined) : alive;
+  if (live.length === 0) throw new RequestError(503, `not taking calls: ${alive.map((s) => s.overloaded()).join('; ')}`);
   const count = (s: WorkerSlot): number => {
     let n = 0;
     for (const a of actors.values()) if (a.slot === s) n++;

@@ -4,6 +4,9 @@ import {
   BACKOFF_BASE_MS,
   BACKOFF_MAX_MS,
   backoffMs,
+  COOL_DOWN_BASE_MS,
+  COOL_DOWN_MAX_MS,
+  coolDownMs,
   MAX_RESTARTS,
   RESTART_WINDOW_MS,
   START_TIMEOUT_MS,
@@ -83,21 +86,41 @@ describe('workerMachine', () => {
     expect(backoffMs(30)).toBe(BACKOFF_MAX_MS);
   });
 
-  it(`fails after more than ${MAX_RESTARTS} restarts within the window, and stays failed`, () => {
+  it(`fails after more than ${MAX_RESTARTS} restarts within the window, and stays failed through its cool-down`, () => {
     const h = harness();
-    for (let i = 0; i < MAX_RESTARTS; i++) {
+    const exceed = (): void => {
+      for (let i = 0; i < MAX_RESTARTS; i++) {
+        h.send({ type: 'READY' });
+        h.send({ type: 'CRASHED', cause: `crash ${i}` });
+        expect(h.state()).toBe('restarting');
+        h.advance(BACKOFF_MAX_MS);
+      }
       h.send({ type: 'READY' });
-      h.send({ type: 'CRASHED', cause: `crash ${i}` });
-      expect(h.state()).toBe('restarting');
-      h.advance(BACKOFF_MAX_MS);
-    }
-    h.send({ type: 'READY' });
-    h.send({ type: 'CRASHED', cause: 'the last straw' });
+      h.send({ type: 'CRASHED', cause: 'the last straw' });
+    };
+    exceed();
     expect(h.state()).toBe('failed');
     const spawned = h.spawned;
-    h.advance(RESTART_WINDOW_MS * 2);
+    h.advance(COOL_DOWN_BASE_MS - 1);
     expect(h.state()).toBe('failed');
     expect(h.spawned).toBe(spawned);
+    // The cool-down is over: tried again, with the whole restart budget.
+    h.advance(1);
+    expect(h.state()).toBe('alive.starting');
+    expect(h.spawned).toBe(spawned + 1);
+    // Failing again soon: twice the cool-down.
+    exceed();
+    expect(h.state()).toBe('failed');
+    h.advance(COOL_DOWN_BASE_MS * 2 - 1);
+    expect(h.state()).toBe('failed');
+    h.advance(1);
+    expect(h.state()).toBe('alive.starting');
+  });
+
+  it('cool-downs double up to their cap', () => {
+    expect(coolDownMs(1)).toBe(COOL_DOWN_BASE_MS);
+    expect(coolDownMs(2)).toBe(COOL_DOWN_BASE_MS * 2);
+    expect(coolDownMs(30)).toBe(COOL_DOWN_MAX_MS);
   });
 
   it('forgets restarts older than the window', () => {

@@ -9,7 +9,8 @@ const FAULTS: Readonly<Record<FaultKind, string>> = {
   crash: 'an uncaught exception in the worker',
   hang: 'a busy loop in the worker: its heartbeat stops',
   exit: 'the worker exits',
-  oom: 'the worker allocates until its heap limit',
+  oom: 'the worker leaks memory while it works, until its heap limit',
+  'oom-burst': 'the worker allocates 80 MB blocks at a time until its heap limit',
   terminate: 'the supervisor terminates the thread from outside',
 };
 const FAULT_KINDS = Object.keys(FAULTS) as [FaultKind, ...FaultKind[]];
