@@ -1,12 +1,22 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { registerCallMetrics } from './callMetrics.ts';
 import type { Supervisor } from './Supervisor.ts';
 
+export interface RuntimeMetricsOptions {
+  /**
+   * One series per call, actor kind and QoS figure besides the aggregates
+   * (config `metrics.perCallSeries`). Off by default: at hundreds of calls
+   * those series are megabytes a scrape; per-call detail is in /status.
+   */
+  perCallSeries?: boolean;
+}
+
 /**
- * The runtime's Prometheus metrics. Worker and actor figures are gauges
+ * The runtime's Prometheus metrics. Worker, actor and call figures are
  * computed at scrape time from the heartbeat blocks and stats slots, so the
- * real-time path pays nothing for them.
+ * real-time path pays nothing for them; calls are aggregated (callMetrics.ts).
  */
-export function createRuntimeMetrics(sup: Supervisor) {
+export function createRuntimeMetrics(sup: Supervisor, opts: RuntimeMetricsOptions = {}) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
 
@@ -79,22 +89,7 @@ export function createRuntimeMetrics(sup: Supervisor) {
     },
   });
 
-  new Gauge({
-    name: 'switchboard_call_qos',
-    help: 'Live call quality figures (jitter, loss, RTT, concealment, R-factor, MOS, …) by call, actor kind and figure',
-    labelNames: ['call', 'transport', 'kind', 'figure'] as const,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const call of sup.listCalls()) {
-        for (const [kind, figures] of Object.entries(sup.callQos(call.id))) {
-          for (const [figure, value] of Object.entries(figures)) {
-            this.set({ call: call.id, transport: call.transport, kind, figure }, value);
-          }
-        }
-      }
-    },
-  });
+  registerCallMetrics(registry, sup, opts.perCallSeries === true);
 
   return { registry, badInput, callsTotal };
 }
