@@ -42,3 +42,16 @@ export function rate(fn: () => void, ms = 400): number {
   }
   return (calls * 1000) / (now - start);
 }
+
+/**
+ * Calls per second of each function, measured in alternating rounds and the
+ * best round of each kept: a change of load on a shared machine while they
+ * run hits them alike, so their ratio holds.
+ */
+export function bestRates(fns: ReadonlyArray<() => void>, rounds = 7, ms = 100): number[] {
+  const best = fns.map(() => 0);
+  for (let r = 0; r < rounds; r++) {
+    for (let i = 0; i < fns.length; i++) best[i] = Math.max(best[i]!, rate(fns[i]!, ms));
+  }
+  return best;
+}

@@ -15,7 +15,8 @@ import {
   opusWasm,
 } from './opusWasm.ts';
 import type { OpusWasm } from './opusWasm.ts';
-import { checkRate, leaked } from './opusShared.ts';
+import { checkRate } from './opusShared.ts';
+import { KernelMemory } from './KernelMemory.ts';
 
 /** What a decoder has seen; fields only grow. */
 export interface OpusDecoderCounters {
@@ -36,8 +37,9 @@ export class OpusDecoder {
   readonly counters: OpusDecoderCounters = { decoded: 0, corrupt: 0, concealed: 0, fec: 0 };
 
   readonly #wasm: OpusWasm;
-  #state = 0;
+  readonly #memory: KernelMemory;
 
+  /** Allocates the decoder's state; one dropped without destroy() is freed once collected (KernelMemory). */
   constructor(opts: { rateHz: number }) {
     this.frameSamples = checkRate(opts.rateHz);
     this.rateHz = opts.rateHz;
@@ -51,8 +53,8 @@ export class OpusDecoder {
       ex.free(st);
       throw new Error(`libopus: opus_decoder_init failed [code:${rc}, ${opusErrorText(rc)}]`);
     }
-    this.#state = st;
-    leaked.register(this, st, this);
+    this.#memory = new KernelMemory(this.#wasm.core, 'OpusDecoder', this);
+    this.#memory.adopt(st, (ptr) => ex.free(ptr));
   }
 
   /**
@@ -60,28 +62,29 @@ export class OpusDecoder {
    * duration, 2.5–120 ms), or a negative `OPUS_*` code for a packet that is
    * empty, oversized or corrupt (OPUS_INVALID_PACKET), too long for `out`
    * (OPUS_BUFFER_TOO_SMALL), or after destroy() (OPUS_INVALID_STATE).
-   * On a failure the caller conceals the frame.
+   * On a failure the caller conceals the frame. `length` (default: all of
+   * `packet`) lets a caller pass the first bytes of a larger packet store.
    */
-  decode(packet: Uint8Array, out: Int16Array): number {
-    if (this.#state === 0) return OPUS_INVALID_STATE;
-    const len = packet.length;
+  decode(packet: Uint8Array, out: Int16Array, length = packet.length): number {
+    const state = this.#memory.state;
+    if (state === 0) return OPUS_INVALID_STATE;
+    const len = length >= packet.length ? packet.length : length;
     // RFC 6716 §3.4 [R1]: a packet has at least one byte; libopus would read
     // an empty one as a loss and conceal 120 ms.
-    if (len === 0 || len > MAX_PACKET_BYTES) {
+    if (!(len > 0) || len > MAX_PACKET_BYTES) {
       this.counters.corrupt++;
       return OPUS_INVALID_PACKET;
     }
-    const w = this.#wasm;
-    w.view.refresh();
-    w.view.u8.set(packet, w.packetPtr);
+    const { exports, packet: into, pcm } = this.#wasm;
+    into.write(packet, len);
     const cap = out.length < MAX_FRAME_SAMPLES ? out.length : MAX_FRAME_SAMPLES;
-    const n = w.exports.opus_decode(this.#state, w.packetPtr, len, w.pcmPtr, cap, 0);
+    const n = exports.opus_decode(state, into.ptr, len, pcm.ptr, cap, 0);
     if (n < 0) {
       this.counters.corrupt++;
       return n;
     }
     this.counters.decoded++;
-    return this.#copyOut(n, out);
+    return pcm.read(out, n);
   }
 
   /**
@@ -90,13 +93,14 @@ export class OpusDecoder {
    * long loss). Returns frameSamples, or a negative `OPUS_*` code.
    */
   conceal(out: Int16Array): number {
-    if (this.#state === 0) return OPUS_INVALID_STATE;
+    const state = this.#memory.state;
+    if (state === 0) return OPUS_INVALID_STATE;
     if (out.length < this.frameSamples) return OPUS_BUFFER_TOO_SMALL;
-    const w = this.#wasm;
-    const n = w.exports.opus_decode(this.#state, 0, 0, w.pcmPtr, this.frameSamples, 0);
+    const { exports, pcm } = this.#wasm;
+    const n = exports.opus_decode(state, 0, 0, pcm.ptr, this.frameSamples, 0);
     if (n < 0) return n;
     this.counters.concealed++;
-    return this.#copyOut(n, out);
+    return pcm.read(out, n);
   }
 
   /**
@@ -104,47 +108,36 @@ export class OpusDecoder {
    * FEC (LBRR) data `nextPacket` carries (RFC 6716 §4.2.4); libopus conceals
    * instead when it has none. Decode `nextPacket` itself afterwards. A corrupt
    * `nextPacket` is counted and the frame concealed. Returns frameSamples, or
-   * a negative `OPUS_*` code.
+   * a negative `OPUS_*` code. `length` as for `decode`.
    */
-  decodeFec(nextPacket: Uint8Array, out: Int16Array): number {
-    if (this.#state === 0) return OPUS_INVALID_STATE;
+  decodeFec(nextPacket: Uint8Array, out: Int16Array, length = nextPacket.length): number {
+    const state = this.#memory.state;
+    if (state === 0) return OPUS_INVALID_STATE;
     if (out.length < this.frameSamples) return OPUS_BUFFER_TOO_SMALL;
-    const len = nextPacket.length;
-    if (len === 0 || len > MAX_PACKET_BYTES) {
+    const len = length >= nextPacket.length ? nextPacket.length : length;
+    if (!(len > 0) || len > MAX_PACKET_BYTES) {
       this.counters.corrupt++;
       return this.conceal(out);
     }
-    const w = this.#wasm;
-    w.view.refresh();
-    w.view.u8.set(nextPacket, w.packetPtr);
-    const n = w.exports.opus_decode(this.#state, w.packetPtr, len, w.pcmPtr, this.frameSamples, 1);
+    const { exports, packet: into, pcm } = this.#wasm;
+    into.write(nextPacket, len);
+    const n = exports.opus_decode(state, into.ptr, len, pcm.ptr, this.frameSamples, 1);
     if (n < 0) {
       this.counters.corrupt++;
       return this.conceal(out);
     }
     this.counters.fec++;
-    return this.#copyOut(n, out);
+    return pcm.read(out, n);
   }
 
   /** Forgets the stream's history (a new talk spurt from another source). */
   reset(): void {
-    if (this.#state !== 0) this.#wasm.exports.opus_decoder_ctl_set(this.#state, OpusCtl.resetState, 0);
+    const state = this.#memory.state;
+    if (state !== 0) this.#wasm.exports.opus_decoder_ctl_set(state, OpusCtl.resetState, 0);
   }
 
   /** Safe to call more than once. */
   destroy(): void {
-    if (this.#state === 0) return;
-    leaked.unregister(this);
-    this.#wasm.exports.free(this.#state);
-    this.#state = 0;
-  }
-
-  #copyOut(n: number, out: Int16Array): number {
-    const w = this.#wasm;
-    w.view.refresh();
-    const i16 = w.view.i16;
-    const from = w.pcmPtr >> 1;
-    for (let i = 0; i < n; i++) out[i] = i16[from + i]!;
-    return n;
+    this.#memory.dispose();
   }
 }

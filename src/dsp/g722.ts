@@ -1,4 +1,6 @@
-import { type CoreExports, type DspView, dsp, viewOf } from './wasm.ts';
+import { KernelMemory } from './KernelMemory.ts';
+import type { WasmBuffer } from './WasmBuffer.ts';
+import { type CoreExports, dsp } from './wasm.ts';
 
 /**
  * G.722 at 64 kbit/s through the WebAssembly core (assembly/g722.ts): one
@@ -7,12 +9,14 @@ import { type CoreExports, type DspView, dsp, viewOf } from './wasm.ts';
  *
  * Audio passes through scratch buffers in WebAssembly memory shared by every
  * coder on the thread (allocated once, on first use), in chunks of
- * `CHUNK_PAIRS` sample pairs. `encode` and `decode` never allocate or throw:
- * they do what fits in the output and return the count written. A coder
- * used after `destroy()` writes nothing and returns 0.
+ * `CHUNK_PAIRS` sample pairs; a 20 ms frame is one chunk, one bulk copy in
+ * and one out. `encode` and `decode` never allocate or throw: they do what
+ * fits in the output and return the count written. A coder used after
+ * `destroy()` writes nothing and returns 0; one dropped without it has its
+ * state freed once it is collected (KernelMemory).
  */
 
-interface G722Exports extends CoreExports {
+export interface G722Exports extends CoreExports {
   g722EncoderCreate(): number;
   g722EncoderReset(state: number): void;
   g722EncoderDestroy(state: number): void;
@@ -26,42 +30,38 @@ interface G722Exports extends CoreExports {
 /** Pairs (bytes) per pass; a 20 ms frame (160 pairs) fits in one. */
 const CHUNK_PAIRS = 2048;
 
-/** This thread's scratch: `pcmPtr` holds 2·CHUNK_PAIRS i16, `codesPtr` CHUNK_PAIRS bytes. */
+/** This thread's scratch: 2·CHUNK_PAIRS samples of PCM, CHUNK_PAIRS codes. */
 interface Scratch {
   readonly core: G722Exports;
-  readonly view: DspView;
-  readonly pcmPtr: number;
-  readonly codesPtr: number;
+  readonly pcm: WasmBuffer<Int16Array>;
+  readonly codes: WasmBuffer<Uint8Array>;
 }
 
-let scratch: Scratch | undefined;
+/** Scratch by instance: the thread's, and any a test isolates. */
+const scratches = new WeakMap<G722Exports, Scratch>();
 
-function init(): Scratch {
-  const core = dsp<G722Exports>();
-  scratch = {
-    core,
-    view: viewOf(core),
-    pcmPtr: core.alloc(CHUNK_PAIRS * 4),
-    codesPtr: core.alloc(CHUNK_PAIRS),
-  };
-  return scratch;
+/** Allocates (once per instance): the scratch buffers. */
+function scratchOf(core: G722Exports): Scratch {
+  let s = scratches.get(core);
+  if (s === undefined) {
+    const memory = new KernelMemory(core, 'G.722 scratch');
+    s = { core, pcm: memory.i16(2 * CHUNK_PAIRS), codes: memory.u8(CHUNK_PAIRS) };
+    scratches.set(core, s);
+  }
+  return s;
 }
-
-/** Frees the state of a coder dropped without destroy(), so a long-running process does not leak. */
-const orphans = new FinalizationRegistry<() => void>((free) => free());
 
 /** A 64 kbit/s G.722 encoder for one stream: 16 kHz samples in, one byte per pair out. */
 export class G722Encoder {
   readonly #s: Scratch;
-  #state: number;
+  readonly #memory: KernelMemory;
 
-  /** Allocates the stream's state in WebAssembly memory. */
-  constructor() {
-    this.#s = scratch ?? init();
-    const core = this.#s.core;
-    const state = core.g722EncoderCreate();
-    this.#state = state;
-    orphans.register(this, () => core.g722EncoderDestroy(state), this);
+  /** Allocates the stream's state in WebAssembly memory (`core`: this thread's DSP instance unless a test isolates one). */
+  constructor(core: G722Exports = dsp<G722Exports>()) {
+    const s = scratchOf(core);
+    this.#s = s;
+    this.#memory = new KernelMemory(s.core, 'G722Encoder', this);
+    this.#memory.adopt(s.core.g722EncoderCreate(), (state) => s.core.g722EncoderDestroy(state));
   }
 
   /**
@@ -70,90 +70,84 @@ export class G722Encoder {
    * kept for the next call): give whole pairs, as 20 ms frames are.
    */
   encode(pcm16k: Int16Array, out: Uint8Array): number {
-    const state = this.#state;
+    const state = this.#memory.state;
     if (state === 0) return 0;
     const pairs = Math.min(pcm16k.length >> 1, out.length);
-    const { core, view, pcmPtr, codesPtr } = this.#s;
-    const pcmAt = pcmPtr >> 1;
+    if (!(pairs > 0)) return 0;
+    const { core, pcm, codes } = this.#s;
+    if (pairs <= CHUNK_PAIRS) {
+      pcm.write(pcm16k, 2 * pairs);
+      core.g722Encode(state, pcm.ptr, 2 * pairs, codes.ptr);
+      return codes.read(out, pairs);
+    }
     for (let done = 0; done < pairs; ) {
       const count = Math.min(CHUNK_PAIRS, pairs - done);
-      const samples = 2 * count;
-      view.refresh();
-      const i16 = view.i16;
-      // A whole input copies in one native call; a part would need a view,
-      // which allocates, so it is copied element by element.
-      if (samples === pcm16k.length) i16.set(pcm16k, pcmAt);
-      else for (let k = 0, from = 2 * done; k < samples; k++) i16[pcmAt + k] = pcm16k[from + k]!;
-      core.g722Encode(state, pcmPtr, samples, codesPtr);
-      const u8 = view.u8;
-      for (let k = 0; k < count; k++) out[done + k] = u8[codesPtr + k]!;
-      done += count;
+      pcm.writeChunk(pcm16k, 2 * done, 2 * count);
+      core.g722Encode(state, pcm.ptr, 2 * count, codes.ptr);
+      done += codes.read(out, count, done);
     }
     return pairs;
   }
 
   /** Back to the initial state, as a new encoder (a new stream on the same object). */
   reset(): void {
-    if (this.#state !== 0) this.#s.core.g722EncoderReset(this.#state);
+    const state = this.#memory.state;
+    if (state !== 0) this.#s.core.g722EncoderReset(state);
   }
 
   /** Frees the state; safe to call twice. */
   destroy(): void {
-    if (this.#state === 0) return;
-    orphans.unregister(this);
-    this.#s.core.g722EncoderDestroy(this.#state);
-    this.#state = 0;
+    this.#memory.dispose();
   }
 }
 
 /** A 64 kbit/s G.722 decoder for one stream: one byte in, two 16 kHz samples out. */
 export class G722Decoder {
   readonly #s: Scratch;
-  #state: number;
+  readonly #memory: KernelMemory;
 
-  /** Allocates the stream's state in WebAssembly memory. */
-  constructor() {
-    this.#s = scratch ?? init();
-    const core = this.#s.core;
-    const state = core.g722DecoderCreate();
-    this.#state = state;
-    orphans.register(this, () => core.g722DecoderDestroy(state), this);
+  /** Allocates the stream's state in WebAssembly memory (`core`: this thread's DSP instance unless a test isolates one). */
+  constructor(core: G722Exports = dsp<G722Exports>()) {
+    const s = scratchOf(core);
+    this.#s = s;
+    this.#memory = new KernelMemory(s.core, 'G722Decoder', this);
+    this.#memory.adopt(s.core.g722DecoderCreate(), (state) => s.core.g722DecoderDestroy(state));
   }
 
   /**
-   * Decodes min(bytes.length, floor(out.length / 2)) bytes and returns the
-   * samples written, twice that.
+   * Decodes min(count, bytes.length, floor(out.length / 2)) bytes and returns
+   * the samples written, twice that. `count` (default: all of `bytes`) lets
+   * a caller pass the first bytes of a larger packet store.
    */
-  decode(bytes: Uint8Array, out: Int16Array): number {
-    const state = this.#state;
+  decode(bytes: Uint8Array, out: Int16Array, count = bytes.length): number {
+    const state = this.#memory.state;
     if (state === 0) return 0;
-    const n = Math.min(bytes.length, out.length >> 1);
-    const { core, view, pcmPtr, codesPtr } = this.#s;
-    const pcmAt = pcmPtr >> 1;
+    let n = count >= bytes.length ? bytes.length : count;
+    if (n > out.length >> 1) n = out.length >> 1;
+    if (!(n > 0)) return 0;
+    const { core, pcm, codes } = this.#s;
+    if (n <= CHUNK_PAIRS) {
+      codes.write(bytes, n);
+      core.g722Decode(state, codes.ptr, n, pcm.ptr);
+      return pcm.read(out, 2 * n);
+    }
     for (let done = 0; done < n; ) {
-      const count = Math.min(CHUNK_PAIRS, n - done);
-      view.refresh();
-      const u8 = view.u8;
-      if (count === bytes.length) u8.set(bytes, codesPtr);
-      else for (let k = 0; k < count; k++) u8[codesPtr + k] = bytes[done + k]!;
-      core.g722Decode(state, codesPtr, count, pcmPtr);
-      const i16 = view.i16;
-      for (let k = 0, to = 2 * done, samples = 2 * count; k < samples; k++) out[to + k] = i16[pcmAt + k]!;
-      done += count;
+      const chunk = codes.writeChunk(bytes, done, Math.min(CHUNK_PAIRS, n - done));
+      core.g722Decode(state, codes.ptr, chunk, pcm.ptr);
+      pcm.read(out, 2 * chunk, 2 * done);
+      done += chunk;
     }
     return 2 * n;
   }
 
   /** Back to the initial state, as a new decoder. */
   reset(): void {
-    if (this.#state !== 0) this.#s.core.g722DecoderReset(this.#state);
+    const state = this.#memory.state;
+    if (state !== 0) this.#s.core.g722DecoderReset(state);
   }
 
   /** Frees the state; safe to call twice. */
   destroy(): void {
-    if (this.#state === 0) return;
-    orphans.unregister(this);
-    this.#s.core.g722DecoderDestroy(this.#state);
-    this.#state = 0;
+    this.#memory.dispose();
   }
 }

@@ -1,4 +1,6 @@
-import { dsp, viewOf, type CoreExports, type DspView } from './wasm.ts';
+import { KernelMemory } from './KernelMemory.ts';
+import type { WasmBuffer } from './WasmBuffer.ts';
+import { dsp, type CoreExports } from './wasm.ts';
 import { LEVEL_FLOOR_DBFS, LEVEL_MAX_SAMPLES } from './reference/level.ts';
 
 export { LEVEL_FLOOR_DBFS, LEVEL_MAX_SAMPLES } from './reference/level.ts';
@@ -20,14 +22,14 @@ export interface LevelExports extends CoreExports {
  * history between frames.
  *
  * `measure` is the per-frame call: it copies the frame into the meter's
- * buffer in WebAssembly memory, allocates nothing and never throws.
+ * buffer in WebAssembly memory, allocates nothing and never throws. A meter
+ * dropped without `destroy()` is freed once collected (KernelMemory).
  */
 export class LevelMeter {
   readonly maxSamples: number;
   readonly #core: LevelExports;
-  readonly #view: DspView;
-  #state: number;
-  #samples: number;
+  readonly #memory: KernelMemory;
+  readonly #samples: WasmBuffer<Int16Array>;
 
   constructor(maxSamples = LEVEL_MAX_SAMPLES, core: LevelExports = dsp<LevelExports>()) {
     if (!Number.isInteger(maxSamples) || maxSamples < 1 || maxSamples > LEVEL_MAX_SAMPLES) {
@@ -35,37 +37,32 @@ export class LevelMeter {
     }
     this.maxSamples = maxSamples;
     this.#core = core;
-    this.#view = viewOf(core);
-    this.#state = core.levelCreate(maxSamples);
-    this.#samples = core.levelSamples(this.#state) >> 1;
+    this.#memory = new KernelMemory(core, 'LevelMeter', this);
+    const state = this.#memory.adopt(core.levelCreate(maxSamples), (ptr) => core.levelDestroy(ptr), `maxSamples:${maxSamples}`);
+    this.#samples = this.#memory.i16At(core.levelSamples(state), maxSamples);
   }
 
   /** Measures a frame (at most `maxSamples` of it); returns the samples measured, 0 after `destroy`. */
   measure(frame: Int16Array): number {
-    if (this.#state === 0) return 0;
-    const n = frame.length <= this.maxSamples ? frame.length : this.maxSamples;
-    this.#view.refresh();
-    const heap = this.#view.i16;
-    if (n === frame.length) heap.set(frame, this.#samples);
-    else for (let k = 0; k < n; k++) heap[this.#samples + k] = frame[k]!;
-    return this.#core.levelMeasure(this.#state, n);
+    const state = this.#memory.state;
+    if (state === 0) return 0;
+    return this.#core.levelMeasure(state, this.#samples.write(frame));
   }
 
   /** RMS level of the last frame measured, dBFS. */
   get rmsDbfs(): number {
-    return this.#state === 0 ? LEVEL_FLOOR_DBFS : this.#core.levelRmsDbfs(this.#state);
+    const state = this.#memory.state;
+    return state === 0 ? LEVEL_FLOOR_DBFS : this.#core.levelRmsDbfs(state);
   }
 
   /** Peak level of the last frame measured, dBFS. */
   get peakDbfs(): number {
-    return this.#state === 0 ? LEVEL_FLOOR_DBFS : this.#core.levelPeakDbfs(this.#state);
+    const state = this.#memory.state;
+    return state === 0 ? LEVEL_FLOOR_DBFS : this.#core.levelPeakDbfs(state);
   }
 
   /** Frees the meter's WebAssembly memory; safe to call twice. */
   destroy(): void {
-    if (this.#state !== 0) {
-      this.#core.levelDestroy(this.#state);
-      this.#state = 0;
-    }
+    this.#memory.dispose();
   }
 }

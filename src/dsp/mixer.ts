@@ -1,3 +1,5 @@
+import { KernelMemory } from './KernelMemory.ts';
+import type { WasmBuffer } from './WasmBuffer.ts';
 import { dsp, viewOf, type CoreExports, type DspView } from './wasm.ts';
 import { MIXER_MAX_GAIN, MIXER_MAX_INPUTS, MIXER_MAX_SAMPLES } from './reference/mixer.ts';
 
@@ -41,23 +43,19 @@ export interface MixerExports extends CoreExports {
  *
  * Per-frame methods never throw: out-of-range indexes and counts are clamped
  * or ignored, and they return what they did. Control-time methods
- * (constructor, `setGain`) throw RangeError on bad arguments.
+ * (constructor, `setGain`) throw RangeError on bad arguments, and an Error
+ * after `destroy()`. A mixer dropped without `destroy()` is freed once
+ * collected (KernelMemory).
  */
 export class Mixer {
   readonly maxInputs: number;
   readonly samplesPerFrame: number;
   readonly #core: MixerExports;
   readonly #view: DspView;
-  #state: number;
-  readonly #inputs: Int32Array;
-  readonly #outputs: Int32Array;
-  readonly #mix: number;
-  // Subarray views of every buffer, re-made only when the memory has grown
-  // (the one time the per-frame path allocates), so copies are TypedArray.set.
-  #viewsOver: Int16Array | undefined;
-  readonly #inputViews: Int16Array[] = [];
-  readonly #outputViews: Int16Array[] = [];
-  #mixView: Int16Array | undefined;
+  readonly #memory: KernelMemory;
+  readonly #inputs: Array<WasmBuffer<Int16Array>> = [];
+  readonly #outputs: Array<WasmBuffer<Int16Array>> = [];
+  readonly #mix: WasmBuffer<Int16Array>;
 
   constructor(maxInputs: number, samplesPerFrame: number, core: MixerExports = dsp<MixerExports>()) {
     if (!Number.isInteger(maxInputs) || maxInputs < 1 || maxInputs > MIXER_MAX_INPUTS) {
@@ -72,15 +70,15 @@ export class Mixer {
     this.samplesPerFrame = samplesPerFrame;
     this.#core = core;
     this.#view = viewOf(core);
-    this.#state = core.mixerCreate(maxInputs, samplesPerFrame);
-    // Element indexes (int16) of every buffer, fixed for the mixer's life.
-    this.#inputs = new Int32Array(maxInputs);
-    this.#outputs = new Int32Array(maxInputs);
+    const memory = new KernelMemory(core, 'mixer', this);
+    this.#memory = memory;
+    const state = memory.adopt(core.mixerCreate(maxInputs, samplesPerFrame), (ptr) => core.mixerDestroy(ptr));
+    // Every buffer sits in the state block, at addresses fixed for the mixer's life.
     for (let i = 0; i < maxInputs; i++) {
-      this.#inputs[i] = core.mixerInput(this.#state, i) >> 1;
-      this.#outputs[i] = core.mixerOutput(this.#state, i) >> 1;
+      this.#inputs.push(memory.i16At(core.mixerInput(state, i), samplesPerFrame));
+      this.#outputs.push(memory.i16At(core.mixerOutput(state, i), samplesPerFrame));
     }
-    this.#mix = core.mixerMixOutput(this.#state) >> 1;
+    this.#mix = memory.i16At(core.mixerMixOutput(state), samplesPerFrame);
   }
 
   /** Sets input i's linear gain, 0..16 (−∞..+24 dB); all gains start at 1. */
@@ -89,13 +87,13 @@ export class Mixer {
     if (!(gain >= 0 && gain <= MIXER_MAX_GAIN)) {
       throw new RangeError(`gain must be a number in 0..${MIXER_MAX_GAIN} [input:${i}, gain:${gain}]`);
     }
-    this.#core.mixerSetGain(this.#state, i, gain);
+    this.#core.mixerSetGain(this.#memory.state, i, gain);
   }
 
   /** Input i's gain as the kernel holds it (f32). */
   gain(i: number): number {
     this.#checkIndex(i);
-    return this.#core.mixerGain(this.#state, i);
+    return this.#core.mixerGain(this.#memory.state, i);
   }
 
   /** The whole WebAssembly memory as int16, current after any growth. */
@@ -106,31 +104,29 @@ export class Mixer {
 
   /** Index in `heap` of input i's first sample (−1 when out of range). */
   inputIndex(i: number): number {
-    return i >= 0 && i < this.maxInputs ? this.#inputs[i]! : -1;
+    return i >= 0 && i < this.maxInputs ? this.#inputs[i]!.ptr >> 1 : -1;
   }
 
   /** Index in `heap` of output i's first sample (−1 when out of range). */
   outputIndex(i: number): number {
-    return i >= 0 && i < this.maxInputs ? this.#outputs[i]! : -1;
+    return i >= 0 && i < this.maxInputs ? this.#outputs[i]!.ptr >> 1 : -1;
   }
 
   /** Index in `heap` of the full mix's first sample. */
   get mixIndex(): number {
-    return this.#mix;
+    return this.#mix.ptr >> 1;
   }
 
   /** A view of input i (stale once the memory grows, see the class comment). */
   input(i: number): Int16Array {
     this.#checkIndex(i);
-    this.#refreshViews();
-    return this.#inputViews[i]!;
+    return this.#inputs[i]!.array;
   }
 
   /** A view of output i (stale once the memory grows). */
   output(i: number): Int16Array {
     this.#checkIndex(i);
-    this.#refreshViews();
-    return this.#outputViews[i]!;
+    return this.#outputs[i]!.array;
   }
 
   /**
@@ -139,21 +135,11 @@ export class Mixer {
    * index out of range or after `destroy`).
    */
   copyIn(i: number, frame: Int16Array): number {
-    if (this.#state === 0 || !(i >= 0 && i < this.maxInputs)) return 0;
-    this.#refreshViews();
-    const into = this.#inputViews[i]!;
-    const spf = this.samplesPerFrame;
-    if (frame.length === spf) {
-      into.set(frame);
-      return spf;
-    }
-    if (frame.length > spf) {
-      for (let k = 0; k < spf; k++) into[k] = frame[k]!;
-      return spf;
-    }
-    into.set(frame);
-    into.fill(0, frame.length);
-    return frame.length;
+    if (this.#memory.state === 0 || !(i >= 0 && i < this.maxInputs)) return 0;
+    const into = this.#inputs[i]!;
+    const n = into.write(frame);
+    into.clearFrom(n);
+    return n;
   }
 
   /**
@@ -162,65 +148,37 @@ export class Mixer {
    * mixed.
    */
   mixMinusOne(count: number): number {
-    if (this.#state === 0) return 0;
-    return this.#core.mixerMixMinusOne(this.#state, count | 0);
+    const state = this.#memory.state;
+    return state === 0 ? 0 : this.#core.mixerMixMinusOne(state, count | 0);
   }
 
   /** Only the full mix of the first `count` inputs. Returns the inputs mixed. */
   mix(count: number): number {
-    if (this.#state === 0) return 0;
-    return this.#core.mixerMix(this.#state, count | 0);
+    const state = this.#memory.state;
+    return state === 0 ? 0 : this.#core.mixerMix(state, count | 0);
   }
 
   /** Copies output i of the last `mixMinusOne` into `out` (up to its length); returns the samples copied. */
   copyOut(i: number, out: Int16Array): number {
-    if (this.#state === 0 || !(i >= 0 && i < this.maxInputs)) return 0;
-    this.#refreshViews();
-    return this.#copy(this.#outputViews[i]!, out);
+    if (this.#memory.state === 0 || !(i >= 0 && i < this.maxInputs)) return 0;
+    return this.#outputs[i]!.read(out);
   }
 
   /** Copies the full mix of the last `mixMinusOne` or `mix` into `out`; returns the samples copied. */
   copyMix(out: Int16Array): number {
-    if (this.#state === 0) return 0;
-    this.#refreshViews();
-    return this.#copy(this.#mixView!, out);
+    if (this.#memory.state === 0) return 0;
+    return this.#mix.read(out);
   }
 
   /** Frees the mixer's WebAssembly memory; safe to call twice. */
   destroy(): void {
-    if (this.#state !== 0) {
-      this.#core.mixerDestroy(this.#state);
-      this.#state = 0;
-    }
-  }
-
-  #copy(from: Int16Array, out: Int16Array): number {
-    const spf = this.samplesPerFrame;
-    if (out.length >= spf) {
-      out.set(from);
-      return spf;
-    }
-    for (let k = 0; k < out.length; k++) out[k] = from[k]!;
-    return out.length;
-  }
-
-  #refreshViews(): void {
-    this.#view.refresh();
-    const heap = this.#view.i16;
-    if (heap === this.#viewsOver) return;
-    this.#viewsOver = heap;
-    const spf = this.samplesPerFrame;
-    for (let i = 0; i < this.maxInputs; i++) {
-      this.#inputViews[i] = heap.subarray(this.#inputs[i]!, this.#inputs[i]! + spf);
-      this.#outputViews[i] = heap.subarray(this.#outputs[i]!, this.#outputs[i]! + spf);
-    }
-    this.#mixView = heap.subarray(this.#mix, this.#mix + spf);
+    this.#memory.dispose();
   }
 
   #checkIndex(i: number): void {
     if (!Number.isInteger(i) || i < 0 || i >= this.maxInputs) {
       throw new RangeError(`input index out of range [input:${i}, maxInputs:${this.maxInputs}]`);
     }
-    if (this.#state === 0) throw new Error(`mixer destroyed [input:${i}]`);
+    this.#memory.assertLive(`input:${i}`);
   }
 }

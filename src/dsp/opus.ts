@@ -11,7 +11,8 @@ import {
   opusWasm,
 } from './opusWasm.ts';
 import { loadNativeOpus, opusEncoderBackend, type NativeEncoder, type OpusBackend } from './opusNative.ts';
-import { checkRate, leaked } from './opusShared.ts';
+import { checkRate } from './opusShared.ts';
+import { KernelMemory } from './KernelMemory.ts';
 
 /**
  * Opus (RFC 6716) for one mono voice stream in 20 ms frames, through libopus
@@ -77,13 +78,15 @@ export class OpusEncoder {
   #native: NativeEncoder | undefined;
   #nativeOut: Uint8Array | undefined;
   readonly #wasm: OpusWasm;
-  #state = 0;
+  /** The WebAssembly encoder's state (none on the native backend); freed by destroy() or once collected. */
+  readonly #memory: KernelMemory;
   #destroyed = false;
 
   constructor(opts: OpusEncoderOptions) {
     this.frameSamples = checkRate(opts.rateHz);
     this.rateHz = opts.rateHz;
     this.#wasm = opusWasm();
+    this.#memory = new KernelMemory(this.#wasm.core, 'OpusEncoder', this);
     this.backend = opts.backend ?? opusEncoderBackend().backend;
     if (this.backend === 'native') {
       const { binding, reason } = loadNativeOpus();
@@ -99,8 +102,7 @@ export class OpusEncoder {
         ex.free(st);
         throw new Error(`libopus: opus_encoder_init failed [code:${rc}, ${opusErrorText(rc)}]`);
       }
-      this.#state = st;
-      leaked.register(this, st, this);
+      this.#memory.adopt(st, (ptr) => ex.free(ptr));
     }
     if (opts.bitrateBps !== undefined) this.setBitrate(opts.bitrateBps);
     if (opts.complexity !== undefined) this.setComplexity(opts.complexity);
@@ -123,21 +125,15 @@ export class OpusEncoder {
       return OPUS_BAD_ARG;
     }
     if (this.#native !== undefined) return this.#encodeNative(this.#native, pcm, out);
-    const w = this.#wasm;
-    const view = w.view;
-    view.refresh();
-    view.i16.set(pcm, w.pcmPtr >> 1);
+    const { exports, pcm: from, packet } = this.#wasm;
+    from.write(pcm);
     const max = out.length < MAX_PACKET_BYTES ? out.length : MAX_PACKET_BYTES;
-    const n = w.exports.opus_encode(this.#state, w.pcmPtr, this.frameSamples, w.packetPtr, max);
+    const n = exports.opus_encode(this.#memory.state, from.ptr, this.frameSamples, packet.ptr, max);
     if (n < 0) {
       this.errors++;
       return n;
     }
-    view.refresh();
-    const u8 = view.u8;
-    const from = w.packetPtr;
-    for (let i = 0; i < n; i++) out[i] = u8[from + i]!;
-    return n;
+    return packet.read(out, n);
   }
 
   #encodeNative(enc: NativeEncoder, pcm: Int16Array, out: Uint8Array): number {
@@ -205,23 +201,19 @@ export class OpusEncoder {
     if (this.#destroyed) return;
     this.#destroyed = true;
     this.#native = undefined;
-    if (this.#state !== 0) {
-      leaked.unregister(this);
-      this.#wasm.exports.free(this.#state);
-      this.#state = 0;
-    }
+    this.#memory.dispose();
   }
 
   #set(request: number, value: number): void {
     if (this.#destroyed) return;
     // Values are clamped to what libopus accepts, so neither backend fails here.
     if (this.#native !== undefined) this.#native.ctl(request, value);
-    else this.#wasm.exports.opus_encoder_ctl_set(this.#state, request, value);
+    else this.#wasm.exports.opus_encoder_ctl_set(this.#memory.state, request, value);
   }
 
   #get(request: number): number {
     if (this.#destroyed) return 0;
     if (this.#native !== undefined) return this.#native.ctl(request);
-    return this.#wasm.exports.opus_encoder_ctl_get(this.#state, request);
+    return this.#wasm.exports.opus_encoder_ctl_get(this.#memory.state, request);
   }
 }

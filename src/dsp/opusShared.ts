@@ -1,6 +1,4 @@
-/** What OpusEncoder (opus.ts) and OpusDecoder share: the rates and frame, and the leak guard. */
-
-import { opusWasm } from './opusWasm.ts';
+/** What OpusEncoder (opus.ts) and OpusDecoder share: the rates and the frame. */
 
 /** Rates libopus encodes and decodes natively (RFC 6716 §2). */
 export const OPUS_RATES_HZ: readonly number[] = [8000, 12000, 16000, 24000, 48000];
@@ -14,5 +12,3 @@ export function checkRate(rateHz: number): number {
   return (rateHz * OPUS_FRAME_MS) / 1000;
 }
 
-/** Frees the WebAssembly state of a codec its owner forgot to destroy. */
-export const leaked = new FinalizationRegistry<number>((ptr) => opusWasm().exports.free(ptr));

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { type CoreExports, type DspView, viewOf } from './wasm.ts';
+import { KernelMemory } from './KernelMemory.ts';
+import type { WasmBuffer } from './WasmBuffer.ts';
+import type { CoreExports } from './wasm.ts';
 
 /**
  * A direct binding to the libopus build that ships inside `@evan/opus`
@@ -14,7 +16,8 @@ import { type CoreExports, type DspView, viewOf } from './wasm.ts';
  *
  * One instance per thread, like the DSP core: the codec states of every stream
  * on the thread live in its memory, and calls are synchronous, so all of them
- * share one packet buffer and one PCM buffer (`scratch`).
+ * share one packet buffer and one PCM buffer. Each codec's state is held in
+ * a KernelMemory over `core` (libopus's malloc and free).
  */
 
 /** The module's exports (Emscripten standalone build of libopus 1.x). */
@@ -75,11 +78,11 @@ export const MAX_FRAME_SAMPLES = 5760;
 
 export interface OpusWasm {
   readonly exports: OpusWasmExports;
-  /** Views over the instance's memory; `refresh()` before indexing. */
-  readonly view: DspView;
+  /** The instance's memory with libopus's malloc and free, for KernelMemory. */
+  readonly core: CoreExports;
   /** Shared per-thread buffers: MAX_PACKET_BYTES of packet, MAX_FRAME_SAMPLES of s16 PCM. */
-  readonly packetPtr: number;
-  readonly pcmPtr: number;
+  readonly packet: WasmBuffer<Uint8Array>;
+  readonly pcm: WasmBuffer<Int16Array>;
   /** Which file was loaded and why. */
   readonly build: 'simd' | 'scalar';
 }
@@ -126,7 +129,7 @@ export function opusWasm(): OpusWasm {
         throw new Error(`libopus exited [code:${code}]`);
       },
     },
-    // Views are refreshed lazily by comparing memory.buffer (DspView).
+    // Views notice a growth themselves (WasmBuffer).
     env: { emscripten_notify_memory_growth: (): void => undefined },
   });
   const exports = inst.exports as unknown as OpusWasmExports;
@@ -137,20 +140,18 @@ export function opusWasm(): OpusWasm {
     alloc: (bytes) => exports.malloc(bytes),
     free: (ptr) => exports.free(ptr),
   };
-  const packetPtr = exports.malloc(MAX_PACKET_BYTES);
-  const pcmPtr = exports.malloc(MAX_FRAME_SAMPLES * 2);
-  if (packetPtr === 0 || pcmPtr === 0) throw new Error('libopus: cannot allocate the shared buffers');
-  instance = { exports, view: viewOf(core), packetPtr, pcmPtr, build };
+  const scratch = new KernelMemory(core, 'libopus scratch');
+  instance = { exports, core, packet: scratch.u8(MAX_PACKET_BYTES), pcm: scratch.i16(MAX_FRAME_SAMPLES), build };
   return instance;
 }
 
 /** libopus's message for an error code (allocates: for logs and exceptions only). */
 export function opusErrorText(code: number): string {
-  const { exports, view } = opusWasm();
-  view.refresh();
+  const { exports } = opusWasm();
+  const u8 = new Uint8Array(exports.memory.buffer);
   let s = '';
-  for (let at = exports.opus_strerror(code); view.u8[at] !== 0 && s.length < 64; at++) {
-    s += String.fromCharCode(view.u8[at]!);
+  for (let at = exports.opus_strerror(code); u8[at] !== 0 && s.length < 64; at++) {
+    s += String.fromCharCode(u8[at]!);
   }
   return s;
 }

@@ -1,5 +1,7 @@
 import { PLC_PLAN_MAX_FRAMES, plcRateFactor, type PlcMode } from './reference/plc.ts';
-import { dsp, viewOf, type CoreExports, type DspView } from './wasm.ts';
+import { KernelMemory } from './KernelMemory.ts';
+import type { WasmBuffer } from './WasmBuffer.ts';
+import { dsp, type CoreExports } from './wasm.ts';
 
 export { PLC_RATES_HZ, type PlcMode } from './reference/plc.ts';
 
@@ -50,7 +52,9 @@ const MODE_CODES: Record<PlcMode, number> = { enhanced: 0, 'appendix-i': 1 };
  *
  * Frames of the wrong length are not an error: a shorter one is padded with
  * silence, samples beyond `samplesPerFrame` are ignored, and an `out` shorter
- * than a frame receives what fits. After `destroy`, calls write silence.
+ * than a frame receives what fits. After `destroy`, calls write silence; a
+ * concealer dropped without `destroy()` is freed once collected
+ * (KernelMemory).
  */
 export class Concealer {
   readonly rateHz: number;
@@ -58,10 +62,9 @@ export class Concealer {
   readonly samplesPerFrame: number;
   readonly delaySamples: number;
   readonly #core: PlcExports;
-  readonly #view: DspView;
-  #state: number;
-  readonly #input: number;
-  readonly #output: number;
+  readonly #memory: KernelMemory;
+  readonly #input: WasmBuffer<Int16Array>;
+  readonly #output: WasmBuffer<Int16Array>;
 
   constructor(rateHz: number, opts: { mode?: PlcMode } = {}, core: PlcExports = dsp<PlcExports>()) {
     const r = plcRateFactor(rateHz);
@@ -70,28 +73,28 @@ export class Concealer {
     const code = MODE_CODES[this.mode];
     if (code === undefined) throw new RangeError(`unknown PLC mode [mode:${String(this.mode)}]`);
     this.#core = core;
-    this.#view = viewOf(core);
-    this.#state = core.plcCreate(rateHz, code);
-    if (this.#state === 0) throw new RangeError(`PLC kernel refused [rateHz:${rateHz}, mode:${this.mode}]`);
+    this.#memory = new KernelMemory(core, 'Concealer', this);
+    const state = this.#memory.adopt(core.plcCreate(rateHz, code), (ptr) => core.plcDestroy(ptr), `rateHz:${rateHz}, mode:${this.mode}`);
     this.samplesPerFrame = 160 * r;
-    this.delaySamples = core.plcDelaySamples(this.#state);
-    this.#input = core.plcInput(this.#state) >> 1;
-    this.#output = core.plcOutput(this.#state) >> 1;
+    this.delaySamples = core.plcDelaySamples(state);
+    this.#input = this.#memory.i16At(core.plcInput(state), this.samplesPerFrame);
+    this.#output = this.#memory.i16At(core.plcOutput(state), this.samplesPerFrame);
   }
 
   /** A received frame goes to playout: updates the history; after an erasure it blends the continuation into `out`. */
   good(frame: Int16Array, out: Int16Array): void {
-    if (this.#state === 0) { out.fill(0); return; }
-    const n = this.#copyIn(frame);
-    this.#core.plcGood(this.#state, n);
-    this.#copyOut(out);
+    const state = this.#memory.state;
+    if (state === 0) { out.fill(0); return; }
+    this.#core.plcGood(state, this.#input.write(frame));
+    this.#output.read(out);
   }
 
   /** One lost frame, extrapolated from the past. */
   conceal(out: Int16Array): void {
-    if (this.#state === 0) { out.fill(0); return; }
-    this.#core.plcConceal(this.#state);
-    this.#copyOut(out);
+    const state = this.#memory.state;
+    if (state === 0) { out.fill(0); return; }
+    this.#core.plcConceal(state);
+    this.#output.read(out);
   }
 
   /**
@@ -106,54 +109,38 @@ export class Concealer {
    * from there. Counts below 1 (or NaN) mean 1; above 64, 64.
    */
   concealBefore(next: Int16Array, out: Int16Array, framesUntilNext = 1): void {
-    if (this.#state === 0) { out.fill(0); return; }
+    const state = this.#memory.state;
+    if (state === 0) { out.fill(0); return; }
     const frames = framesUntilNext >= 1 ? (framesUntilNext < PLC_PLAN_MAX_FRAMES ? Math.floor(framesUntilNext) : PLC_PLAN_MAX_FRAMES) : 1;
-    const n = this.#copyIn(next);
-    this.#core.plcConcealBefore(this.#state, n, frames);
-    this.#copyOut(out);
+    this.#core.plcConcealBefore(state, this.#input.write(next), frames);
+    this.#output.read(out);
   }
 
   /** Frames concealed since the last good one. */
   get lostInARow(): number {
-    return this.#state === 0 ? 0 : this.#core.plcLostInARow(this.#state);
+    const state = this.#memory.state;
+    return state === 0 ? 0 : this.#core.plcLostInARow(state);
   }
 
   /** The tracked background level comfort noise is generated at, dBFS. */
   get noiseFloorDbfs(): number {
-    return this.#state === 0 ? -100 : this.#core.plcNoiseFloorDbfs(this.#state);
+    const state = this.#memory.state;
+    return state === 0 ? -100 : this.#core.plcNoiseFloorDbfs(state);
   }
 
   /** Pitch period (samples) used by the current or last erasure; 0 before any. */
   get pitchLag(): number {
-    return this.#state === 0 ? 0 : this.#core.plcPitchLag(this.#state);
+    const state = this.#memory.state;
+    return state === 0 ? 0 : this.#core.plcPitchLag(state);
   }
 
   reset(): void {
-    if (this.#state !== 0) this.#core.plcReset(this.#state);
+    const state = this.#memory.state;
+    if (state !== 0) this.#core.plcReset(state);
   }
 
   /** Frees the WebAssembly state; safe to call twice. */
   destroy(): void {
-    if (this.#state !== 0) {
-      this.#core.plcDestroy(this.#state);
-      this.#state = 0;
-    }
-  }
-
-  #copyIn(frame: Int16Array): number {
-    this.#view.refresh();
-    const heap = this.#view.i16;
-    const n = frame.length < this.samplesPerFrame ? frame.length : this.samplesPerFrame;
-    const at = this.#input;
-    for (let i = 0; i < n; i++) heap[at + i] = frame[i]!;
-    return n;
-  }
-
-  #copyOut(out: Int16Array): void {
-    this.#view.refresh();
-    const heap = this.#view.i16;
-    const n = out.length < this.samplesPerFrame ? out.length : this.samplesPerFrame;
-    const at = this.#output;
-    for (let i = 0; i < n; i++) out[i] = heap[at + i]!;
+    this.#memory.dispose();
   }
 }

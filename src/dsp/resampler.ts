@@ -1,4 +1,6 @@
-import { type CoreExports, type DspView, dsp, viewOf } from './wasm.ts';
+import { KernelMemory } from './KernelMemory.ts';
+import type { WasmBuffer } from './WasmBuffer.ts';
+import { type CoreExports, dsp } from './wasm.ts';
 
 /**
  * Sample-rate conversion between the engine's rates through the WebAssembly
@@ -13,7 +15,8 @@ import { type CoreExports, type DspView, dsp, viewOf } from './wasm.ts';
  *
  * `process()` allocates nothing and never throws: input passes through
  * buffers in WebAssembly memory allocated by the constructor, in chunks of
- * CHUNK_INPUT_SAMPLES.
+ * CHUNK_INPUT_SAMPLES. A resampler dropped without `destroy()` is freed once
+ * collected (KernelMemory).
  */
 
 /** Rates the engine carries (DESIGN.md, audio frames). */
@@ -21,7 +24,7 @@ export const SUPPORTED_RATES_HZ = [8000, 16000, 24000, 48000] as const;
 
 export type SupportedRateHz = (typeof SUPPORTED_RATES_HZ)[number];
 
-interface ResamplerExports extends CoreExports {
+export interface ResamplerExports extends CoreExports {
   resamplerCreate(fromHz: number, toHz: number, maxInputSamples: number): number;
   resamplerDestroy(state: number): void;
   resamplerReset(state: number): void;
@@ -51,14 +54,16 @@ export class Resampler {
   readonly delaySamples: number;
 
   readonly #core: ResamplerExports;
-  readonly #view: DspView;
-  readonly #chunkOutputSamples: number;
-  #state: number;
-  #inPtr: number;
-  #outPtr: number;
+  readonly #memory: KernelMemory;
+  readonly #input: WasmBuffer<Int16Array>;
+  readonly #output: WasmBuffer<Int16Array>;
 
-  /** Allocates the stream's state and buffers in WebAssembly memory; throws RangeError for an unsupported rate. */
-  constructor(fromHz: number, toHz: number) {
+  /**
+   * Allocates the stream's state and buffers in WebAssembly memory (`core`:
+   * this thread's DSP instance unless a test isolates one); throws RangeError
+   * for an unsupported rate.
+   */
+  constructor(fromHz: number, toHz: number, core: ResamplerExports = dsp<ResamplerExports>()) {
     if (!isSupported(fromHz) || !isSupported(toHz)) {
       throw new RangeError(
         `unsupported resampling rate [from:${fromHz}, to:${toHz}]: rates must be one of ${SUPPORTED_RATES_HZ.join(', ')} Hz`,
@@ -66,14 +71,17 @@ export class Resampler {
     }
     this.fromHz = fromHz;
     this.toHz = toHz;
-    this.#core = dsp<ResamplerExports>();
-    this.#view = viewOf(this.#core);
-    this.#chunkOutputSamples = Resampler.outputLength(fromHz, toHz, CHUNK_INPUT_SAMPLES);
-    this.#state = this.#core.resamplerCreate(fromHz, toHz, CHUNK_INPUT_SAMPLES);
-    if (this.#state === 0) throw new Error(`DSP core refused a resampler [from:${fromHz}, to:${toHz}]`);
-    this.#inPtr = this.#core.alloc(CHUNK_INPUT_SAMPLES * 2);
-    this.#outPtr = this.#core.alloc(this.#chunkOutputSamples * 2);
-    this.delaySamples = this.#core.resamplerDelaySamples(this.#state);
+    this.#core = core;
+    const memory = new KernelMemory(core, 'Resampler', this);
+    this.#memory = memory;
+    const state = memory.adopt(
+      core.resamplerCreate(fromHz, toHz, CHUNK_INPUT_SAMPLES),
+      (ptr) => core.resamplerDestroy(ptr),
+      `from:${fromHz}, to:${toHz}`,
+    );
+    this.#input = memory.i16(CHUNK_INPUT_SAMPLES);
+    this.#output = memory.i16(Resampler.outputLength(fromHz, toHz, CHUNK_INPUT_SAMPLES));
+    this.delaySamples = core.resamplerDelaySamples(state);
   }
 
   /**
@@ -94,26 +102,23 @@ export class Resampler {
    * nothing; returns 0 after destroy().
    */
   process(input: Int16Array, output: Int16Array): number {
-    const state = this.#state;
+    const state = this.#memory.state;
     if (state === 0) return 0;
     const core = this.#core;
-    const view = this.#view;
-    const inAt = this.#inPtr >> 1;
-    const outAt = this.#outPtr >> 1;
+    const from = this.#input;
+    const to = this.#output;
+    if (input.length <= CHUNK_INPUT_SAMPLES) {
+      // A frame at any rate: one bulk copy in, one out.
+      const count = from.write(input);
+      const made = core.resamplerProcess(state, from.ptr, count, to.ptr, Math.min(to.length, output.length));
+      return to.read(output, made);
+    }
     let written = 0;
     for (let done = 0; done < input.length; ) {
-      const count = Math.min(CHUNK_INPUT_SAMPLES, input.length - done);
-      view.refresh();
-      const i16 = view.i16;
-      // A whole input copies in one native call; part of one would need a
-      // subarray (an allocation), so it goes element by element.
-      if (count === input.length) i16.set(input, inAt);
-      else for (let k = 0; k < count; k++) i16[inAt + k] = input[done + k]!;
-      const room = Math.min(this.#chunkOutputSamples, output.length - written);
-      const made = core.resamplerProcess(state, this.#inPtr, count, this.#outPtr, room);
-      const out = view.i16;
-      for (let k = 0; k < made; k++) output[written + k] = out[outAt + k]!;
-      written += made;
+      const count = from.writeChunk(input, done, CHUNK_INPUT_SAMPLES);
+      const room = Math.min(to.length, output.length - written);
+      const made = core.resamplerProcess(state, from.ptr, count, to.ptr, room);
+      written += to.read(output, made, written);
       done += count;
     }
     return written;
@@ -121,17 +126,12 @@ export class Resampler {
 
   /** Starts the stream afresh (silent history), as if just constructed. */
   reset(): void {
-    this.#core.resamplerReset(this.#state);
+    const state = this.#memory.state;
+    if (state !== 0) this.#core.resamplerReset(state);
   }
 
   /** Frees the stream's WebAssembly memory; safe to call twice. */
   destroy(): void {
-    if (this.#state === 0) return;
-    this.#core.resamplerDestroy(this.#state);
-    this.#core.free(this.#inPtr);
-    this.#core.free(this.#outPtr);
-    this.#state = 0;
-    this.#inPtr = 0;
-    this.#outPtr = 0;
+    this.#memory.dispose();
   }
 }

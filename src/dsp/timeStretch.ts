@@ -1,5 +1,7 @@
 import { timeStretchLimits } from './reference/timeStretch.ts';
-import { dsp, viewOf, type CoreExports, type DspView } from './wasm.ts';
+import { KernelMemory } from './KernelMemory.ts';
+import type { WasmBuffer } from './WasmBuffer.ts';
+import { dsp, type CoreExports } from './wasm.ts';
 
 /** The time stretch kernel's exports (assembly/timeStretch.ts). */
 export interface TimeStretchExports extends CoreExports {
@@ -29,17 +31,17 @@ export interface TimeStretchExports extends CoreExports {
  * samples written: inputLength − P (accelerate) or + P (expand) when they
  * acted, inputLength when they declined (the input is copied unchanged), and
  * never more than `out.length`. `lastPeriod` tells P (0 when declined).
- * Nothing is allocated and nothing throws.
+ * Nothing is allocated and nothing throws. A stretcher dropped without
+ * `destroy()` is freed once collected (KernelMemory).
  */
 export class TimeStretcher {
   readonly rateHz: number;
   readonly maxInputSamples: number;
   readonly maxPeriodSamples: number;
   readonly #core: TimeStretchExports;
-  readonly #view: DspView;
-  #state: number;
-  readonly #input: number;
-  readonly #output: number;
+  readonly #memory: KernelMemory;
+  readonly #input: WasmBuffer<Int16Array>;
+  readonly #output: WasmBuffer<Int16Array>;
 
   constructor(rateHz: number, core: TimeStretchExports = dsp<TimeStretchExports>()) {
     const lim = timeStretchLimits(rateHz);
@@ -47,10 +49,11 @@ export class TimeStretcher {
     this.maxInputSamples = lim.maxInput;
     this.maxPeriodSamples = lim.pmax;
     this.#core = core;
-    this.#view = viewOf(core);
-    this.#state = core.timeStretchCreate(rateHz);
-    this.#input = core.timeStretchInput(this.#state) >> 1;
-    this.#output = core.timeStretchOutput(this.#state) >> 1;
+    this.#memory = new KernelMemory(core, 'TimeStretcher', this);
+    const state = this.#memory.adopt(core.timeStretchCreate(rateHz), (ptr) => core.timeStretchDestroy(ptr), `rateHz:${rateHz}`);
+    this.#input = this.#memory.i16At(core.timeStretchInput(state), lim.maxInput);
+    // The kernel writes at most the input plus one period.
+    this.#output = this.#memory.i16At(core.timeStretchOutput(state), lim.maxInput + lim.pmax);
   }
 
   /** Removes one pitch period when the signal allows; returns the output length. */
@@ -65,33 +68,26 @@ export class TimeStretcher {
 
   /** The period removed or inserted by the last call, samples; 0 when it declined. */
   get lastPeriod(): number {
-    return this.#state === 0 ? 0 : this.#core.timeStretchLastPeriod(this.#state);
+    const state = this.#memory.state;
+    return state === 0 ? 0 : this.#core.timeStretchLastPeriod(state);
   }
 
   /** Frees the WebAssembly state; safe to call twice. */
   destroy(): void {
-    if (this.#state !== 0) {
-      this.#core.timeStretchDestroy(this.#state);
-      this.#state = 0;
-    }
+    this.#memory.dispose();
   }
 
   #run(input: Int16Array, inputLength: number, out: Int16Array, dir: -1 | 1): number {
-    if (this.#state === 0) return 0;
+    const state = this.#memory.state;
+    if (state === 0) return 0;
     // NaN and negative lengths mean nothing to stretch.
     let n = inputLength > 0 ? Math.floor(inputLength) : 0;
     if (n > input.length) n = input.length;
     if (n > this.maxInputSamples) n = this.maxInputSamples;
-    this.#view.refresh();
-    let heap = this.#view.i16;
-    const at = this.#input;
-    for (let i = 0; i < n; i++) heap[at + i] = input[i]!;
+    this.#input.write(input, n);
     const m = dir < 0
-      ? this.#core.timeStretchAccelerate(this.#state, n, out.length)
-      : this.#core.timeStretchExpand(this.#state, n, out.length);
-    heap = this.#view.i16;
-    const from = this.#output;
-    for (let i = 0; i < m; i++) out[i] = heap[from + i]!;
-    return m;
+      ? this.#core.timeStretchAccelerate(state, n, out.length)
+      : this.#core.timeStretchExpand(state, n, out.length);
+    return this.#output.read(out, m);
   }
 }

@@ -1,5 +1,7 @@
 import { VAD_ENERGY_FLOOR_DBFS, vadSettings, type VadOptions, type VadSettings } from './reference/vad.ts';
-import { dsp, viewOf, type CoreExports, type DspView } from './wasm.ts';
+import { KernelMemory } from './KernelMemory.ts';
+import type { WasmBuffer } from './WasmBuffer.ts';
+import { dsp, type CoreExports } from './wasm.ts';
 
 export { VAD_FRAMES_MS, VAD_RATES_HZ, type VadOptions } from './reference/vad.ts';
 
@@ -24,22 +26,26 @@ export interface VadExports extends CoreExports {
  * the last one. The algorithm is described in src/dsp/reference/vad.ts.
  *
  * Its state lives in WebAssembly memory; `process` copies the frame there,
- * allocates nothing and never throws.
+ * allocates nothing and never throws. A detector dropped without `destroy()`
+ * is freed once collected (KernelMemory).
  */
 export class Vad {
   readonly settings: VadSettings;
   readonly #core: VadExports;
-  readonly #view: DspView;
-  #state: number;
-  readonly #input: number;
+  readonly #memory: KernelMemory;
+  readonly #input: WasmBuffer<Int16Array>;
 
   constructor(rateHz: number, opts: VadOptions = {}, core: VadExports = dsp<VadExports>()) {
     this.settings = vadSettings(rateHz, opts);
     const s = this.settings;
     this.#core = core;
-    this.#view = viewOf(core);
-    this.#state = core.vadCreate(s.rateHz, s.frameMs, s.hangoverFrames, s.onsetFrames);
-    this.#input = core.vadInput(this.#state) >> 1;
+    this.#memory = new KernelMemory(core, 'Vad', this);
+    const state = this.#memory.adopt(
+      core.vadCreate(s.rateHz, s.frameMs, s.hangoverFrames, s.onsetFrames),
+      (ptr) => core.vadDestroy(ptr),
+      `rateHz:${s.rateHz}, frameMs:${s.frameMs}`,
+    );
+    this.#input = this.#memory.i16At(core.vadInput(state), s.samplesPerFrame);
   }
 
   get samplesPerFrame(): number {
@@ -52,32 +58,27 @@ export class Vad {
    * nothing); after `destroy`, always false.
    */
   process(frame: Int16Array): boolean {
-    if (this.#state === 0) return false;
-    const spf = this.settings.samplesPerFrame;
-    this.#view.refresh();
-    const heap = this.#view.i16;
-    const at = this.#input;
-    if (frame.length <= spf) {
-      heap.set(frame, at);
-      return this.#core.vadProcess(this.#state, frame.length) === 1;
-    }
-    for (let k = 0; k < spf; k++) heap[at + k] = frame[k]!;
-    return this.#core.vadProcess(this.#state, spf) === 1;
+    const state = this.#memory.state;
+    if (state === 0) return false;
+    return this.#core.vadProcess(state, this.#input.write(frame)) === 1;
   }
 
   /** The decision of the last frame. */
   get speech(): boolean {
-    return this.#state !== 0 && this.#core.vadSpeech(this.#state) === 1;
+    const state = this.#memory.state;
+    return state !== 0 && this.#core.vadSpeech(state) === 1;
   }
 
   /** Energy of the last frame, dBFS (a full-scale square wave reads 0; silence −100). */
   get levelDbfs(): number {
-    return this.#state === 0 ? VAD_ENERGY_FLOOR_DBFS : this.#core.vadLevelDbfs(this.#state);
+    const state = this.#memory.state;
+    return state === 0 ? VAD_ENERGY_FLOOR_DBFS : this.#core.vadLevelDbfs(state);
   }
 
   /** The adaptive noise floor, dBFS. */
   get noiseFloorDbfs(): number {
-    return this.#state === 0 ? VAD_ENERGY_FLOOR_DBFS : this.#core.vadNoiseFloorDbfs(this.#state);
+    const state = this.#memory.state;
+    return state === 0 ? VAD_ENERGY_FLOOR_DBFS : this.#core.vadNoiseFloorDbfs(state);
   }
 
   /** How far the last frame stood over the noise floor, dB. */
@@ -87,19 +88,18 @@ export class Vad {
 
   /** Periodicity of the last frame at pitch lags, 0..1 (voiced speech 0.6–0.99, noise under 0.4). */
   get voicing(): number {
-    return this.#state === 0 ? 0 : this.#core.vadVoicing(this.#state);
+    const state = this.#memory.state;
+    return state === 0 ? 0 : this.#core.vadVoicing(state);
   }
 
   /** Forgets the noise floor, the history and any speech in progress (a new call on the same stream). */
   reset(): void {
-    if (this.#state !== 0) this.#core.vadReset(this.#state);
+    const state = this.#memory.state;
+    if (state !== 0) this.#core.vadReset(state);
   }
 
   /** Frees the detector's WebAssembly memory; safe to call twice. */
   destroy(): void {
-    if (this.#state !== 0) {
-      this.#core.vadDestroy(this.#state);
-      this.#state = 0;
-    }
+    this.#memory.dispose();
   }
 }

@@ -7,9 +7,10 @@ import { fileURLToPath } from 'node:url';
  * per-stream state lives in the instance's memory).
  *
  * Kernels exchange data through buffers allocated in the instance's memory
- * with `alloc`/`free`. Views over that memory go stale when it grows, so the
- * wrappers hold a `DspView` and refresh it only when `memory.buffer` changed
- * (a pointer comparison on the per-frame path, no allocation).
+ * with `alloc`/`free`. A wrapper holds what it allocated in a `KernelMemory`
+ * (freed by its destroy(), or by a FinalizationRegistry when it is dropped)
+ * and copies frames through `WasmBuffer`s, whose views are re-made only when
+ * the memory has grown.
  */
 
 /** Exports every kernel shares; each wrapper declares its own kernel's exports. */
@@ -90,12 +91,14 @@ export function newDspInstance<T extends CoreExports = CoreExports>(build: Build
 }
 
 /**
- * Typed views over one instance's memory, refreshed only when the memory has
- * grown. Wrappers call `refresh()` at the start of a per-frame call and then
- * index `i16`/`f32`/`u8` with `ptr >> shift`.
+ * Typed views over the whole of one instance's memory, refreshed only when
+ * the memory has grown; for code that indexes the heap in place (the mixer's
+ * `heap`, benchmarks). Call `refresh()` before indexing `i16`/`f32`/`u8`
+ * with `ptr >> shift`. Frames copied in and out go through `WasmBuffer`.
  */
 export class DspView {
   readonly #memory: WebAssembly.Memory;
+  readonly #shared: boolean;
   #buffer: ArrayBuffer;
   u8: Uint8Array;
   i16: Int16Array;
@@ -105,14 +108,21 @@ export class DspView {
   constructor(core: CoreExports) {
     this.#memory = core.memory;
     this.#buffer = core.memory.buffer;
+    this.#shared = !(this.#buffer instanceof ArrayBuffer);
     this.u8 = new Uint8Array(this.#buffer);
     this.i16 = new Int16Array(this.#buffer);
     this.i32 = new Int32Array(this.#buffer);
     this.f32 = new Float32Array(this.#buffer);
   }
 
-  /** Re-creates the views if the memory grew; allocates only in that case. */
+  /**
+   * Re-creates the views if the memory grew; allocates only in that case.
+   * Growth detaches the old buffer (views of it read as length 0), which is
+   * cheaper to test than reading `memory.buffer`; a shared memory does not
+   * detach, so for one the buffer itself is compared.
+   */
   refresh(): void {
+    if (this.u8.length !== 0 && !this.#shared) return;
     const buf = this.#memory.buffer;
     if (buf !== this.#buffer) {
       this.#buffer = buf;

@@ -188,6 +188,25 @@ describe.each(LAWS)('G.711 $law', ({ law, wasm: w, reference: r }) => {
     expect(long.subarray(10).every((v) => v === -7)).toBe(true);
   });
 
+  it('takes the first `count` items of a larger store (a packet store slot), and nothing for a bad count', () => {
+    const rand = mulberry32(1500);
+    const store = Uint8Array.from({ length: 1500 }, () => Math.floor(rand() * 256));
+    const out = new Int16Array(400).fill(4321);
+    const decode = law === 'ulaw' ? wasm.ulawDecode : wasm.alawDecode;
+    const encode = law === 'ulaw' ? wasm.ulawEncode : wasm.alawEncode;
+    expect(decode(store, out, 160)).toBe(160);
+    expectSame(out.subarray(0, 160), decodeAll(r, store.subarray(0, 160)));
+    expect(out.subarray(160).every((v) => v === 4321)).toBe(true);
+    // Longer than the chunk: the count still bounds the work.
+    const big = new Int16Array(6000);
+    expect(decode(new Uint8Array(6000).fill(0x55), big, 5000)).toBe(5000);
+    expect(big.subarray(5000).every((v) => v === 0)).toBe(true);
+    const codes = new Uint8Array(200).fill(0xaa);
+    expect(encode(Int16Array.from({ length: 300 }, (_, i) => 50 * i), codes, 120)).toBe(120);
+    expect(codes.subarray(120).every((v) => v === 0xaa)).toBe(true);
+    for (const bad of [0, -1, Number.NaN]) expect(decode(store, out, bad)).toBe(0);
+  });
+
   it('returns 0 for empty input or output without touching anything', () => {
     expect(w.encode(new Int16Array(0), new Uint8Array(10))).toBe(0);
     expect(w.encode(new Int16Array(10), new Uint8Array(0))).toBe(0);

@@ -240,6 +240,18 @@ describe('G.722 WASM against the reference', () => {
     enc.destroy();
   });
 
+  it('decodes the first `count` bytes of a larger store (a packet store slot)', () => {
+    const store = randomBytes(21, 1500);
+    const dec = new wasm.G722Decoder();
+    const out = new Int16Array(1000).fill(77);
+    expect(dec.decode(store, out, 160)).toBe(320);
+    expectSame(out.subarray(0, 320), decodeAll(new reference.G722Decoder(), store.subarray(0, 160)));
+    expect(out.subarray(320).every((v) => v === 77)).toBe(true);
+    expect(dec.decode(store, out, 0)).toBe(0);
+    expect(dec.decode(store, out, Number.NaN)).toBe(0);
+    dec.destroy();
+  });
+
   it('frees its state: creating and destroying coders does not grow memory', () => {
     const core = dsp<CoreExports>();
     for (let i = 0; i < 100; i++) new wasm.G722Encoder().destroy();

@@ -349,6 +349,26 @@ describe('bad input', () => {
     dec.destroy();
   });
 
+  it('decodes the first `length` bytes of a larger store as the packet itself', () => {
+    const enc = new OpusEncoder({ rateHz: 16000, bitrateBps: 24000, fec: true, packetLossPct: 20 });
+    const packets = encodeAll(enc, speechAt(16000).subarray(0, 3200));
+    const exact = new OpusDecoder({ rateHz: 16000 });
+    const fromStore = new OpusDecoder({ rateHz: 16000 });
+    const store = new Uint8Array(1500).fill(0xff);
+    const want = new Int16Array(320);
+    const got = new Int16Array(320);
+    for (const packet of packets) {
+      store.set(packet);
+      expect(fromStore.decode(store, got, packet.length)).toBe(exact.decode(packet, want));
+      expect(Array.from(got)).toEqual(Array.from(want));
+      expect(fromStore.decodeFec(store, got, packet.length)).toBe(exact.decodeFec(packet, want));
+      expect(Array.from(got)).toEqual(Array.from(want));
+    }
+    expect(fromStore.decode(store, got, 0)).toBe(OPUS_INVALID_PACKET);
+    expect(fromStore.decode(store, got, Number.NaN)).toBe(OPUS_INVALID_PACKET);
+    for (const c of [enc, exact, fromStore]) c.destroy();
+  });
+
   it('destroy() twice is safe; calls afterwards return OPUS_INVALID_STATE', () => {
     const enc = new OpusEncoder({ rateHz: 8000 });
     const dec = new OpusDecoder({ rateHz: 8000 });

@@ -11,11 +11,9 @@ import { OPUS_RATES_HZ, OpusDecoder } from '../../dsp/opus.ts';
  * the codec's audio rate (legs resample at their edges).
  *
  * `decode` takes the payload as the first `length` bytes of a caller's array
- * (the jitter buffer's packet store). The codec wrappers take a Uint8Array
- * whose length is the payload length, so the bytes are copied into this
- * thread's scratch and passed as a view of exactly that length; such views
- * are made once per distinct length and kept (at most MAX_PAYLOAD_BYTES of
- * them), so a stream in steady state allocates nothing.
+ * (the jitter buffer's packet store), and so do the codec wrappers: the
+ * bytes go straight from the store into WebAssembly memory in one bulk copy,
+ * and nothing is allocated.
  */
 
 export type JitterCodec = 'PCMU' | 'PCMA' | 'G722' | 'opus' | 'L16';
@@ -49,21 +47,6 @@ export function codecClock(codec: JitterCodec, rateHz: number): number {
     default:
       throw new RangeError(`unknown codec "${String(codec)}" (${JITTER_CODECS.join(', ')})`);
   }
-}
-
-/** This thread's payload scratch and its views by length (index = length). */
-const scratch = new Uint8Array(MAX_PAYLOAD_BYTES);
-const views: Array<Uint8Array | undefined> = new Array<Uint8Array | undefined>(MAX_PAYLOAD_BYTES + 1).fill(undefined);
-
-/** Copies `length` bytes of `src` into the scratch; returns a view of exactly that length. */
-function payloadView(src: Uint8Array, length: number): Uint8Array {
-  for (let i = 0; i < length; i++) scratch[i] = src[i]!;
-  let v = views[length];
-  if (v === undefined) {
-    v = new Uint8Array(scratch.buffer, 0, length);
-    views[length] = v;
-  }
-  return v;
 }
 
 export class PacketDecoder {
@@ -104,11 +87,11 @@ export class PacketDecoder {
     if (length <= 0 || length > MAX_PAYLOAD_BYTES) return 0;
     switch (this.codec) {
       case 'PCMU':
-        return ulawDecode(payloadView(payload, length), out);
+        return ulawDecode(payload, out, length);
       case 'PCMA':
-        return alawDecode(payloadView(payload, length), out);
+        return alawDecode(payload, out, length);
       case 'G722':
-        return this.#g722!.decode(payloadView(payload, length), out);
+        return this.#g722!.decode(payload, out, length);
       case 'L16': {
         const n = Math.min(length >> 1, out.length);
         // Network byte order (big-endian), RFC 3551 §4.5.11.
@@ -116,7 +99,7 @@ export class PacketDecoder {
         return n;
       }
       case 'opus': {
-        const n = this.#opus!.decode(payloadView(payload, length), out);
+        const n = this.#opus!.decode(payload, out, length);
         return n > 0 ? n : 0;
       }
     }
@@ -132,7 +115,7 @@ export class PacketDecoder {
   /** Opus only: the frame before `next`, from its in-band FEC (RFC 6716 §4.2.4), else concealed; 0 for the other codecs. */
   decodeFec(next: Uint8Array, length: number, out: Int16Array): number {
     if (this.#opus === undefined || length <= 0 || length > MAX_PAYLOAD_BYTES) return 0;
-    const n = this.#opus.decodeFec(payloadView(next, length), out);
+    const n = this.#opus.decodeFec(next, out, length);
     return n > 0 ? n : 0;
   }
 
