@@ -5,7 +5,7 @@ import { defineConfig } from 'vitest/config';
  * parallel), then the load tests alone, so a hundred real-time calls do not
  * compete for two cores with the rest of the suite.
  */
-const LOAD_TESTS = ['test/integration/twilioLoad.test.ts'];
+const LOAD_TESTS = ['test/integration/twilioLoad.test.ts', 'test/integration/memorySpike.test.ts'];
 
 export default defineConfig({
   test: {

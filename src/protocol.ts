@@ -64,7 +64,13 @@ export interface WorkerShutdown {
   id: number;
 }
 
-export type ControlRequest = ActorCreate | ActorConfigure | ActorDestroy | FaultInject | WorkerStart | WorkerShutdown;
+/** A full garbage collection on the worker (after many actors went: their rings' memory returns). */
+export interface WorkerCollect {
+  type: 'worker.collect';
+  id: number;
+}
+
+export type ControlRequest = ActorCreate | ActorConfigure | ActorDestroy | FaultInject | WorkerStart | WorkerShutdown | WorkerCollect;
 
 export interface SerializedError {
   name: string;

@@ -1,6 +1,7 @@
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { pino, type Logger } from 'pino';
 import { getHeapStatistics } from 'node:v8';
+import { collectGarbage } from '../collectGarbage.ts';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import {
@@ -179,6 +180,9 @@ export function hostActors(factories: Readonly<Record<string, ActorFactory>>): v
             clock.start();
             startHeapSampling(heartbeat);
             heartbeat.setReady();
+            return { type: 'reply', id: req.id, ok: true };
+          case 'worker.collect':
+            collectGarbage();
             return { type: 'reply', id: req.id, ok: true };
           case 'worker.shutdown':
             clock.stop();

@@ -1,4 +1,5 @@
 import { configHelp, ConfigError, loadConfig, publicConfig, type Config } from '../config.ts';
+import { preflight } from '../config/preflight.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { assertSafeBind, createHttpServer, type HttpServer } from '../supervisor/http/server.ts';
 import type { Runtime } from '../supervisor/Runtime.ts';
@@ -21,7 +22,9 @@ import { createRuntime } from '../supervisor/createRuntime.ts';
  *   process itself: logged, then the live calls are drained (up to
  *   drainDeadlineMs) and the daemon stops with exit code 1. A failure to
  *   start (runtime, port in use) stops it at once with exit code 1.
- * - A bad configuration: the message on stderr, exit code 2, nothing started.
+ * - A bad configuration, or one this machine cannot run (an RTP address it
+ *   lacks, a tools or CA file that is missing or malformed; see
+ *   config/preflight.ts): the message on stderr, exit code 2, nothing started.
  */
 
 /** Exit code of a forced exit (second signal). */
@@ -45,6 +48,17 @@ ${configHelp()}
 
 SIGTERM or SIGINT drains and stops (exit 0); a second one exits at once (exit ${FORCED_EXIT_CODE}).`;
 
+/**
+ * glibc serves allocations below a threshold from its heap, and raises the
+ * threshold each time a larger block is freed: after one burst of calls the
+ * rings' 100–300 KB buffers come from the heap, and freeing them does not
+ * give the memory back. A fixed threshold keeps them in their own mappings,
+ * returned when freed (`mallopt(M_MMAP_THRESHOLD)`, read from the
+ * environment at process start only).
+ */
+const MALLOC_MMAP_ENV = 'MALLOC_MMAP_THRESHOLD_';
+const MALLOC_MMAP_THRESHOLD = 65_536;
+
 interface StopRequest {
   code: number;
   drain: boolean;
@@ -59,6 +73,7 @@ export async function start(args: string[]): Promise<number> {
   try {
     config = loadConfig({ argv: args, env: process.env, cwd: process.cwd() });
     assertSafeBind(config);
+    await preflight(config);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(`${err.message}\n`);
@@ -66,6 +81,12 @@ export async function start(args: string[]): Promise<number> {
   }
   const log = createLogger({ level: config.logLevel });
   log.info({ config: publicConfig(config) }, 'starting');
+  if (process.platform === 'linux' && process.env[MALLOC_MMAP_ENV] === undefined) {
+    log.warn(
+      { env: `${MALLOC_MMAP_ENV}=${MALLOC_MMAP_THRESHOLD}` },
+      "memory of ended calls may not return to the system after a spike: start with this in the environment (npm start sets it)",
+    );
+  }
   const code = await runDaemon(config, log);
   // Unref'd: it fires only if something else still keeps the process alive.
   setTimeout(() => process.exit(code), LINGER_MS).unref();

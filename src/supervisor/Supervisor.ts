@@ -25,6 +25,7 @@ import { CallRegistry } from './CallRegistry.ts';
 import { leastLoaded, startPool, workerStatus, type PoolSlotOptions } from './workerPool.ts';
 import type { StandbyThreads } from './StandbyThreads.ts';
 import type { WorkerSlot } from './WorkerSlot.ts';
+import { MemoryReclaimer } from './MemoryReclaimer.ts';
 
 /** How often the watchdog samples heartbeats; well under the 500 ms hang limit. */
 export const WATCHDOG_INTERVAL_MS = 50;
@@ -70,6 +71,7 @@ export class Supervisor implements Runtime {
   readonly #metrics: ReturnType<typeof createRuntimeMetrics>;
   readonly #callErrors: Counter<'source' | 'stage'>;
   readonly #callsEnded: Counter<'transport' | 'reason'>;
+  readonly #reclaimer: MemoryReclaimer;
   #watchdog: NodeJS.Timeout | undefined;
   #nextActor = 1;
   #stopping: Promise<void> | undefined;
@@ -107,6 +109,7 @@ export class Supervisor implements Runtime {
       labelNames: ['source', 'stage'],
       registers: [this.#metrics.registry],
     });
+    this.#reclaimer = new MemoryReclaimer(() => this.#allSlots(), this.#log);
     this.#daemon.start();
   }
 
@@ -277,6 +280,7 @@ export class Supervisor implements Runtime {
     if (rec === undefined) return false;
     this.#actors.delete(actorId);
     rec.state = 'stopped';
+    this.#reclaimer.actorGone(this.#actors.size === 0);
     if (rec.slot.state === 'ready') {
       await rec.slot.request({ type: 'actor.destroy', actorId }).catch((err: unknown) => {
         this.#log.warn({ actor: actorId, err }, 'actor destroy failed');
@@ -362,6 +366,7 @@ export class Supervisor implements Runtime {
     this.#stopping ??= (async () => {
       clearInterval(this.#watchdog);
       this.#calls.stopReaper();
+      this.#reclaimer.stop();
       await Promise.all([...this.#allSlots().map((s) => s.stop()), ...this.#standby.map((t) => t.close())]);
       for (const a of this.#actors.values()) a.state = 'stopped';
       this.#daemon.send({ type: 'STOP' });

@@ -22,7 +22,8 @@ export function spawnDaemon(args: readonly string[], env: Readonly<Record<string
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SWITCHBOARD_') || k === 'SWITCHBOARD_DSP_WASM'));
   const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, 'start', ...args], {
     cwd: ROOT,
-    env: { ...clean, ...env },
+    // As `npm start` runs it (see src/cli/start.ts: memory returns after a spike).
+    env: { MALLOC_MMAP_THRESHOLD_: '65536', ...clean, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: Array<Record<string, unknown>> = [];
