@@ -51,7 +51,7 @@ function valueAt(raw: Raw, path: readonly PropertyKey[]): unknown {
   return node;
 }
 
-function sourceOf(sources: Map<string, string>, path: readonly PropertyKey[]): string {
+function sourceOf(sources: ReadonlyMap<string, string>, path: readonly PropertyKey[]): string {
   for (let n = path.length; n > 0; n--) {
     const s = sources.get(path.slice(0, n).join('.'));
     if (s !== undefined) return s;
@@ -114,15 +114,27 @@ export function loadConfig({ argv, env, cwd, parallelism }: LoadConfigInput): Co
     const v = env[name];
     if (v !== undefined && v !== '') secrets[field] = v;
   }
-  return { ...parsed.data, secrets, configFile };
+  const config: Config = { ...parsed.data, secrets, configFile };
+  SOURCES.set(config, sources);
+  return config;
 }
 
-/** The configuration as it may be logged or shown: no secrets, the token only as present or not. */
+/** Where each loaded configuration's values came from, for errors found after loading (src/config/preflight.ts). */
+const SOURCES = new WeakMap<Config, ReadonlyMap<string, string>>();
+
+/** The layer that set the key at `path` (`rtp.bindHost`): a flag, a variable, a file, or `defaults`. */
+export function configSource(config: Config, path: string): string {
+  const sources = SOURCES.get(config);
+  return sources === undefined ? 'defaults' : sourceOf(sources, path.split('.'));
+}
+
+/** The configuration as it may be logged or shown: no secrets, the tokens only as present or not. */
 export function publicConfig(config: Config): Record<string, unknown> {
-  const { secrets, controlToken, ...rest } = config;
+  const { secrets, controlToken, statusToken, ...rest } = config;
   return {
     ...rest,
     controlToken: controlToken === undefined ? 'none' : 'set',
+    statusToken: statusToken === undefined ? 'none' : 'set',
     secrets: Object.keys(secrets),
   };
 }

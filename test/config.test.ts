@@ -47,8 +47,17 @@ describe('loadConfig: layers', () => {
         voice: 'marin',
         instructions: 'You are a helpful voice assistant answering a phone call. Keep your answers short.',
       },
-      twilio: { idleTimeoutMs: 10_000 },
-      http: { bodyLimitBytes: 65_536 },
+      twilio: { idleTimeoutMs: 10_000, allowUnsigned: false },
+      http: {
+        bodyLimitBytes: 65_536,
+        maxConnections: 1024,
+        maxWebSocketsPerIp: 500,
+        headersTimeoutMs: 10_000,
+        requestTimeoutMs: 30_000,
+        keepAliveTimeoutMs: 5_000,
+      },
+      limits: {},
+      metrics: { perCallSeries: false },
       secrets: {},
       configFile: undefined,
     });
@@ -130,12 +139,44 @@ describe('loadConfig: layers', () => {
 
   it('reads secrets from the environment and never shows them', () => {
     const c = load({
-      env: { OPENAI_API_KEY: 'sk-1', TWILIO_ACCOUNT_SID: 'AC2', TWILIO_AUTH_TOKEN: 'tw3', SWITCHBOARD_CONTROL_TOKEN: 'ctl4' },
+      env: {
+        OPENAI_API_KEY: 'sk-1',
+        TWILIO_ACCOUNT_SID: 'AC2',
+        TWILIO_AUTH_TOKEN: 'tw3',
+        SWITCHBOARD_CONTROL_TOKEN: 'ctl4',
+        SWITCHBOARD_STATUS_TOKEN: 'st5',
+      },
     });
     expect(c.secrets).toEqual({ openaiApiKey: 'sk-1', twilioAccountSid: 'AC2', twilioAuthToken: 'tw3' });
+    expect(c.statusToken).toBe('st5');
     const shown = JSON.stringify(publicConfig(c));
-    for (const secret of ['sk-1', 'AC2', 'tw3', 'ctl4']) expect(shown).not.toContain(secret);
-    expect(publicConfig(c)).toMatchObject({ controlToken: 'set', secrets: ['openaiApiKey', 'twilioAccountSid', 'twilioAuthToken'] });
+    for (const secret of ['sk-1', 'AC2', 'tw3', 'ctl4', 'st5']) expect(shown).not.toContain(secret);
+    expect(publicConfig(c)).toMatchObject({
+      controlToken: 'set',
+      statusToken: 'set',
+      secrets: ['openaiApiKey', 'twilioAccountSid', 'twilioAuthToken'],
+    });
+    expect(publicConfig(load())).toMatchObject({ controlToken: 'none', statusToken: 'none' });
+  });
+
+  it('reads the status token, the Twilio and the connection settings from the environment and flags', () => {
+    const env = {
+      SWITCHBOARD_STATUS_TOKEN: 'read-only',
+      SWITCHBOARD_TWILIO__ALLOW_UNSIGNED: 'true',
+      SWITCHBOARD_TWILIO__PUBLIC_URL: 'https://voice.example.com',
+      SWITCHBOARD_HTTP__MAX_CONNECTIONS: '64',
+      SWITCHBOARD_HTTP__MAX_WEB_SOCKETS_PER_IP: '8',
+      SWITCHBOARD_HTTP__HEADERS_TIMEOUT_MS: '200',
+      SWITCHBOARD_HTTP__REQUEST_TIMEOUT_MS: '400',
+      SWITCHBOARD_HTTP__KEEP_ALIVE_TIMEOUT_MS: '300',
+    };
+    expect(load({ env })).toMatchObject({
+      statusToken: 'read-only',
+      twilio: { allowUnsigned: true, publicUrl: 'https://voice.example.com' },
+      http: { maxConnections: 64, maxWebSocketsPerIp: 8, headersTimeoutMs: 200, requestTimeoutMs: 400, keepAliveTimeoutMs: 300 },
+    });
+    const argv = ['--status-token', 'flag-read', '--no-twilio.allow-unsigned', '--http.max-web-sockets-per-ip', '3'];
+    expect(load({ env, argv })).toMatchObject({ statusToken: 'flag-read', twilio: { allowUnsigned: false }, http: { maxWebSocketsPerIp: 3 } });
   });
 });
 
@@ -187,14 +228,14 @@ describe('loadConfig: errors name the key, the expected form and the source', ()
 
   it('unknown keys in the file, at any depth', () => {
     expect(errorOf({ argv: ['--config', 'unknown-key.json'], cwd: DIR }).split('\n')).toEqual([
-      'config: unknown key "rtp.portMid" (from unknown-key.json); known keys: portMin, portMax, idleTimeoutMs, bindHost',
+      'config: unknown key "rtp.portMid" (from unknown-key.json); known keys: portMin, portMax, idleTimeoutMs, bindHost, latchCidr',
       expect.stringMatching(/^config: unknown key "colour" \(from unknown-key\.json\); known keys: host, port, mediaWorkers, /),
     ]);
   });
 
   it('"__proto__" in the file is an unknown key, never a prototype', () => {
     expect(errorOf({ argv: ['--config', 'proto.json'], cwd: DIR }).split('\n')).toEqual([
-      'config: unknown key "rtp.__proto__" (from proto.json); known keys: portMin, portMax, idleTimeoutMs, bindHost',
+      'config: unknown key "rtp.__proto__" (from proto.json); known keys: portMin, portMax, idleTimeoutMs, bindHost, latchCidr',
       expect.stringMatching(/^config: unknown key "__proto__" \(from proto\.json\)/),
     ]);
     expect(({} as Record<string, unknown>).controlToken).toBeUndefined();
@@ -204,8 +245,39 @@ describe('loadConfig: errors name the key, the expected form and the source', ()
     expect(errorOf({ argv: ['--config', 'bad-type.json'], cwd: DIR }).split('\n')).toEqual([
       'config: port: expected an integer 0–65535, got "eighty" (from bad-type.json)',
       'config: drainDeadlineMs: expected an integer 0–3600000, got -5 (from bad-type.json)',
-      'config: rtp: expected an object with keys portMin, portMax, idleTimeoutMs, bindHost, got 5 (from bad-type.json)',
+      'config: rtp: expected an object with keys portMin, portMax, idleTimeoutMs, bindHost, latchCidr, got 5 (from bad-type.json)',
     ]);
+  });
+
+  it('a Twilio public URL that Twilio cannot have signed: not https, with credentials, a query or a fragment', () => {
+    const expected = 'expected an https URL without credentials, query or fragment, such as https://voice.example.com';
+    expect(errorOf({ env: { SWITCHBOARD_TWILIO__PUBLIC_URL: 'javascript:alert(1)' } })).toBe(
+      `config: twilio.publicUrl: ${expected}, got "javascript:alert(1)" (from SWITCHBOARD_TWILIO__PUBLIC_URL)`,
+    );
+    expect(errorOf({ argv: ['--twilio.public-url', 'http://voice.example.com'] })).toBe(
+      `config: twilio.publicUrl: ${expected}, got "http://voice.example.com" (from --twilio.public-url)`,
+    );
+    for (const url of ['wss://voice.example.com', 'https://user:pw@voice.example.com', 'https://voice.example.com/?a=1', 'https://voice.example.com/#x', 'https://']) {
+      expect(errorOf({ argv: ['--twilio.public-url', url] })).toBe(`config: twilio.publicUrl: ${expected}, got ${JSON.stringify(url)} (from --twilio.public-url)`);
+    }
+    for (const url of ['https://voice.example.com', 'https://203.0.113.7:8443', 'https://voice.example.com/edge/', 'HTTPS://Voice.Example.com']) {
+      expect(load({ argv: ['--twilio.public-url', url] }).twilio.publicUrl).toBe(url);
+    }
+  });
+
+  it('HTTP timeouts node:http would refuse, and connection limits out of range', () => {
+    expect(errorOf({ argv: ['--http.headers-timeout-ms', '40000'] })).toBe(
+      'config: http.headersTimeoutMs: expected at most http.requestTimeoutMs (30000), got 40000 (from --http.headers-timeout-ms)',
+    );
+    expect(errorOf({ env: { SWITCHBOARD_HTTP__MAX_WEB_SOCKETS_PER_IP: '0' } })).toBe(
+      'config: http.maxWebSocketsPerIp: expected an integer 1–1000000, got 0 (from SWITCHBOARD_HTTP__MAX_WEB_SOCKETS_PER_IP)',
+    );
+    expect(errorOf({ argv: ['--http.max-connections', '8'] })).toBe(
+      'config: http.maxConnections: expected an integer 16–1000000, got 8 (from --http.max-connections)',
+    );
+    expect(errorOf({ env: { SWITCHBOARD_STATUS_TOKEN: '' } })).toBe(
+      'config: statusToken: expected a non-empty string, got "" (from SWITCHBOARD_STATUS_TOKEN)',
+    );
   });
 
   it('an RTP range that is odd or empty', () => {

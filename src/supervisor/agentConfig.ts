@@ -1,6 +1,9 @@
 import { quote } from '../wire/text.ts';
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { ConfigError } from '../config/ConfigError.ts';
 import type { ActorConfig } from '../protocol.ts';
+import { parseJson } from './http/jsonSyntax.ts';
 import { RequestError } from './Runtime.ts';
 
 /** The agents a call can name (DESIGN: agents). */
@@ -25,30 +28,72 @@ export interface AgentSettings {
   openai?: OpenAIAgentSettings;
 }
 
-/** Reads the files the `openai` section names; a missing or malformed file is a start-up error (thrown). */
+/** A PEM certificate block (RFC 7468 §2); a CA file holds one or more. */
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
+
+/** Names where a key's value came from in an error (`--openai.tools-file`); the caller's layers know. */
+export type KeySource = (key: string) => string | undefined;
+
+/** `config: KEY: "FILE" (from SOURCE) PROBLEM; expected WHAT`, as loadConfig words its errors. */
+function fileProblem(key: string, file: string, source: KeySource, problem: string, expected: string): ConfigError {
+  const from = source(key);
+  return new ConfigError(`config: ${key}: ${JSON.stringify(file)}${from === undefined ? '' : ` (from ${from})`} ${problem}; expected ${expected}`);
+}
+
+const TOOLS_KEY = 'openai.toolsFile';
+const CA_KEY = 'openai.caFile';
+
+function readText(key: string, file: string, source: KeySource, expected: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw fileProblem(key, file, source, `cannot be read [${(err as Error).message}]`, expected);
+  }
+}
+
+function readToolsFile(file: string, source: KeySource): unknown[] {
+  const expected = 'a path to a JSON file holding an array of tools';
+  const text = readText(TOOLS_KEY, file, source, expected);
+  const parsed = parseJson(text);
+  if (!parsed.ok) throw fileProblem(TOOLS_KEY, file, source, `is not valid JSON: ${parsed.message}`, expected);
+  if (!Array.isArray(parsed.value)) {
+    const v = parsed.value;
+    const kind = v === null ? 'null' : typeof v === 'object' ? 'an object' : `a ${typeof v}`;
+    throw fileProblem(TOOLS_KEY, file, source, `holds ${kind}, not an array`, expected);
+  }
+  return parsed.value;
+}
+
+function readCaFile(file: string, source: KeySource): string {
+  const expected = 'a path to a PEM file of CA certificates';
+  const pem = readText(CA_KEY, file, source, expected);
+  // A TLS context takes text without a certificate in it silently; every call would then fail.
+  const blocks = pem.match(PEM_CERTIFICATE) ?? [];
+  if (blocks.length === 0) throw fileProblem(CA_KEY, file, source, 'holds no PEM certificate', expected);
+  blocks.forEach((block, i) => {
+    try {
+      new X509Certificate(block);
+    } catch (err) {
+      throw fileProblem(CA_KEY, file, source, `has a certificate that does not parse (number ${i + 1}) [${(err as Error).message}]`, expected);
+    }
+  });
+  return pem;
+}
+
+/**
+ * Reads the files the `openai` section names. A missing or malformed file is
+ * a ConfigError naming the key (and, with `source`, where it was set): the
+ * daemon checks this before it starts anything (src/config/preflight.ts).
+ */
 export function loadOpenAISettings(
   section: { baseUrl: string; model: string; voice: string; instructions: string; toolsFile?: string | undefined; caFile?: string | undefined },
   apiKey: string | undefined,
+  source: KeySource = () => undefined,
 ): OpenAIAgentSettings {
   const settings: OpenAIAgentSettings = { baseUrl: section.baseUrl, model: section.model, voice: section.voice, instructions: section.instructions };
   if (apiKey !== undefined) settings.apiKey = apiKey;
-  if (section.toolsFile !== undefined) {
-    let tools: unknown;
-    try {
-      tools = JSON.parse(readFileSync(section.toolsFile, 'utf8'));
-    } catch (err) {
-      throw new Error(`openai.toolsFile: cannot read ${section.toolsFile} as JSON [${(err as Error).message}]`);
-    }
-    if (!Array.isArray(tools)) throw new Error(`openai.toolsFile: ${section.toolsFile} must hold a JSON array of tools`);
-    settings.tools = tools;
-  }
-  if (section.caFile !== undefined) {
-    try {
-      settings.ca = readFileSync(section.caFile, 'utf8');
-    } catch (err) {
-      throw new Error(`openai.caFile: cannot read ${section.caFile} [${(err as Error).message}]`);
-    }
-  }
+  if (section.toolsFile !== undefined) settings.tools = readToolsFile(section.toolsFile, source);
+  if (section.caFile !== undefined) settings.ca = readCaFile(section.caFile, source);
   return settings;
 }
 

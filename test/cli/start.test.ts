@@ -179,6 +179,27 @@ describe('switchboard start', () => {
         'config: host: refusing to listen on 0.0.0.0, which is not a loopback address, without a control token; ' +
           'set one (SWITCHBOARD_CONTROL_TOKEN or --control-token) or listen on 127.0.0.1',
       ));
+
+    it('a non-loopback host with a control token, but neither TWILIO_AUTH_TOKEN nor twilio.allowUnsigned', () =>
+      refused(
+        ['--config', CONFIG, '--host', '0.0.0.0', '--control-token', 'tok'],
+        {},
+        /^config: twilio\.allowUnsigned: refusing to take unsigned Twilio webhooks and Media Streams on 0\.0\.0\.0, .*set TWILIO_AUTH_TOKEN .*--twilio\.allow-unsigned\)\n$/,
+      ));
+
+    it('an RTP address this machine does not have', () =>
+      refused(
+        ['--config', CONFIG, '--rtp.bind-host', '8.8.8.8'],
+        {},
+        'config: rtp.bindHost: cannot bind UDP on "8.8.8.8" (from --rtp.bind-host): no such address on this machine (EADDRNOTAVAIL); expected an IP address of this machine',
+      ));
+
+    it('a tools file that is not there', () =>
+      refused(
+        ['--config', CONFIG],
+        { SWITCHBOARD_OPENAI__TOOLS_FILE: 'test/fixtures/config/no-such-tools.json' },
+        /^config: openai\.toolsFile: "test\/fixtures\/config\/no-such-tools\.json" \(from SWITCHBOARD_OPENAI__TOOLS_FILE\) cannot be read \[ENOENT/,
+      ));
   });
 
   it('--help lists every option with its environment variable', async () => {

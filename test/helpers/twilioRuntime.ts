@@ -4,7 +4,7 @@ import { jitterKind } from '../../src/actors/jitter/kind.ts';
 import { twilioKind } from '../../src/actors/twilio/kind.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import type { AgentSettings } from '../../src/supervisor/agentConfig.ts';
-import { createHttpServer, type HttpServer } from '../../src/supervisor/http/server.ts';
+import { createHttpServer, type HttpServer, type HttpServerOptions } from '../../src/supervisor/http/server.ts';
 import { Supervisor } from '../../src/supervisor/Supervisor.ts';
 import { twilioTransport } from '../../src/supervisor/twilioTransport.ts';
 import { memoryLogger } from './logger.ts';
@@ -28,7 +28,7 @@ export interface TwilioRuntime {
  * HTTP server, taking Twilio Media Streams on 127.0.0.1 at a free port.
  */
 export async function startTwilioRuntime(
-  opts: { argv?: string[]; env?: Record<string, string>; agents?: Partial<AgentSettings>; mediaWorkers?: number } = {},
+  opts: { argv?: string[]; env?: Record<string, string>; agents?: Partial<AgentSettings>; mediaWorkers?: number; http?: HttpServerOptions } = {},
 ): Promise<TwilioRuntime> {
   const { log, lines } = memoryLogger();
   const config = loadConfig({ argv: ['--port', '0', ...(opts.argv ?? [])], env: opts.env ?? {}, cwd: FIXTURES });
@@ -40,7 +40,7 @@ export async function startTwilioRuntime(
     transports: [twilioTransport({ agents: { defaultAgent: config.agent.default, ...opts.agents } })],
   });
   await sup.start();
-  const http = createHttpServer(sup, config, log);
+  const http = createHttpServer(sup, config, log, opts.http);
   const { port } = await http.listen();
   return {
     sup,

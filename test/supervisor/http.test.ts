@@ -413,7 +413,7 @@ describe('HTTP server', () => {
       const inject = (target: string, payload: unknown) =>
         fetch(`${secured.base}/v1/faults/${target}`, { method: 'POST', headers: auth, body: JSON.stringify(payload) });
 
-      await expectError(await inject('null-0', { kind: 'explode' }), 422, 'invalid_request', /kind: expected one of crash, hang, exit, oom, terminate, got "explode"/);
+      await expectError(await inject('null-0', { kind: 'explode' }), 422, 'invalid_request', /kind: expected one of crash, hang, exit, oom, oom-burst, terminate, got "explode"/);
       await expectError(await inject('null-0', { kind: 'crash', extra: 1 }), 422, 'invalid_request', /extra: unknown field/);
       await expectError(await inject('nobody', { kind: 'crash' }), 404, 'not_found', /no actor or worker named "nobody"/);
 
@@ -483,9 +483,19 @@ describe('binding and lifecycle', () => {
       expect(() => createHttpServer(rt.runtime, wide, rt.log)).toThrow(
         /config: host: refusing to listen on 0\.0\.0\.0, which is not a loopback address, without a control token/,
       );
-      // With a token it is allowed (not bound here: the test must not open a port to the network).
-      const tokened = createHttpServer(rt.runtime, testConfig(['--host', '0.0.0.0', '--control-token', TOKEN]), rt.log);
-      await tokened.close();
+      // With a token, Twilio's routes also need signatures or an explicit opt-out: anyone could open calls.
+      const unsigned = testConfig(['--host', '0.0.0.0', '--control-token', TOKEN]);
+      expect(() => createHttpServer(rt.runtime, unsigned, rt.log)).toThrow(
+        /^config: twilio\.allowUnsigned: refusing to take unsigned Twilio webhooks and Media Streams on 0\.0\.0\.0, .*set TWILIO_AUTH_TOKEN/,
+      );
+      // With both it is allowed (not bound here: the test must not open a port to the network).
+      for (const [argv, env] of [
+        [['--control-token', TOKEN], { TWILIO_AUTH_TOKEN: 'twilio-secret' }],
+        [['--control-token', TOKEN, '--twilio.allow-unsigned'], {}],
+      ] as const) {
+        const tokened = createHttpServer(rt.runtime, testConfig(['--host', '0.0.0.0', ...argv], env), rt.log);
+        await tokened.close();
+      }
 
       // close() is safe twice; a port in use is a clear error.
       const a = await serve(rt.runtime, testConfig());

@@ -8,6 +8,9 @@ export const DASHBOARD_POLL_MS = 1_000;
  * A live page of /status, self-contained (no external assets). The script
  * fills tables with textContent only, so nothing from /status is ever parsed
  * as HTML; the CSP allows exactly this script (by hash) and fetches to /status.
+ * Where the read routes are guarded the page asks with Basic (server.ts): the
+ * browser prompts once (any user name, the token as the password) and sends
+ * the same credentials with the page's requests to /status.
  */
 const SCRIPT = `
 const $ = (id) => document.getElementById(id);
@@ -21,7 +24,9 @@ function table(el, cols, rows) {
 }
 async function poll() {
   try {
-    const s = await (await fetch('/status', { cache: 'no-store' })).json();
+    const res = await fetch('/status', { cache: 'no-store' });
+    if (!res.ok) throw new Error('HTTP ' + res.status + (res.status === 401 || res.status === 403 ? ': needs the status token' : ''));
+    const s = await res.json();
     $('daemon').textContent = s.daemon + (s.ready ? ' · ready' : ' · not ready: ' + s.notReadyReasons.join('; '));
     $('daemon').className = s.ready ? 'ok' : 'bad';
     const p = s.process;

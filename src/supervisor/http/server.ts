@@ -2,10 +2,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { ConfigError, type Config } from '../../config.ts';
+import type { Config } from '../../config.ts';
 import { BAD_INPUT_WINDOW_MS, RateLimitedLog } from '../../log.ts';
 import { RequestError, type Runtime } from '../Runtime.ts';
-import { bearerCheck } from './auth.ts';
+import { addressGroup, AddressLimit } from './AddressLimit.ts';
+import { bearerCheck, readCheck, type Challenge } from './auth.ts';
+import { assertSafeBind, readsGuarded } from './bindPolicy.ts';
 import { callRoutes } from './calls.ts';
 import { dashboardRoutes } from './dashboard.ts';
 import { drainRoutes } from './drain.ts';
@@ -15,6 +17,7 @@ import { healthRoutes } from './health.ts';
 import { createHttpMetrics, metricsRoutes } from './metrics.ts';
 import { errorReply, writeReply } from './respond.ts';
 import { Router } from './router.ts';
+import { replyOnSocket } from './socketReply.ts';
 import { statusRoutes } from './status.ts';
 import { twilioRoutes } from './twilio.ts';
 import { TwilioMediaServer } from '../twilio/TwilioMediaServer.ts';
@@ -28,11 +31,36 @@ import { clip } from '../../wire/text.ts';
  * 4xx or 5xx, never an exception that reaches the process.
  */
 
-/** A whole request (headers and body) must arrive within this; slow clients do not hold sockets. */
-export const REQUEST_TIMEOUT_MS = 30_000;
-export const HEADERS_TIMEOUT_MS = 10_000;
+export { assertSafeBind, isLoopback } from './bindPolicy.ts';
+
 /** At close, open keep-alive connections get this long to finish their request before they are cut. */
 export const CLOSE_GRACE_MS = 2_000;
+/**
+ * node:http looks for requests past their headers or request timeout only
+ * this often (its own default is 30 s, which would let a slow sender hold a
+ * socket that much past the timeout): a quarter of the headers timeout, at
+ * most a second.
+ */
+export const CONNECTIONS_CHECK_MAX_MS = 1_000;
+/** Retry-After of a refused WebSocket: by then sockets that never started are gone (STREAM_START_TIMEOUT_MS). */
+export const WEBSOCKET_RETRY_AFTER_S = 5;
+
+/**
+ * The routes that show the daemon's calls (callers' numbers, CallSids, DTMF
+ * digits) and insides; guarded on a non-loopback bind or once a status token
+ * is set (bindPolicy.ts). The dashboard asks with Basic, so a browser
+ * prompts and then sends the same credentials with the page's own requests.
+ */
+const READ_ROUTES: ReadonlyMap<string, Challenge> = new Map([
+  ['/status', 'Bearer'],
+  ['/metrics', 'Bearer'],
+  ['/dashboard', 'Basic'],
+]);
+
+export interface HttpServerOptions {
+  /** How long a Media Stream may go without `start` (STREAM_START_TIMEOUT_MS unless set; tests shorten it). */
+  twilioStartTimeoutMs?: number;
+}
 
 export interface HttpServer {
   readonly server: Server;
@@ -40,23 +68,6 @@ export interface HttpServer {
   listen(): Promise<{ host: string; port: number }>;
   /** Stops accepting, lets requests in flight end (up to CLOSE_GRACE_MS); safe to call twice. */
   close(): Promise<void>;
-}
-
-export function isLoopback(host: string): boolean {
-  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
-  return h === 'localhost' || h === '::1' || /^(?:::ffff:)?127(?:\.\d{1,3}){3}$/.test(h);
-}
-
-/**
- * The control API can create calls and, with fault injection, kill workers:
- * on an address others can reach it must not be open. Throws ConfigError.
- */
-export function assertSafeBind(config: Pick<Config, 'host' | 'controlToken'>): void {
-  if (isLoopback(config.host) || config.controlToken !== undefined) return;
-  throw new ConfigError(
-    `config: host: refusing to listen on ${config.host}, which is not a loopback address, without a control token; ` +
-      'set one (SWITCHBOARD_CONTROL_TOKEN or --control-token) or listen on 127.0.0.1',
-  );
 }
 
 const LISTEN_ERRORS: Readonly<Record<string, string>> = {
@@ -74,12 +85,15 @@ const shorten = (target: string | undefined): string | undefined =>
 /** 4xx statuses a runtime RequestError may carry that mean the request itself was malformed. */
 const MALFORMED_STATUSES = new Set([400, 413, 415, 422]);
 
-export function createHttpServer(runtime: Runtime, config: Config, logger: Logger): HttpServer {
+export function createHttpServer(runtime: Runtime, config: Config, logger: Logger, options: HttpServerOptions = {}): HttpServer {
   assertSafeBind(config);
   const log = logger.child({ component: 'http' });
   const badInputLog = new RateLimitedLog(log);
   const metrics = createHttpMetrics(runtime.metrics);
   const authorize = config.controlToken === undefined ? undefined : bearerCheck(config.controlToken);
+  const readTokens = [config.controlToken, config.statusToken].filter((t) => t !== undefined);
+  const authorizeRead = readsGuarded(config) ? readCheck(readTokens) : undefined;
+  const webSockets = new AddressLimit(config.http.maxWebSocketsPerIp);
   const router = new Router([
     ...healthRoutes,
     ...statusRoutes,
@@ -147,6 +161,8 @@ export function createHttpServer(runtime: Runtime, config: Config, logger: Logge
         });
       }
       route = match.route.path;
+      const challenge = READ_ROUTES.get(route);
+      if (authorizeRead !== undefined && challenge !== undefined) authorizeRead(req, challenge);
       const reply = await match.route.handler({ req, res, url, params: match.params, runtime, config, log });
       writeReply(res, reply);
     } catch (err) {
@@ -154,8 +170,14 @@ export function createHttpServer(runtime: Runtime, config: Config, logger: Logge
     }
   }
 
+  const { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs, maxConnections } = config.http;
   const server = createServer(
-    { requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: HEADERS_TIMEOUT_MS },
+    {
+      headersTimeout: headersTimeoutMs,
+      requestTimeout: requestTimeoutMs,
+      keepAliveTimeout: keepAliveTimeoutMs,
+      connectionsCheckingInterval: Math.min(CONNECTIONS_CHECK_MAX_MS, Math.ceil(headersTimeoutMs / 4)),
+    },
     (req, res) => {
       handle(req, res).catch((err: unknown) => {
         log.error({ err }, 'failed to answer a request');
@@ -164,26 +186,24 @@ export function createHttpServer(runtime: Runtime, config: Config, logger: Logge
     },
   );
 
+  // WebSockets count too: past this node:http closes new connections on accept ('drop').
+  server.maxConnections = maxConnections;
+  server.on('drop', (data?: { remoteAddress?: string }) => {
+    runtime.countBadInput('http', 'connection_limit');
+    badInputLog.warn('http:connection_limit', { remote: data?.remoteAddress, maxConnections }, `connection refused: ${maxConnections} open (http.maxConnections)`);
+  });
+
   // Requests too broken for node:http to hand over (bad request line, oversized headers, timeouts).
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
     if (err.code === 'ECONNRESET' || !socket.writable) {
       socket.destroy();
       return;
     }
-    const [status, text] =
-      err.code === 'HPE_HEADER_OVERFLOW'
-        ? [431, 'Request Header Fields Too Large']
-        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-          ? [408, 'Request Timeout']
-          : [400, 'Bad Request'];
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
     const code = status === 408 ? 'request_timeout' : status === 431 ? 'headers_too_large' : 'malformed_http';
     runtime.countBadInput('http', code);
     badInputLog.warn(`http:${code}`, { code, remote: (socket as { remoteAddress?: string }).remoteAddress }, `bad request: ${err.message}`);
-    const body = JSON.stringify({ error: { code, message: err.message } });
-    socket.end(
-      `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n` +
-        `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-    );
+    replyOnSocket(socket, status, code, err.message);
   });
 
   // WebSockets: Twilio Media Streams. Any other upgrade is refused.
@@ -193,20 +213,28 @@ export function createHttpServer(runtime: Runtime, config: Config, logger: Logge
     authToken: config.secrets.twilioAuthToken,
     publicUrl: config.twilio.publicUrl,
     idleTimeoutMs: config.twilio.idleTimeoutMs,
+    ...(options.twilioStartTimeoutMs !== undefined ? { startTimeoutMs: options.twilioStartTimeoutMs } : {}),
   });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
     const path = (req.url ?? '').split('?')[0];
-    if (path === TWILIO_MEDIA_PATH && req.method === 'GET') {
-      twilioMedia.handleUpgrade(req, socket, head);
+    if (path !== TWILIO_MEDIA_PATH || req.method !== 'GET') {
+      runtime.countBadInput('http', 'route_not_found');
+      replyOnSocket(socket, 404, 'route_not_found', `no WebSocket route at ${shorten(path)}`);
       return;
     }
-    runtime.countBadInput('http', 'route_not_found');
-    const body = JSON.stringify({ error: { code: 'route_not_found', message: `no WebSocket route at ${shorten(path)}` } });
-    socket.end(
-      `HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n` +
-        `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-    );
+    // Counted from the upgrade request to the socket's close, handshake included.
+    const group = addressGroup(req.socket.remoteAddress);
+    if (!webSockets.tryTake(group)) {
+      runtime.countBadInput('http', 'websocket_limit');
+      badInputLog.warn('http:websocket_limit', { remote: group, max: webSockets.max }, 'WebSocket refused: too many open from one address');
+      replyOnSocket(socket, 429, 'too_many_websockets', `${webSockets.max} WebSockets are open from this address (http.maxWebSocketsPerIp)`, {
+        'Retry-After': String(WEBSOCKET_RETRY_AFTER_S),
+      });
+      return;
+    }
+    socket.once('close', () => webSockets.release(group));
+    twilioMedia.handleUpgrade(req, socket, head);
   });
 
   const sweep = setInterval(() => badInputLog.sweep(), BAD_INPUT_WINDOW_MS);

@@ -10,6 +10,7 @@ import { streamUrlFor, TWILIO_MEDIA_PATH } from '../../wire/twilioTwiml.ts';
 import type { Runtime } from '../Runtime.ts';
 import { MediaStreamSession } from './MediaStreamSession.ts';
 import { closeWebSocket } from '../http/wsClose.ts';
+import { replyOnSocket } from '../http/socketReply.ts';
 import { quote } from '../../wire/text.ts';
 
 /** How often queued outbound messages are sent: well inside a 20 ms frame. */
@@ -19,6 +20,15 @@ export const PUMP_INTERVAL_MS = 5;
  * below it, text longer than TWILIO_MAX_MESSAGE_CHARS is dropped and counted.
  */
 export const MAX_FRAME_BYTES = 1024 * 1024;
+/**
+ * A stream must send a valid `start` this long after its socket opens,
+ * whatever else it sends: Twilio sends `connected` and `start` at once, and a
+ * socket that never starts makes no call yet holds a connection and a place
+ * in the per-address cap. Such a socket is closed with 1008.
+ */
+export const STREAM_START_TIMEOUT_MS = 5_000;
+/** A peer that does not answer our close frame is cut this much later (`ws` itself waits 30 s). */
+export const CLOSE_ANSWER_MS = 1_000;
 
 export interface TwilioMediaServerOptions {
   runtime: Runtime;
@@ -29,6 +39,8 @@ export interface TwilioMediaServerOptions {
   publicUrl?: string | undefined;
   /** A stream silent this long (Twilio sends media every 20 ms) is dead: half-open TCP, a lost peer. */
   idleTimeoutMs: number;
+  /** How long a socket may go without a valid `start` (STREAM_START_TIMEOUT_MS unless set). */
+  startTimeoutMs?: number;
   now?: () => number;
 }
 
@@ -69,7 +81,7 @@ export class TwilioMediaServer {
       const url = signedStreamUrl(req, this.#o.publicUrl);
       if (!validateUpgradeSignature(token, req.headers[TWILIO_SIGNATURE_HEADER], url)) {
         this.#bad('bad-signature', `upgrade without a valid X-Twilio-Signature for ${url}`);
-        refuse(socket, 403, 'Forbidden', 'X-Twilio-Signature does not match');
+        replyOnSocket(socket, 403, 'forbidden', 'X-Twilio-Signature does not match');
         return;
       }
     }
@@ -91,6 +103,15 @@ export class TwilioMediaServer {
   #accept(ws: WebSocket): void {
     const session = new MediaStreamSession(ws, (reason, detail) => this.#bad(reason, detail), this.#now());
     this.#sockets.set(session, ws);
+    const startTimeoutMs = this.#o.startTimeoutMs ?? STREAM_START_TIMEOUT_MS;
+    const startTimer = setTimeout(() => {
+      try {
+        this.#noStart(session, ws, startTimeoutMs);
+      } catch (err) {
+        this.#sessionFailed(session, ws, 'start-timeout', err);
+      }
+    }, startTimeoutMs);
+    startTimer.unref();
     let callId: string | undefined;
     let ended = false;
     session.onStart = (start) => {
@@ -123,6 +144,7 @@ export class TwilioMediaServer {
     });
     ws.on('error', (err) => this.#o.log.debug({ err }, 'twilio: socket error'));
     ws.on('close', () => {
+      clearTimeout(startTimer);
       this.#sockets.delete(session);
       if (this.#sockets.size === 0) this.#stopPump();
       try {
@@ -132,6 +154,17 @@ export class TwilioMediaServer {
       }
     });
     this.#startPump();
+  }
+
+  /** The start timer ran out: without a valid `start` by now (none, or one refused), the socket goes. */
+  #noStart(session: MediaStreamSession, ws: WebSocket, timeoutMs: number): void {
+    if (session.start !== undefined) return;
+    this.#bad('no-start', `no valid start message within ${timeoutMs} ms of the socket opening`);
+    session.end('no start message');
+    closeWebSocket(ws, 1008, `no valid start within ${timeoutMs} ms`);
+    const cut = setTimeout(() => ws.terminate(), CLOSE_ANSWER_MS);
+    cut.unref();
+    ws.once('close', () => clearTimeout(cut));
   }
 
   #onMessage(session: MediaStreamSession, data: RawData, isBinary: boolean): void {
@@ -203,12 +236,4 @@ export class TwilioMediaServer {
     this.#o.runtime.countBadInput('twilio', reason);
     this.#badLog.warn(`twilio:${reason}`, { reason }, `twilio: bad input: ${detail}`);
   }
-}
-
-function refuse(socket: Duplex, status: number, text: string, message: string): void {
-  const body = JSON.stringify({ error: { code: 'forbidden', message } });
-  socket.end(
-    `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-  );
 }
