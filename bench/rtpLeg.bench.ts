@@ -4,7 +4,9 @@
  * serialize), then the whole call — UDP in → jitter → loopback agent → leg →
  * UDP out — for N calls through the real supervisor and workers, with the
  * process's CPU per call (every thread, the driver sending the calls' RTP
- * included, minus an idle daemon's).
+ * included, minus an idle daemon's); and what one tick of many legs costs
+ * in one thread, as a network worker hosts them: idle (a latch with no peer
+ * yet, or an agent that is silent) against talking.
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { cpus } from 'node:os';
@@ -16,6 +18,9 @@ import { agentKind } from '../src/actors/agent/kind.ts';
 import { RTP_STATS, rtpKind } from '../src/actors/rtp/kind.ts';
 import { RtpReceiver } from '../src/actors/rtp/RtpReceiver.ts';
 import { RtpSender } from '../src/actors/rtp/RtpSender.ts';
+import { createRtpLeg } from '../src/actors/rtp/RtpLeg.ts';
+import type { HostedActor } from '../src/actors/Actor.ts';
+import { FrameFlags } from '../src/frames/FrameRing.ts';
 import { Supervisor } from '../src/supervisor/Supervisor.ts';
 import { rtpTransport } from '../src/supervisor/rtpTransport.ts';
 import { serializeRtp } from '../src/wire/rtp.ts';
@@ -107,8 +112,84 @@ async function measure(sup: Supervisor, calls: number): Promise<Record<string, s
   };
 }
 
+const LEG_PORT_MIN = 26_000;
+const LEG_TICKS = 100;
+
+interface LegCase {
+  name: string;
+  legs: number;
+  /** With a peer (a sink socket of this process) or latching one that never comes. */
+  peer: boolean;
+  /** The agent's frames: speech, or silence flagged SILENCE (what an idle agent writes). */
+  speech: boolean;
+}
+
+/**
+ * `legs` Opus legs hosted in this thread, their agent rings fed one frame a
+ * tick; the time of `tick()` over all of them (the rings' writes, the
+ * agent's work, are outside it), over LEG_TICKS ticks.
+ */
+async function legTicks(c: LegCase, firstPort: number, sinkPort: number): Promise<Record<string, string | number>> {
+  const log = pino({ level: 'silent' });
+  const actors: HostedActor[] = [];
+  const inputs: FrameRing[] = [];
+  const heards: FrameRing[] = [];
+  for (let i = 0; i < c.legs; i++) {
+    const rings = { packets: FrameRing.create(64, 1500), in: FrameRing.create(64, 960), heard: FrameRing.create(64, 1) };
+    const ctx = { actorId: `rtp-${i}`, log, rings, stats: new Float64Array(RTP_STATS.length), tickMs: 20, emit: () => {} };
+    const remote = c.peer ? `127.0.0.1:${sinkPort}` : 'latch';
+    actors.push(await createRtpLeg(ctx, { codec: 'opus', remote, host: '127.0.0.1', localPort: firstPort + 2 * i }));
+    inputs.push(rings.in);
+    heards.push(rings.heard);
+  }
+  const frame = new Int16Array(960).map((_, i) => Math.round(6000 * Math.sin(i / 7)));
+  const silence = new Int16Array(960);
+  const drain = new Int16Array(1);
+  const meta = { sequence: 0, timestamp: 0, rateHz: 0, sampleCount: 0, flags: 0 };
+  let busyMs = 0;
+  let worstMs = 0;
+  for (let t = 0; t < LEG_TICKS + 10; t++) {
+    for (const ring of inputs) ring.write(c.speech ? frame : silence, 960, t, t * 960, 48000, c.speech ? FrameFlags.SPEECH : FrameFlags.SILENCE);
+    const t0 = performance.now();
+    for (const a of actors) a.tick(t);
+    const ms = performance.now() - t0;
+    for (const h of heards) while (h.read(drain, meta));
+    // The first ticks warm the JIT and the encoders up.
+    if (t >= 10) {
+      busyMs += ms;
+      worstMs = Math.max(worstMs, ms);
+    }
+    await new Promise((r) => setImmediate(r));
+  }
+  for (const a of actors) a.close();
+  await new Promise((r) => setTimeout(r, 150));
+  return {
+    legs: `${c.legs} ${c.name}`,
+    'ms per tick (all legs)': busyMs / LEG_TICKS,
+    'worst tick ms': worstMs,
+    'µs per leg per tick': (busyMs * 1000) / LEG_TICKS / c.legs,
+    '% of a 20 ms frame per 100 legs': ((busyMs / LEG_TICKS / c.legs) * 100 * 100) / 20,
+  };
+}
+
+async function legTickCost(): Promise<void> {
+  const sink = await bindAny();
+  sink.on('message', () => {});
+  const cases: LegCase[] = [
+    { name: 'idle: latch, no peer yet, agent silent', legs: 600, peer: false, speech: false },
+    { name: 'idle: latch, no peer yet, agent talking', legs: 600, peer: false, speech: true },
+    { name: 'peer, agent silent', legs: 600, peer: true, speech: false },
+    { name: 'active: peer, agent talking', legs: 50, peer: true, speech: true },
+  ];
+  const rows = [];
+  for (const c of cases) rows.push(await legTicks(c, LEG_PORT_MIN, sink.address().port));
+  sink.close();
+  printTable(`Opus RTP legs ticked in one thread (${LEG_TICKS} ticks; leg.tick() only)`, rows);
+}
+
 export default async function (): Promise<void> {
   packetPath();
+  await legTickCost();
   const sup = new Supervisor({
     poolSizes: { media: 1, network: 1, agent: 1, capture: 1 },
     logLevel: 'warn',

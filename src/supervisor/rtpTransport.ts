@@ -5,11 +5,13 @@ import type { ActorConfig } from '../protocol.ts';
 import { RTP_LEG_CODECS, CODEC_AUDIO_RATE_HZ, type RtpLegCodec } from '../actors/rtp/RtpLegConfig.ts';
 import { agentActorConfig, type AgentSettings } from './agentConfig.ts';
 import { PortAllocator } from './PortAllocator.ts';
+import { reservePair } from './portProbe.ts';
 import { RequestError, type CallRequest } from './Runtime.ts';
 import { isRangeError, type Transport } from './transports.ts';
+import { cidrListProblem } from '../wire/cidr.ts';
 
-/** Port pairs tried when a bind fails (another process holds a port of the range). */
-const BIND_ATTEMPTS = 3;
+/** Call request keys passed to the leg as they are (it validates them: a RangeError is a 422). */
+const LEG_KEYS = ['srtp', 'payloadType', 'remoteRtcpPort', 'telephoneEventPt', 'opusDtx'] as const;
 
 export interface RtpTransportOptions {
   portMin: number;
@@ -22,6 +24,20 @@ export interface RtpTransportOptions {
   idleTimeoutMs?: number;
   /** Shortest RTCP interval for every leg, seconds (RFC 3550's 5 s by default; tests shorten it). */
   rtcpMinIntervalS?: number;
+  /** `rtp.latchCidr`: the networks a `latch` call's peer may come from (a call may give its own); any when unset. */
+  latchCidr?: string | readonly string[] | undefined;
+  /** How long a port pair held by another process stays aside before it is tried again (PortAllocator's default). */
+  heldRecheckMs?: number;
+}
+
+/** The call's `latchCidr`, else the configured one for a latch; a 422 for bad blocks or blocks on a fixed remote. */
+function latchCidrOf(req: CallRequest, remote: string, configured: RtpTransportOptions['latchCidr']): unknown {
+  const asked = req['latchCidr'];
+  if (asked === undefined) return remote === 'latch' ? configured : undefined;
+  if (remote !== 'latch') throw new RequestError(422, 'latchCidr: only for remote "latch" (a given remote is the only source heard)');
+  const problem = cidrListProblem(asked);
+  if (problem !== undefined) throw new RequestError(422, `latchCidr: ${problem}`);
+  return asked;
 }
 
 /** `host:port` with the host resolved to an address once, at call set-up (never per packet). */
@@ -43,14 +59,16 @@ async function resolveRemote(remote: unknown): Promise<string> {
 
 /**
  * The `rtp` call transport (POST /v1/calls {transport:"rtp", remote, codec,
- * agent?, srtp?, payloadType?}): takes an even/odd port pair, then builds
+ * agent?, srtp?, payloadType?, latchCidr?, opusDtx?}): takes an even/odd
+ * port pair that binds (reservePair: pairs other processes hold are
+ * skipped; none left is a 503 with Retry-After), then builds
  * the call's chain at the codec's rate — jitter/PLC (its `in` fed by the
  * leg) → agent (its `in` is the jitter actor's `out`) → RTP leg (sends the
  * agent's `out`) — and answers `{ rtp: { localPort } }`. The pair goes back
  * to the allocator when the call ends.
  */
 export function rtpTransport(opts: RtpTransportOptions): Transport & { readonly ports: PortAllocator } {
-  const ports = new PortAllocator(opts.portMin, opts.portMax);
+  const ports = new PortAllocator(opts.portMin, opts.portMax, opts.heldRecheckMs !== undefined ? { recheckMs: opts.heldRecheckMs } : {});
   const host = opts.host ?? '127.0.0.1';
   const idleMs = opts.idleTimeoutMs ?? 60_000;
   return {
@@ -65,50 +83,56 @@ export function rtpTransport(opts: RtpTransportOptions): Transport & { readonly 
       const agentConfig = agentActorConfig(req['agent'], rateHz, codec === 'PCMU', opts.agents ?? { defaultAgent: 'echo' });
       const agent = agentConfig['agent'];
       const remote = await resolveRemote(req['remote']);
+      const latchCidr = latchCidrOf(req, remote, opts.latchCidr);
+      // The pair first: a full range costs the call nothing else.
+      let localPort = await reservePair(ports, host);
       try {
         const jitter = await ctx.createActor('jitter', { codec, rateHz }, ctx.callId);
         const agentId = await ctx.createActor('agent', agentConfig, ctx.callId, { in: ctx.ringOf(jitter, 'out')! });
         const shared = { packets: ctx.ringOf(jitter, 'in')!, in: ctx.ringOf(agentId, 'out')!, heard: ctx.ringOf(agentId, 'heard')! };
-        for (let attempt = 1; ; attempt++) {
-          const localPort = ports.allocate();
-          if (localPort === undefined) throw new RequestError(503, `no free RTP port pair in ${ports.portMin}–${ports.portMax}`);
-          const config: ActorConfig = { codec, remote, host, localPort };
-          for (const key of ['srtp', 'payloadType', 'remoteRtcpPort', 'telephoneEventPt'] as const) {
-            if (req[key] !== undefined) config[key] = req[key];
-          }
-          if (opts.rtcpMinIntervalS !== undefined) config['rtcpMinIntervalS'] = opts.rtcpMinIntervalS;
+        const config: ActorConfig = { codec, remote, host };
+        for (const key of LEG_KEYS) if (req[key] !== undefined) config[key] = req[key];
+        if (latchCidr !== undefined) config['latchCidr'] = latchCidr as ActorConfig[string];
+        if (opts.rtcpMinIntervalS !== undefined) config['rtcpMinIntervalS'] = opts.rtcpMinIntervalS;
+        for (;;) {
+          let leg: string;
           try {
-            const leg = await ctx.createActor('rtp', config, ctx.callId, shared);
-            let lastSeen = -1;
-            let lastSeenAt = performance.now();
-            return {
-              actors: [leg, agentId, jitter],
-              answer: { rtp: { localPort, address: host }, codec, agent },
-              release: () => void ports.release(localPort),
-              ended: () => {
-                const s = ctx.statsOf(leg);
-                if (s === undefined) return undefined;
-                // RFC 3550 §6.6: a BYE from the peer's source ends its participation; the call is over.
-                if ((s['byeReceived'] ?? 0) > 0) return 'the peer sent RTCP BYE';
-                // A peer gone without BYE (crashed, unplugged): RTCP alone would still arrive every few seconds.
-                const seen = (s['packetsIn'] ?? 0) + (s['rtcpIn'] ?? 0);
-                const now = performance.now();
-                if (seen !== lastSeen) {
-                  lastSeen = seen;
-                  lastSeenAt = now;
-                  return undefined;
-                }
-                return now - lastSeenAt > idleMs ? `nothing from the peer for ${idleMs} ms` : undefined;
-              },
-            };
+            leg = await ctx.createActor('rtp', { ...config, localPort }, ctx.callId, shared);
           } catch (err) {
-            ports.release(localPort);
-            const bindFailed = err instanceof Error && err.message.includes('cannot bind');
-            if (!bindFailed) throw err;
-            if (attempt >= BIND_ATTEMPTS) throw new RequestError(503, err.message);
+            const message = err instanceof Error ? err.message : String(err);
+            if (!message.includes('cannot bind')) throw err;
+            if (!message.includes('EADDRINUSE')) throw new RequestError(503, message);
+            // Taken by another process since the probe: set it aside like any held pair, take the next.
+            ports.setAside(localPort);
+            localPort = await reservePair(ports, host);
+            continue;
           }
+          const port = localPort;
+          let lastSeen = -1;
+          let lastSeenAt = performance.now();
+          return {
+            actors: [leg, agentId, jitter],
+            answer: { rtp: { localPort: port, address: host }, codec, agent },
+            release: () => void ports.release(port),
+            ended: () => {
+              const s = ctx.statsOf(leg);
+              if (s === undefined) return undefined;
+              // RFC 3550 §6.6: a BYE from the peer's source ends its participation; the call is over.
+              if ((s['byeReceived'] ?? 0) > 0) return 'the peer sent RTCP BYE';
+              // A peer gone without BYE (crashed, unplugged): RTCP alone would still arrive every few seconds.
+              const seen = (s['packetsIn'] ?? 0) + (s['rtcpIn'] ?? 0);
+              const now = performance.now();
+              if (seen !== lastSeen) {
+                lastSeen = seen;
+                lastSeenAt = now;
+                return undefined;
+              }
+              return now - lastSeenAt > idleMs ? `nothing from the peer for ${idleMs} ms` : undefined;
+            },
+          };
         }
       } catch (err) {
+        ports.release(localPort);
         if (isRangeError(err)) throw new RequestError(422, err.message);
         throw err;
       }

@@ -7,6 +7,7 @@ import { startRtpRuntime } from '../helpers/rtpRuntime.ts';
 import { startTwilioRuntime, type TwilioRuntime } from '../helpers/twilioRuntime.ts';
 import { TestPeer, until } from '../actors/rtp/peer.ts';
 import { TwilioClient } from '../peers/TwilioClient.ts';
+import type { RtpPacket } from '../../src/wire/rtp.ts';
 
 /**
  * Barge-in with the echo agent, end to end: the caller's first turn is played
@@ -91,17 +92,20 @@ describe('barge-in truncates at what the caller heard', () => {
       step();
     });
     await until(() => agentStats(sup!)['bargeIns'] === 1 && agentStats(sup!)['lastTruncateMs']! > 0, 2000, 'the truncation');
-    // The echo's frames are the first run of packets that are not all silence (0xff).
+    // The echo's frames are the first run of packets that are not all silence (0xff). Silence is not sent
+    // (RFC 3551 §4.1), so a run also ends where the RTP clock jumps past a frame: the next talkspurt.
+    const sorted = (): RtpPacket[] => [...peer.received].sort((a, b) => a.sequenceNumber - b.sequenceNumber);
     const voicedRun = (): number => {
-      const voiced = [...peer.received].sort((a, b) => a.sequenceNumber - b.sequenceNumber).map((r) => r.payload.some((b) => b !== 0xff));
+      const got = sorted();
+      const voiced = got.map((r) => r.payload.some((b) => b !== 0xff));
       const first = voiced.indexOf(true);
       let k = first;
-      while (k >= 0 && k < voiced.length && voiced[k]) k++;
+      while (k >= 0 && k < voiced.length && voiced[k] && (k === first || ((got[k]!.timestamp - got[k - 1]!.timestamp) >>> 0) === 160)) k++;
       return first < 0 ? 0 : k - first;
     };
     const truth = voicedRun() * 20;
     const told = agentStats(sup)['lastTruncateMs']!;
-    const pattern = [...peer.received].sort((a, b) => a.sequenceNumber - b.sequenceNumber).map((r) => (r.payload.some((b) => b !== 0xff) ? 'v' : '.')).join('');
+    const pattern = sorted().map((r, i, all) => (i > 0 && ((r.timestamp - all[i - 1]!.timestamp) >>> 0) !== 160 ? '|' : '') + (r.payload.some((b) => b !== 0xff) ? 'v' : '.')).join('');
     expect(truth).toBeGreaterThan(200);
     expect(Math.abs(told - truth), `told ${told} ms, received ${truth} ms: ${pattern}`).toBeLessThanOrEqual(20);
   }, 15_000);

@@ -101,7 +101,11 @@ export class RtcpSession {
       sender: {
         ntpSeconds: ntp.seconds,
         ntpFraction: ntp.fraction,
-        rtpTimestamp: srRtpTimestamp(snd.lastTimestamp, snd.lastSentAtMs === 0 ? nowMs : snd.lastSentAtMs, nowMs, snd.format.clockRateHz),
+        // §6.4.1: the RTP clock at the NTP time. Before our first packet the sender's own clock (it runs
+        // through the silence before a peer or before the agent speaks); after, the last packet's
+        // timestamp carried forward by the wall clock.
+        rtpTimestamp:
+          snd.lastSentAtMs === 0 ? snd.timestamp : srRtpTimestamp(snd.lastTimestamp, snd.lastSentAtMs, nowMs, snd.format.clockRateHz),
         packetCount: snd.packetCount >>> 0,
         octetCount: snd.octetCount >>> 0,
       },

@@ -13,6 +13,7 @@ import { updateCallQuality } from './RtpQos.ts';
 import { RtpReceiver, STAT } from './RtpReceiver.ts';
 import { RtpSender } from './RtpSender.ts';
 import { DtmfSender } from './DtmfSender.ts';
+import { cidrMatcher } from '../../wire/cidr.ts';
 
 /**
  * The per-frame path (tick) and the per-packet handlers allocate nothing of
@@ -72,8 +73,12 @@ async function bindSocket(host: string, port: number, what: string): Promise<Soc
  * The RTP leg of one call: binds its RTP and RTCP sockets (even port and
  * the next, RFC 3550 §11) at creation, takes inbound RTP from the peer only
  * (RtpReceiver) into the jitter actor's packet ring, and on every tick sends
- * the agent's frame (or the codec's silence, to keep the 20 ms pace) as one
- * RTP packet; RTCP runs beside it (RtcpSession) and BYE goes out on close.
+ * the agent's frame as one RTP packet. A frame of silence, or any frame
+ * before there is a peer, costs a ring read and nothing else: it is neither
+ * encoded nor sent, the RTP clock runs on, and the next packet starts a
+ * talkspurt (RFC 3551 §4.1) — so hundreds of idle legs cost next to nothing.
+ * RTCP runs beside it (RtcpSession), and keeps the session alive through the
+ * silences; BYE goes out on close.
  */
 export async function createRtpLeg(ctx: ActorContext, config: ActorConfig): Promise<HostedActor> {
   const cfg = parseRtpLegConfig(config);
@@ -94,7 +99,7 @@ export async function createRtpLeg(ctx: ActorContext, config: ActorConfig): Prom
     throw err;
   }
 
-  const sender = new RtpSender(cfg.codec, cfg.format, cfg.rateHz, ctx.tickMs, cfg.opusStartBps);
+  const sender = new RtpSender(cfg.codec, cfg.format, cfg.rateHz, ctx.tickMs, cfg.opusStartBps, cfg.opusDtx);
   const writer = new PacketWriter(packets, cfg.codec);
   const receiver = new RtpReceiver(
     {
@@ -102,6 +107,7 @@ export async function createRtpLeg(ctx: ActorContext, config: ActorConfig): Prom
       telephoneEventPt: cfg.telephoneEventPt,
       clockRateHz: cfg.format.clockRateHz,
       remote: cfg.remote,
+      latchCidr: cfg.latchCidr === undefined ? undefined : cidrMatcher(cfg.latchCidr),
       srtp: srtpIn,
     },
     stats,
@@ -138,7 +144,6 @@ export async function createRtpLeg(ctx: ActorContext, config: ActorConfig): Prom
 
   const dtmf = new DtmfSender(cfg.format.clockRateHz);
   const frame = new Int16Array(sender.samplesPerFrame);
-  const scratch = new Int16Array(input.maxSamples);
   const meta = new FrameMeta();
 
   const onRtcp = (buf: Buffer, nowMs: number): void => {
@@ -208,39 +213,59 @@ export async function createRtpLeg(ctx: ActorContext, config: ActorConfig): Prom
   return {
     tick(): number {
       const now = epochMs();
+      const address = receiver.remoteAddress;
+      // Frames are consumed by header first (peek): one that will not be sent
+      // is skipped without copying its samples, let alone encoding them.
       for (let k = input.available(); k > MAX_BACKLOG_FRAMES + 1; k--) {
-        input.read(scratch, meta);
+        input.read(none, meta);
         if ((meta.flags & FrameFlags.CLEAR) !== 0) cleared();
         else stats[STAT.framesSkipped]++;
       }
-      let have = input.read(scratch, meta);
+      let have = input.peek(meta);
       // A barge-in: nothing is held here, so what went out is final at once; the next frame is the new audio.
       if (have && (meta.flags & FrameFlags.CLEAR) !== 0) {
+        input.read(none, meta);
         cleared();
-        have = input.read(scratch, meta);
+        have = input.peek(meta);
       }
-      have = have && meta.sampleCount === frame.length;
       if (have) {
-        for (let i = 0; i < frame.length; i++) frame[i] = scratch[i]!;
-        heardValue = (meta.sequence + 1) >>> 0;
+        // RFC 3551 §4.1: silence is not sent (as on a Twilio leg), and before a peer there is nobody to send to.
+        if ((meta.flags & FrameFlags.SILENCE) !== 0) {
+          stats[STAT.silenceFramesSkipped]++;
+          have = false;
+        } else if (address === undefined || meta.sampleCount !== frame.length) {
+          stats[STAT.framesSkipped]++;
+          have = false;
+        }
+        if (have) input.read(frame, meta);
+        else input.read(none, meta);
       }
-      else stats[STAT.silenceFramesSent]++;
-      const speech = have && (meta.flags & FrameFlags.SILENCE) === 0;
-      const buf = takeBuffer();
       const event = dtmf.next(sender.timestamp);
+      if (event === null && !have) {
+        // Nothing to say: the clock runs on, nothing is encoded, sent or heard.
+        sender.skip();
+        if (address !== undefined && rtcp.due(now)) sendRtcp(now, false);
+        return 0;
+      }
+      const buf = takeBuffer();
       let n =
         event === null
-          ? sender.packetize(have ? frame : null, speech, buf, now)
+          ? sender.packetize(frame, true, buf, now)
           : sender.packetizeEvent(event.payload, event.marker, dtmf.eventTimestamp, cfg.telephoneEventPt, buf, now);
       if (event !== null) stats[STAT.dtmfSent] = dtmf.sent;
+      stats[STAT.framesEncoded] = sender.framesEncoded;
       if (n > 0 && srtpOut !== undefined) n = srtpOut.protectRtp(buf, n, buf);
-      const address = receiver.remoteAddress;
       if (n > 0 && address !== undefined) {
         rtpSocket.send(buf, 0, n, receiver.remotePort, address);
         stats[STAT.packetsOut]++;
         stats[STAT.bytesOut] += n;
       }
-      if (have) heard.write(none, 0, heardValue, 0, 0, 0);
+      // The agent's frame is heard once on the wire, or once Opus DTX found it silent (n = 0: the peer's
+      // decoder plays that silence in its place); not when an event took its place or it failed to encode.
+      if (have && event === null && n >= 0) {
+        heardValue = (meta.sequence + 1) >>> 0;
+        heard.write(none, 0, heardValue, 0, 0, 0);
+      }
       if (rtcp.due(now)) sendRtcp(now, false);
       return 1;
     },

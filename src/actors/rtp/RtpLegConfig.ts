@@ -2,6 +2,7 @@ import type { ActorConfig } from '../../protocol.ts';
 import { payloadFormat, type RtpPayloadFormat } from '../../wire/rtpPayloadTypes.ts';
 import { parseSdesInline, type SrtpKeys } from '../../wire/srtpKeys.ts';
 import type { SrtpProfile } from '../../wire/srtp.ts';
+import { parseCidrList, type CidrBlock } from '../../wire/cidr.ts';
 
 export const RTP_LEG_CODECS = ['PCMU', 'PCMA', 'G722', 'opus'] as const;
 export type RtpLegCodec = (typeof RTP_LEG_CODECS)[number];
@@ -25,8 +26,10 @@ export interface RtpLegConfig {
   /** Address to bind (both sockets). */
   host: string;
   localPort: number;
-  /** The peer, or undefined with `latch`: the first source heard becomes the peer, for the whole call. */
+  /** The peer, or undefined with `latch`: the first source to pass probation (LatchProbation.ts) becomes the peer, for the whole call. */
   remote: { address: string; port: number } | undefined;
+  /** With `latch`: the only networks the peer may be latched from (undefined: any). */
+  latchCidr: CidrBlock[] | undefined;
   /** The peer's RTCP port (RTP port + 1 unless given: RFC 3550 §11). */
   remoteRtcpPort: number | undefined;
   telephoneEventPt: number;
@@ -35,6 +38,12 @@ export interface RtpLegConfig {
   rtcpMinIntervalS: number;
   cname: string;
   opusStartBps: number;
+  /**
+   * Opus DTX (RFC 7587 §3.1.3, the peer's `usedtx=1`): in silence libopus
+   * yields 1–2 byte packets that are not sent, and the next packet starts a
+   * talkspurt.
+   */
+  opusDtx: boolean;
   /** Estimated jitter buffer delay floor for the E-model, ms (the jitter actor's minimum). */
   bufferDelayMs: number;
 }
@@ -104,6 +113,15 @@ export function parseRtpLegConfig(config: ActorConfig): RtpLegConfig {
   const remote = parseRemote(config['remote']);
   const rtcpPort = config['remoteRtcpPort'];
   const cname = config['cname'] ?? `switchboard@${host}`;
+  const opusDtx = config['opusDtx'] ?? false;
+  if (typeof opusDtx !== 'boolean') fail(`opusDtx must be true or false [got:${JSON.stringify(opusDtx)}]`);
+  if (opusDtx && c !== 'opus') fail(`opusDtx is for opus only [codec:${c}]`);
+  let latchCidr: CidrBlock[] | undefined;
+  try {
+    latchCidr = config['latchCidr'] === undefined ? undefined : parseCidrList(config['latchCidr']);
+  } catch (err) {
+    fail(`latchCidr: ${(err as Error).message}`);
+  }
   if (typeof cname !== 'string' || cname.length === 0 || cname.length > 255) fail('cname must be 1–255 characters');
   return {
     codec: c,
@@ -112,12 +130,14 @@ export function parseRtpLegConfig(config: ActorConfig): RtpLegConfig {
     host,
     localPort,
     remote,
+    latchCidr,
     remoteRtcpPort: rtcpPort === undefined ? undefined : num(config, 'remoteRtcpPort', 0, 1, 65535),
     telephoneEventPt: num(config, 'telephoneEventPt', 101, 96, 127),
     srtp: parseSrtp(config['srtp']),
     rtcpMinIntervalS: num(config, 'rtcpMinIntervalS', 5, 0.05, 60),
     cname,
     opusStartBps: num(config, 'opusStartBps', 32_000, 6_000, 128_000),
+    opusDtx,
     bufferDelayMs: num(config, 'bufferDelayMs', 20, 0, 2000),
   };
 }

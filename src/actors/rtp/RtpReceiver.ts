@@ -1,8 +1,10 @@
+import type { BlockList } from 'node:net';
 import { parseRtpInto, RtpPacketView, RtpParse } from '../../wire/rtp.ts';
 import { DtmfReceive, DtmfReceiver } from '../../wire/dtmf.ts';
 import { RtpSourceStats, SeqUpdate } from '../../wire/rtpStats.ts';
 import { SrtpError, type SrtpContext } from '../../wire/srtp.ts';
 import { RTP_STATS, type RtpStatName } from './kind.ts';
+import { LatchProbation } from './LatchProbation.ts';
 
 /** Index of each stat in the kind's `stats` order. */
 export const STAT = Object.fromEntries(RTP_STATS.map((n, i) => [n, i])) as Record<RtpStatName, number>;
@@ -35,8 +37,10 @@ export interface RtpReceiverOptions {
   payloadType: number;
   telephoneEventPt: number;
   clockRateHz: number;
-  /** The peer, or undefined to latch the first good source (RTP bleed: never moves afterwards). */
+  /** The peer, or undefined to latch a source once it proves itself (LatchProbation); it never moves afterwards. */
   remote: { address: string; port: number } | undefined;
+  /** Who may be latched (undefined: anyone); packets from elsewhere are refused before any other work. */
+  latchCidr?: BlockList | undefined;
   srtp: SrtpContext | undefined;
 }
 
@@ -46,7 +50,7 @@ export interface RtpReceiverOptions {
  * events, per-source statistics (A.3, A.8), then the packet ring. Every
  * rejection is counted by reason in the shared stats; nothing throws and
  * nothing allocates per packet (a new SSRC, at most once a second, makes one
- * statistics object).
+ * statistics object; until a latch, the latchCidr check makes an address).
  */
 export class RtpReceiver {
   readonly #opts: RtpReceiverOptions;
@@ -58,6 +62,7 @@ export class RtpReceiver {
   #remotePort = 0;
   #source: RtpSourceStats | undefined;
   #lastPacketMs = 0;
+  readonly #probation = new LatchProbation();
   /** Payload copied to the front of a scratch buffer, so the sink reads it from offset 0 without a view. */
   readonly #payload = new Uint8Array(1500);
 
@@ -100,6 +105,11 @@ export class RtpReceiver {
       s[STAT.droppedWrongSource]++;
       return false;
     }
+    const allowed = this.#opts.latchCidr;
+    if (latching && allowed !== undefined && !allowed.check(address, address.includes(':') ? 'ipv6' : 'ipv4')) {
+      s[STAT.droppedLatchRefused]++;
+      return false;
+    }
     let n = len;
     const srtp = this.#opts.srtp;
     if (srtp !== undefined) {
@@ -129,8 +139,14 @@ export class RtpReceiver {
       return false;
     }
     if (latching) {
-      // Only a packet that parses, carries our payload type and (under SRTP)
-      // authenticates may become the peer; from now on nobody else can.
+      // Only packets that parse, carry our payload types and (under SRTP)
+      // authenticate count towards a source's probation; the one that ends it
+      // is the stream's first, and from then on nobody else is heard. The
+      // packets before it are not played: 60 ms at the start of a stream.
+      if (!this.#probation.offer(address, port, v.ssrc, v.sequenceNumber, arrivalMs)) {
+        s[STAT.droppedLatchProbation]++;
+        return false;
+      }
       this.#remoteAddress = address;
       this.#remotePort = port;
       s[STAT.remotePort] = port;

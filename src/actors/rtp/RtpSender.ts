@@ -7,14 +7,18 @@ import type { RtpLegCodec } from './RtpLegConfig.ts';
 
 /** Largest encoded frame: an Opus packet (RFC 6716 §3.4: 1275 bytes per frame). */
 export const MAX_FRAME_PAYLOAD_BYTES = 1275;
+/** libopus in DTX: an encoded frame this short (the TOC byte, maybe one more) need not be sent. */
+const OPUS_DTX_MAX_BYTES = 2;
 
 /**
  * The outbound half of an RTP session: one 20 ms frame in, one RTP packet
  * out, on a steady clock. Random initial SSRC, sequence number and timestamp
- * (RFC 3550 §5.1); the timestamp advances by a frame every call whether or
- * not there was audio, so a gap in what the agent says is a gap the peer can
- * measure; the marker bit starts each talkspurt (RFC 3551 §4.1). Allocates
- * only in its constructor.
+ * (RFC 3550 §5.1); the timestamp advances by a frame every call, packet or
+ * `skip` (a frame's time with nothing sent: silence suppression, RFC 3551
+ * §4.1, or no peer yet), so a gap in what the agent says is a gap of the
+ * sampling clock the peer can measure, while the sequence number counts
+ * packets sent only; the marker bit starts each talkspurt. Allocates only in
+ * its constructor.
  */
 export class RtpSender {
   readonly ssrc: number;
@@ -26,6 +30,8 @@ export class RtpSender {
   #talking = false;
   #first = true;
   packetCount = 0;
+  /** Frames that went through the encoder (silence and skipped frames do not). */
+  framesEncoded = 0;
   /** Payload octets sent (the SR's octet count, §6.4.1). */
   octetCount = 0;
   /** Timestamp of the last packet and when it was sent (for the SR's RTP timestamp). */
@@ -38,8 +44,9 @@ export class RtpSender {
   readonly #silence: Int16Array;
   readonly #g722: G722Encoder | undefined;
   readonly #opus: OpusEncoder | undefined;
+  readonly #dtx: boolean;
 
-  constructor(codec: RtpLegCodec, format: RtpPayloadFormat, rateHz: number, frameMs: number, opusStartBps = 32_000) {
+  constructor(codec: RtpLegCodec, format: RtpPayloadFormat, rateHz: number, frameMs: number, opusStartBps = 32_000, opusDtx = false) {
     this.#codec = codec;
     this.format = format;
     this.samplesPerFrame = (rateHz * frameMs) / 1000;
@@ -53,7 +60,8 @@ export class RtpSender {
     if (codec === 'G722') this.#g722 = new G722Encoder();
     // The WebAssembly build: the native addon takes the whole process down when
     // a worker thread holding an encoder exits (seen on supervisor stop).
-    if (codec === 'opus') this.#opus = new OpusEncoder({ rateHz, bitrateBps: opusStartBps, fec: false, backend: 'wasm' });
+    if (codec === 'opus') this.#opus = new OpusEncoder({ rateHz, bitrateBps: opusStartBps, fec: false, dtx: opusDtx, backend: 'wasm' });
+    this.#dtx = codec === 'opus' && opusDtx;
   }
 
   get sequenceNumber(): number {
@@ -66,8 +74,9 @@ export class RtpSender {
   /**
    * Builds the next packet into `out` from `frame` (samplesPerFrame samples),
    * or from silence when `frame` is null; `speech` says whether the frame is
-   * part of a talkspurt. Returns the packet length, or a negative count when
-   * the frame could not be encoded (the clock still advances: a lost frame).
+   * part of a talkspurt. Returns the packet length, 0 when Opus DTX says the
+   * frame need not be sent (a `skip`), or a negative count when the frame
+   * could not be encoded (the clock still advances: a lost frame).
    */
   packetize(frame: Int16Array | null, speech: boolean, out: Uint8Array, nowMs: number): number {
     const payloadLength = this.#encode(frame);
@@ -75,6 +84,10 @@ export class RtpSender {
     const ts = this.#timestamp;
     this.#timestamp = (ts + this.timestampStep) >>> 0;
     if (payloadLength <= 0) return -1;
+    if (this.#dtx && payloadLength <= OPUS_DTX_MAX_BYTES) {
+      this.#talking = false;
+      return 0;
+    }
     const talking = frame !== null && speech;
     v.clear();
     v.marker = this.#first || (talking && !this.#talking);
@@ -94,6 +107,17 @@ export class RtpSender {
     this.lastTimestamp = ts;
     this.lastSentAtMs = nowMs;
     return n;
+  }
+
+  /**
+   * A frame's time passes with nothing sent (silence, or no peer to send
+   * to): the sampling clock advances as if a packet had gone (RFC 3550 §5.1)
+   * and the next packet starts a talkspurt (marker, RFC 3551 §4.1). No
+   * encoding: the encoder's state stays where the peer's decoder last saw it.
+   */
+  skip(): void {
+    this.#timestamp = (this.#timestamp + this.timestampStep) >>> 0;
+    this.#talking = false;
   }
 
   /**
@@ -125,6 +149,7 @@ export class RtpSender {
 
   #encode(frame: Int16Array | null): number {
     const pcm = frame ?? this.#silence;
+    this.framesEncoded++;
     const out = this.#payload;
     const spf = this.samplesPerFrame;
     switch (this.#codec) {

@@ -9,7 +9,8 @@ import { agentKind } from '../agent/kind.ts';
  * - `packets`: the jitter actor's `in` ring; the leg writes each good RTP
  *   packet there with `PacketWriter`, stamped with its arrival time.
  * - `in`: the agent's `out` ring; the leg reads one 20 ms PCM frame per tick
- *   at the codec's rate, encodes it and sends it.
+ *   at the codec's rate, encodes it and sends it — unless it is silence or
+ *   there is no peer yet: then it only skips it (nothing encoded or sent).
  * - `heard`: the agent's `heard` ring; after each frame sent, how many of the
  *   agent's frames are out (agent/kind.ts), and at a CLEAR the final count.
  *
@@ -36,13 +37,19 @@ export const RTP_STATS = [
   'droppedSrtpMalformed',
   'droppedRingFull',
   'droppedBadRtcp',
+  // Latch mode: packets of a source still on probation, and sources outside latchCidr.
+  'droppedLatchProbation',
+  'droppedLatchRefused',
   'dtmfDigits',
   'dtmfLastEvent',
   'rtcpIn',
   'rtcpOut',
   'byeReceived',
-  'silenceFramesSent',
+  // The agent's frames not sent: silence (RFC 3551 §4.1 silence suppression), and
+  // frames with no peer yet, of the wrong length, or beyond the backlog.
+  'silenceFramesSkipped',
   'framesSkipped',
+  'framesEncoded',
   'jitterMs',
   'lossFraction',
   'cumulativeLost',

@@ -53,10 +53,19 @@ async function sendPcmu(p: TestPeer, toPort: number, samples: Int16Array, ssrc =
   }
 }
 
-function decodeReceived(p: TestPeer): Int16Array {
-  const pts = p.received.filter((r) => r.payloadType === 0).sort((a, b) => a.sequenceNumber - b.sequenceNumber);
-  const out = new Int16Array(pts.length * 160);
-  pts.forEach((r, i) => ulawDecode(r.payload, out.subarray(i * 160, i * 160 + 160)));
+/**
+ * What the peer plays from `fromMs` (epoch ms) on: each packet at its RTP timestamp (RFC 3550 §5.1),
+ * silence where nothing was sent. The leg's first SR ties its RTP clock to the wall clock (§6.4.1).
+ */
+function decodeReceived(p: TestPeer, fromMs: number): Int16Array {
+  const sr = parseRtcpCompound(p.rtcpReceived[0]!)[0]!;
+  if (sr.type !== 'sr') throw new Error('expected an SR first');
+  const srMs = (sr.ntpSeconds - NTP_UNIX_OFFSET_S) * 1000 + (sr.ntpFraction / 2 ** 32) * 1000;
+  const origin = (sr.rtpTimestamp - Math.round((srMs - fromMs) * 8)) >>> 0;
+  const pts = p.received.filter((r) => r.payloadType === 0 && ((r.timestamp - origin) | 0) >= 0);
+  const at = (r: (typeof pts)[number]): number => (r.timestamp - origin) >>> 0;
+  const out = new Int16Array(Math.max(0, ...pts.map(at)) + 160);
+  for (const r of pts) ulawDecode(r.payload, out.subarray(at(r), at(r) + 160));
   return out;
 }
 
@@ -69,17 +78,24 @@ describe('RTP leg (real sockets, real workers)', () => {
     expect(localPort % 2).toBe(0);
     expect(transport.ports.inUse).toBe(1);
     const ref = speech('synth-m-8k').samples.subarray(0, 8000 * 1.5);
+    const sentAt = epochMs();
     await sendPcmu(p, localPort, ref);
     await sleep(300);
-    const got = decodeReceived(p);
-    // 50 packets a second from the start, silence until the speech comes back.
-    expect(p.received.length).toBeGreaterThan(80);
+    await until(() => p.rtcpReceived.length >= 1, 2000, 'an RTCP report');
+    const got = decodeReceived(p, sentAt);
+    // The speech comes back (75 frames, fewer if the buffer time-compresses it); the jitter actor's
+    // silence before it is not sent (RFC 3551 §4.1), so the first packet starts a talkspurt, and
+    // the sequence numbers count packets with no gap.
+    expect(p.received.length).toBeGreaterThanOrEqual(60);
+    expect(p.received[0]!.marker).toBe(true);
+    expect(p.received.every((r, i) => i === 0 || r.sequenceNumber === ((p.received[i - 1]!.sequenceNumber + 1) & 0xffff))).toBe(true);
     expect(p.received.every((r) => r.ssrc === p.received[0]!.ssrc)).toBe(true);
     // Segment by segment, so the alignment follows the jitter buffer's time-stretching.
     expect(segmentedCorrelation(ref, got, 400, 8000)).toBeGreaterThanOrEqual(0.9);
     const st = legStats(s, call.id);
     expect(st['packetsIn']).toBe(75);
     expect(st['droppedWrongSource']).toBe(0);
+    expect(st['silenceFramesSkipped']).toBeGreaterThan(0);
     // The call's quality figures in /status and /metrics, from the leg and its jitter actor.
     const qos = s.status().calls.find((c) => c.id === call.id)!.qos!;
     expect(qos['rtp']!['packetsIn']).toBe(75);
@@ -255,7 +271,7 @@ describe('RTP leg (real sockets, real workers)', () => {
     const p = await peer();
     const call = await s.createCall({ transport: 'rtp', remote: `127.0.0.1:${p.port}`, codec: 'PCMU', agent: 'loopback' });
     const port = (call['rtp'] as { localPort: number }).localPort;
-    await until(() => p.received.length > 0, 2000, 'media');
+    await until(() => p.rtcpReceived.length > 0, 2000, 'RTCP from the leg');
     const bye = serializeRtcpCompound([
       { type: 'rr', ssrc: 0x7777, reports: [] },
       { type: 'bye', ssrcs: [0x7777], reason: 'done' },

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { RTP_STATS } from '../../../src/actors/rtp/kind.ts';
 import { RtpReceiver, SSRC_SWITCH_QUIET_MS, STAT, type PacketSink } from '../../../src/actors/rtp/RtpReceiver.ts';
+import { LATCH_PROBATION_PACKETS } from '../../../src/actors/rtp/LatchProbation.ts';
+import { cidrMatcher, parseCidrList } from '../../../src/wire/cidr.ts';
 import { dtmfPackets } from '../../../src/wire/dtmf.ts';
 import { serializeRtp, type RtpPacket } from '../../../src/wire/rtp.ts';
 import { SrtpContext } from '../../../src/wire/srtp.ts';
@@ -134,17 +136,62 @@ describe('RtpReceiver', () => {
     expect(rx.onPacket(third, third.length, PEER.address, PEER.port, 60)).toBe(true);
   });
 
-  it('latches only on a packet that is good, then refuses everyone else', () => {
-    const { rx, at } = setup({ remote: undefined });
+  it('latches only on a run of good packets, then refuses everyone else', () => {
+    const { rx, sink, at } = setup({ remote: undefined });
     expect(rx.remoteAddress).toBeUndefined();
     expect(rx.onPacket(new Uint8Array([0x80, 0]), 2, '10.0.0.9', 9, 0)).toBe(false);
     expect(rx.onPacket(pkt(1, { payloadType: 18 }), 172, '10.0.0.9', 9, 0)).toBe(false);
     expect(rx.remoteAddress).toBeUndefined();
-    expect(rx.onPacket(pkt(1), 172, '10.0.0.1', 5000, 0)).toBe(true);
+    // LATCH_PROBATION_PACKETS in sequence: the last of them is the stream's first packet.
+    for (let seq = 1; seq < LATCH_PROBATION_PACKETS; seq++) expect(rx.onPacket(pkt(seq), 172, '10.0.0.1', 5000, seq * 20)).toBe(false);
+    expect(rx.remoteAddress).toBeUndefined();
+    expect(rx.onPacket(pkt(LATCH_PROBATION_PACKETS), 172, '10.0.0.1', 5000, 80)).toBe(true);
     expect([rx.remoteAddress, rx.remotePort]).toEqual(['10.0.0.1', 5000]);
-    expect(rx.onPacket(pkt(2), 172, '10.0.0.9', 9, 20)).toBe(false);
+    expect(sink.got.map((g) => g.seq)).toEqual([LATCH_PROBATION_PACKETS]);
+    expect(at('droppedLatchProbation')).toBe(LATCH_PROBATION_PACKETS - 1);
+    expect(rx.onPacket(pkt(LATCH_PROBATION_PACKETS + 1), 172, '10.0.0.9', 9, 100)).toBe(false);
     expect(at('droppedWrongSource')).toBe(1);
     expect(at('remotePort')).toBe(5000);
+    expect(rx.source!.received).toBe(1);
+  });
+
+  it('latch probation: a stray packet does not become the peer, nor break the real run; a gap or another SSRC restarts it', () => {
+    const { rx, at } = setup({ remote: undefined });
+    // A hostile first packet, then the peer's packets with strays from elsewhere between them.
+    expect(rx.onPacket(pkt(500, { ssrc: 0x666 }), 172, '127.0.0.1', 6666, 0)).toBe(false);
+    expect(rx.onPacket(pkt(1), 172, '127.0.0.1', 5000, 1)).toBe(false);
+    expect(rx.onPacket(pkt(501, { ssrc: 0x666 }), 172, '127.0.0.1', 6666, 2)).toBe(false);
+    expect(rx.onPacket(pkt(2), 172, '127.0.0.1', 5000, 21)).toBe(false);
+    expect(rx.onPacket(pkt(9000, { ssrc: 0x777 }), 172, '127.0.0.2', 5000, 22)).toBe(false);
+    // A gap restarts the run (3 is missing): 4, 5, 6 are three in a row, 7 the fourth.
+    expect(rx.onPacket(pkt(4), 172, '127.0.0.1', 5000, 61)).toBe(false);
+    expect(rx.onPacket(pkt(5), 172, '127.0.0.1', 5000, 81)).toBe(false);
+    // Another SSRC from the same address restarts it too.
+    expect(rx.onPacket(pkt(6, { ssrc: 0xdef }), 172, '127.0.0.1', 5000, 101)).toBe(false);
+    expect(rx.remoteAddress).toBeUndefined();
+    for (let seq = 7; seq < 10; seq++) expect(rx.onPacket(pkt(seq, { ssrc: 0xdef }), 172, '127.0.0.1', 5000, seq * 20)).toBe(seq === 9);
+    expect([rx.remoteAddress, rx.remotePort, rx.source!.ssrc]).toEqual(['127.0.0.1', 5000, 0xdef]);
+    expect(at('droppedLatchProbation')).toBe(10);
+    expect(rx.onPacket(pkt(502, { ssrc: 0x666 }), 172, '127.0.0.1', 6666, 200)).toBe(false);
+    expect(at('droppedWrongSource')).toBe(1);
+  });
+
+  it('latchCidr: a source outside the blocks never latches and is refused before SRTP or parsing; IPv4 inside matches, also as ::ffff:a.b.c.d', () => {
+    const stats = new Float64Array(RTP_STATS.length);
+    const latchCidr = cidrMatcher(parseCidrList('10.0.0.0/8, 2001:db8::/32'));
+    const rx = new RtpReceiver({ payloadType: 0, telephoneEventPt: 101, clockRateHz: 8000, remote: undefined, latchCidr, srtp: undefined }, stats, new CollectingSink());
+    for (let seq = 1; seq <= 2 * LATCH_PROBATION_PACKETS; seq++) expect(rx.onPacket(pkt(seq), 172, '127.0.0.1', 5000, seq * 20)).toBe(false);
+    expect(rx.onPacket(new Uint8Array(3), 3, '192.168.1.1', 5000, 200)).toBe(false);
+    expect(rx.onPacket(pkt(1), 172, '2001:db9::1', 5000, 200)).toBe(false);
+    expect(rx.remoteAddress).toBeUndefined();
+    expect(stats[STAT.droppedLatchRefused]).toBe(2 * LATCH_PROBATION_PACKETS + 2);
+    expect(stats[STAT.droppedTooShort]).toBe(0);
+    for (let seq = 1; seq <= LATCH_PROBATION_PACKETS; seq++) rx.onPacket(pkt(seq), 172, '::ffff:10.1.2.3', 7000, 300 + seq * 20);
+    expect([rx.remoteAddress, rx.remotePort]).toEqual(['::ffff:10.1.2.3', 7000]);
+
+    const v6 = new RtpReceiver({ payloadType: 0, telephoneEventPt: 101, clockRateHz: 8000, remote: undefined, latchCidr, srtp: undefined }, stats, new CollectingSink());
+    for (let seq = 1; seq <= LATCH_PROBATION_PACKETS; seq++) v6.onPacket(pkt(seq), 172, '2001:db8:5::9', 7002, seq * 20);
+    expect(v6.remoteAddress).toBe('2001:db8:5::9');
   });
 
   it('survives 100 000 seeded mutations of good packets: every one is accepted or counted, none throws', () => {

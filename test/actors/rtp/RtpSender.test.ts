@@ -56,6 +56,49 @@ describe('RtpSender', () => {
     o.destroy();
     expect(OPUS.clockRateHz).toBe(48000);
   });
+
+  it('skip: a frame of silence sends nothing and encodes nothing; the clock runs on, the sequence does not, and the next packet is marked (RFC 3551 §4.1)', () => {
+    const s = new RtpSender('opus', OPUS, 48000, 20);
+    const voice = new Int16Array(960).map((_, i) => Math.round(6000 * Math.sin(i / 7)));
+    const a = parseRtp(out.slice(0, s.packetize(voice, true, out, 0)));
+    const b = parseRtp(out.slice(0, s.packetize(voice, true, out, 20)));
+    for (let k = 0; k < 25; k++) s.skip();
+    const c = parseRtp(out.slice(0, s.packetize(voice, true, out, 540)));
+    expect([a.marker, b.marker, c.marker]).toEqual([true, false, true]);
+    expect([(b.sequenceNumber - a.sequenceNumber) & 0xffff, (c.sequenceNumber - b.sequenceNumber) & 0xffff]).toEqual([1, 1]);
+    expect((c.timestamp - b.timestamp) >>> 0).toBe(960 * 26);
+    expect([s.framesEncoded, s.packetCount]).toEqual([3, 3]);
+    s.destroy();
+  });
+
+  it('Opus DTX (RFC 7587 §3.1.3): once libopus settles into DTX its 1–2 byte frames are not sent; speech resumes marked, on the running clock', () => {
+    const s = new RtpSender('opus', OPUS, 48000, 20, 32_000, true);
+    const voice = new Int16Array(960).map((_, i) => Math.round(6000 * Math.sin(i / 7)));
+    const silence = new Int16Array(960);
+    const sent: ReturnType<typeof parseRtp>[] = [];
+    const results: number[] = [];
+    const put = (pcm: Int16Array): void => {
+      const n = s.packetize(pcm, true, out, 0);
+      results.push(n);
+      if (n > 0) sent.push(parseRtp(out.slice(0, n)));
+    };
+    for (let k = 0; k < 5; k++) put(voice);
+    for (let k = 0; k < 50; k++) put(silence);
+    put(voice);
+    // Some frames of the silence went unsent (DTX), none failed; the encoder saw every frame.
+    const unsent = results.filter((n) => n === 0).length;
+    expect(unsent).toBeGreaterThan(20);
+    expect(results.every((n) => n >= 0)).toBe(true);
+    expect(s.framesEncoded).toBe(56);
+    expect(s.packetCount).toBe(56 - unsent);
+    const last = sent.at(-1)!;
+    const before = sent.at(-2)!;
+    expect(last.marker).toBe(true);
+    expect(last.sequenceNumber).toBe((before.sequenceNumber + 1) & 0xffff);
+    expect(((last.timestamp - before.timestamp) >>> 0) / 960).toBeGreaterThan(1);
+    expect(sent.every((p) => p.payload.length > 2)).toBe(true);
+    s.destroy();
+  });
 });
 
 describe('RtcpSession', () => {
@@ -152,5 +195,15 @@ describe('parseRtpLegConfig', () => {
     expect(() => parseRtpLegConfig({ codec: 'PCMU', remote: 'latch', localPort: 10000, payloadType: 96 })).toThrow(/fixed/);
     expect(() => parseRtpLegConfig({ codec: 'PCMU', remote: 'latch', localPort: 10000, srtp: { localKey: 'inline:AAAA' } })).toThrow(/srtp.localKey/);
     expect(() => parseRtpLegConfig({ codec: 'PCMU', remote: 'latch', localPort: 10000, srtp: { suite: 'NULL' } })).toThrow(/srtp.suite/);
+    expect(parseRtpLegConfig({ codec: 'PCMU', remote: 'latch', localPort: 10000, latchCidr: ['10.0.0.0/8', ' 2001:db8::/32'] }).latchCidr).toEqual([
+      { address: '10.0.0.0', prefix: 8, family: 'ipv4' },
+      { address: '2001:db8::', prefix: 32, family: 'ipv6' },
+    ]);
+    expect(() => parseRtpLegConfig({ codec: 'PCMU', remote: 'latch', localPort: 10000, latchCidr: '10.0.0.0/33' })).toThrow(/latchCidr.*10\.0\.0\.0\/33/);
+    expect(() => parseRtpLegConfig({ codec: 'PCMU', remote: 'latch', localPort: 10000, latchCidr: 'example.com/8' })).toThrow(/latchCidr/);
+    expect(() => parseRtpLegConfig({ codec: 'PCMU', remote: 'latch', localPort: 10000, latchCidr: [] })).toThrow(/1–64 CIDR blocks/);
+    expect(parseRtpLegConfig({ codec: 'opus', remote: 'latch', localPort: 10000, opusDtx: true }).opusDtx).toBe(true);
+    expect(() => parseRtpLegConfig({ codec: 'PCMU', remote: 'latch', localPort: 10000, opusDtx: true })).toThrow(/opus only/);
+    expect(() => parseRtpLegConfig({ codec: 'opus', remote: 'latch', localPort: 10000, opusDtx: 'yes' })).toThrow(/opusDtx/);
   });
 });
