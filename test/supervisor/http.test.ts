@@ -154,7 +154,7 @@ describe('HTTP server', () => {
       expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
       expect(res.headers.get('content-security-policy')).toMatch(/default-src 'none'; script-src 'sha256-/);
       const html = await res.text();
-      expect(html).toContain("fetch('/status'");
+      expect(html).toContain("fetch(location.origin + '/status'");
       // The inline script at least compiles (it is not run here: there is no DOM).
       const script = /<script>([\s\S]*)<\/script>/.exec(html)![1]!;
       expect(() => new Function(script)).not.toThrow();

@@ -24,7 +24,8 @@ function table(el, cols, rows) {
 }
 async function poll() {
   try {
-    const res = await fetch('/status', { cache: 'no-store' });
+    // By origin: a page opened as http://user:token@host/ would make a relative URL carry the credentials, which fetch refuses.
+    const res = await fetch(location.origin + '/status', { cache: 'no-store' });
     if (!res.ok) throw new Error('HTTP ' + res.status + (res.status === 401 || res.status === 403 ? ': needs the status token' : ''));
     const s = await res.json();
     $('daemon').textContent = s.daemon + (s.ready ? ' · ready' : ' · not ready: ' + s.notReadyReasons.join('; '));
