@@ -212,7 +212,6 @@ export async function createRtpLeg(ctx: ActorContext, config: ActorConfig): Prom
   let closed = false;
   return {
     tick(): number {
-      const now = epochMs();
       const address = receiver.remoteAddress;
       // Frames are consumed by header first (peek): one that will not be sent
       // is skipped without copying its samples, let alone encoding them.
@@ -242,11 +241,15 @@ export async function createRtpLeg(ctx: ActorContext, config: ActorConfig): Prom
       }
       const event = dtmf.next(sender.timestamp);
       if (event === null && !have) {
-        // Nothing to say: the clock runs on, nothing is encoded, sent or heard.
+        // Nothing to say: the clock runs on, nothing is encoded, sent or heard (nor, with no peer, even timed).
         sender.skip();
-        if (address !== undefined && rtcp.due(now)) sendRtcp(now, false);
+        if (address !== undefined) {
+          const now = epochMs();
+          if (rtcp.due(now)) sendRtcp(now, false);
+        }
         return 0;
       }
+      const now = epochMs();
       const buf = takeBuffer();
       let n =
         event === null
