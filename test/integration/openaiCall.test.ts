@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ulawEncode } from '../../src/dsp/g711.ts';
 import { speech } from '../helpers/fixtures.ts';
+import { within } from '../helpers/poll.ts';
 import { startTwilioRuntime, type TwilioRuntime } from '../helpers/twilioRuntime.ts';
 import { RealtimeServer, TLS_CERT } from '../peers/RealtimeServer.ts';
 import { TwilioClient } from '../peers/TwilioClient.ts';
@@ -48,9 +49,9 @@ describe('a Twilio call answered by the openai agent', () => {
     await peer.connect();
     const p = peer;
     const srv = server;
-    await p.waitFor(() => rt!.sup.listCalls().length === 1, 2000, 'the call');
+    await expect.poll(() => rt!.sup.listCalls().length, within(2000, 'the call')).toBe(1);
     expect(rt.sup.listCalls()[0]!['agent']).toBe('openai');
-    await p.waitFor(() => srv.eventsOf('conversation.item.truncate').length === 1, 10_000, 'the truncate');
+    await expect.poll(() => srv.eventsOf('conversation.item.truncate').length, within(10_000, 'the truncate')).toBe(1);
 
     // µ-law passthrough: the session was set to audio/pcmu both ways.
     const update = srv.eventsOf('session.update')[0]!['session'] as { audio: { input: { format: { type: string } }; output: { format: { type: string } } } };
@@ -59,7 +60,7 @@ describe('a Twilio call answered by the openai agent', () => {
     expect(srv.eventsOf('input_audio_buffer.append').length).toBeGreaterThan(20);
 
     // The reply reached the caller, and Twilio was told to clear it at the barge-in.
-    await p.waitFor(() => p.clears.length === 1, 2000, 'the clear');
+    await expect.poll(() => p.clears.length, within(2000, 'the clear')).toBe(1);
     const heardMs = p.clears[0]!.heardMs;
     expect(heardMs).toBeGreaterThan(300);
     const endMs = srv.eventsOf('conversation.item.truncate')[0]!['audio_end_ms'] as number;
@@ -89,7 +90,7 @@ describe('a Twilio call answered by the openai agent', () => {
     peer = new TwilioClient({ url: rt.mediaUrl, audio: caller(5000, 3700), afterAudio: 'silence', customParameters: { agent: 'openai' } });
     await peer.connect();
     const sup = rt.sup;
-    await peer.waitFor(() => (sup.listCalls()[0]?.events ?? []).some((e) => e.name === 'tool.call'), 8000, 'the tool call');
+    await expect.poll(() => (sup.listCalls()[0]?.events ?? []).some((e) => e.name === 'tool.call'), within(8000, 'the tool call')).toBe(true);
     const event = sup.listCalls()[0]!.events!.find((e) => e.name === 'tool.call')!;
     expect(event.data).toMatchObject({ name: 'transfer_call', arguments: '{"department":"sales"}' });
     expect((server.eventsOf('session.update')[0]!['session'] as { tools: unknown[] }).tools).toHaveLength(1);
@@ -103,7 +104,7 @@ describe('a Twilio call answered by the openai agent', () => {
     const ok = await post(id, { callId: toolCallId, output: '{"transferred":true}' });
     expect(ok.status).toBe(202);
     const srv = server;
-    await peer.waitFor(() => srv.eventsOf('response.create').length > responsesBefore, 3000, 'the response after the output');
+    await expect.poll(() => srv.eventsOf('response.create').length, within(3000, 'the response after the output')).toBeGreaterThan(responsesBefore);
     const item = srv.eventsOf('conversation.item.create').map((e) => e['item'] as Record<string, unknown>).find((i) => i['type'] === 'function_call_output');
     expect(item).toMatchObject({ call_id: toolCallId, output: '{"transferred":true}' });
     // Answered once only; unknown calls and bodies are refused.

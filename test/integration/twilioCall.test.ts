@@ -3,6 +3,7 @@ import { WebSocket } from 'ws';
 import { ulawDecode } from '../../src/dsp/g711.ts';
 import { twilioSignatureFor } from '../../src/wire/twilioSignature.ts';
 import { TwilioClient, ulawSpeech } from '../peers/TwilioClient.ts';
+import { within } from '../helpers/poll.ts';
 import { startTwilioRuntime, type TwilioRuntime } from '../helpers/twilioRuntime.ts';
 
 /**
@@ -89,10 +90,10 @@ describe('a Twilio call through the daemon', () => {
     const speechMs = 1200;
     const p = peer({ url: rt.mediaUrl, audio: turnAudio(speechMs, 3000), afterAudio: 'silence', customParameters: { agent: 'echo' } });
     await p.connect();
-    await p.waitFor(() => rt!.sup.listCalls().length === 1, 2000, 'the call');
+    await expect.poll(() => rt!.sup.listCalls().length, within(2000, 'the call')).toBe(1);
     const call = rt.sup.listCalls()[0]!;
     expect(call).toMatchObject({ transport: 'twilio', agent: 'echo', twilio: { streamSid: p.streamSid, callSid: p.callSid } });
-    await p.waitFor(() => voiced(p.played) >= speechMs * 8 * 0.8 && p.queuedBytes() === 0, 8000, 'the echo');
+    await expect.poll(() => voiced(p.played) >= speechMs * 8 * 0.8 && p.queuedBytes() === 0, within(8000, 'the echo')).toBe(true);
 
     // What came back is the caller's own speech.
     const sent = new Int16Array(speechMs * 8);
@@ -126,7 +127,7 @@ describe('a Twilio call through the daemon', () => {
     expect(qos['call']!['mos']).toBeGreaterThan(4.1);
 
     p.hangup();
-    await p.waitFor(() => rt!.sup.listCalls().length === 0, 2000, 'hang-up');
+    await expect.poll(() => rt!.sup.listCalls().length, within(2000, 'hang-up')).toBe(0);
     expect(rt.sup.actorStatuses()).toEqual([]);
   }, 20_000);
 
@@ -136,13 +137,11 @@ describe('a Twilio call through the daemon', () => {
     const skip = new Set([40, 41, 42, 60]);
     const p = peer({ url: rt.mediaUrl, audio: turnAudio(1500, 2000), afterAudio: 'silence', skipSequence: skip });
     await p.connect();
-    await p.waitFor(() => rt!.sup.listCalls().length === 1, 2000, 'the call');
+    await expect.poll(() => rt!.sup.listCalls().length, within(2000, 'the call')).toBe(1);
     const id = rt.sup.listCalls()[0]!.id;
-    await p.waitFor(
-      () => (rt!.sup.callQos(id)['jitter']?.['concealmentEvents'] ?? 0) >= 2 && rt!.sup.callQos(id)['twilio']?.['sequenceGaps'] === 4,
-      4000,
-      'concealment',
-    );
+    const concealed = (): boolean =>
+      (rt!.sup.callQos(id)['jitter']?.['concealmentEvents'] ?? 0) >= 2 && rt!.sup.callQos(id)['twilio']?.['sequenceGaps'] === 4;
+    await expect.poll(concealed, within(4000, 'concealment')).toBe(true);
     const qos = rt.sup.callQos(id);
     expect(qos['twilio']!['sequenceGaps']).toBe(4);
     expect(qos['twilio']!['timestampGapMs']).toBe(80);
@@ -154,10 +153,10 @@ describe('a Twilio call through the daemon', () => {
     rt = await startTwilioRuntime();
     const p = peer({ url: rt.mediaUrl, audio: turnAudio(0, 1000), afterAudio: 'silence' });
     await p.connect();
-    await p.waitFor(() => rt!.sup.listCalls().length === 1, 2000, 'the call');
+    await expect.poll(() => rt!.sup.listCalls().length, within(2000, 'the call')).toBe(1);
     p.sendDtmf('5');
     p.sendDtmf('#');
-    await p.waitFor(() => (rt!.sup.listCalls()[0]!.events ?? []).length === 2, 2000, 'the digits');
+    await expect.poll(() => (rt!.sup.listCalls()[0]!.events ?? []).length, within(2000, 'the digits')).toBe(2);
     expect(rt.sup.listCalls()[0]!.events!.map((e) => e.data['digit'])).toEqual(['5', '#']);
     expect(rt.sup.callQos(rt.sup.listCalls()[0]!.id)['twilio']!['dtmfIn']).toBe(2);
   }, 10_000);
@@ -166,7 +165,7 @@ describe('a Twilio call through the daemon', () => {
     rt = await startTwilioRuntime();
     const p = peer({ url: rt.mediaUrl, audio: turnAudio(1000, 4000), afterAudio: 'silence' });
     await p.connect();
-    await p.waitFor(() => rt!.sup.listCalls().length === 1, 2000, 'the call');
+    await expect.poll(() => rt!.sup.listCalls().length, within(2000, 'the call')).toBe(1);
     const sid = p.streamSid;
     p.sendRaw('{"event":"media", oops');
     p.sendRaw(JSON.stringify({ event: 'media', sequenceNumber: '9999', streamSid: sid, media: { track: 'inbound', chunk: '1', timestamp: '0', payload: '@@not base64@@' } }));
@@ -187,7 +186,7 @@ describe('a Twilio call through the daemon', () => {
     const id = rt.sup.listCalls()[0]!.id;
     expect(rt.sup.callQos(id)['twilio']!['marksUnknown']).toBe(1);
     // Still the same call, and the echo of the turn still comes back.
-    await p.waitFor(() => voiced(p.played) >= 1000 * 8 * 0.8, 8000, 'the echo');
+    await expect.poll(() => voiced(p.played), within(8000, 'the echo')).toBeGreaterThanOrEqual(1000 * 8 * 0.8);
     expect(rt.sup.listCalls().map((c) => c.id)).toEqual([id]);
   }, 15_000);
 
@@ -197,16 +196,16 @@ describe('a Twilio call through the daemon', () => {
     const b = peer({ url: rt.mediaUrl, audio: turnAudio(0, 1000), afterAudio: 'silence', streamSid: 'MZ' + 'b'.repeat(32) });
     const c = peer({ url: rt.mediaUrl, audio: turnAudio(2000, 6000), afterAudio: 'silence', streamSid: 'MZ' + 'c'.repeat(32), customParameters: { agent: 'loopback' } });
     await Promise.all([a.connect(), b.connect(), c.connect()]);
-    await c.waitFor(() => rt!.sup.listCalls().length === 3, 2000, 'three calls');
+    await expect.poll(() => rt!.sup.listCalls().length, within(2000, 'three calls')).toBe(3);
     const callOf = (sid: string) => rt!.sup.listCalls().find((x) => (x['twilio'] as { streamSid: string }).streamSid === sid);
     const cId = callOf(c.streamSid)!.id;
     a.abort();
     b.goHalfOpen();
-    await c.waitFor(() => rt!.sup.listCalls().length === 1, 3000, 'the two calls to end');
+    await expect.poll(() => rt!.sup.listCalls().length, within(3000, 'the two calls to end')).toBe(1);
     expect(callOf(c.streamSid)?.id).toBe(cId);
     // The loopback call heard its audio without a gap: concealment only where nothing was lost.
     const before = voiced(c.played);
-    await c.waitFor(() => voiced(c.played) > before + 4000, 4000, 'more loopback audio');
+    await expect.poll(() => voiced(c.played), within(4000, 'more loopback audio')).toBeGreaterThan(before + 4000);
     expect(rt.sup.callQos(cId)['jitter']!['packetsLost']).toBe(0);
     expect((await b.closed).code).toBe(1006);
   }, 20_000);
@@ -244,7 +243,7 @@ describe('a Twilio call through the daemon', () => {
     expect(await badInputCount(rt, 'bad-signature')).toBe(2);
     const signed = peer({ url: rt.mediaUrl, authToken: TOKEN, signatureUrl: `wss://127.0.0.1:${rt.port}/twilio/media`, audio: turnAudio(0, 500), afterAudio: 'silence' });
     await signed.connect();
-    await signed.waitFor(() => rt!.sup.listCalls().length === 1, 2000, 'the signed call');
+    await expect.poll(() => rt!.sup.listCalls().length, within(2000, 'the signed call')).toBe(1);
 
     // Other WebSocket paths are refused.
     const other = new WebSocket(`ws://127.0.0.1:${rt.port}/v1/nothing`);

@@ -2,11 +2,13 @@ import OpenAI from 'openai';
 import { OpenAIRealtimeWS } from 'openai/realtime/ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { ulawEncode } from '../../src/dsp/g711.ts';
-import { speech } from '../helpers/fixtures.ts';
+import { within } from '../helpers/poll.ts';
 import { RealtimeServer, type RealtimeServerOptions, TLS_CERT } from './RealtimeServer.ts';
+import { ulawSpeech } from './speech.ts';
 
 type Ev = Record<string, any>;
+/** How long a test waits for the events it expects. */
+const EVENTS_MS = 3000;
 let server: RealtimeServer | undefined;
 afterEach(async () => {
   await server?.close();
@@ -28,49 +30,41 @@ async function open(options: RealtimeServerOptions = {}) {
     rt.socket.once('error', reject);
   });
   const of = (type: string): Ev[] => events.filter((x) => x.e['type'] === type).map((x) => x.e);
-  const until = async (pred: () => boolean, ms = 3000, what = 'events'): Promise<void> => {
-    const end = performance.now() + ms;
-    while (!pred()) {
-      if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 2));
-    }
-  };
   const usePcmu = async (): Promise<void> => {
     rt.send({ type: 'session.update', session: { type: 'realtime', audio: { input: { format: { type: 'audio/pcmu' } }, output: { format: { type: 'audio/pcmu' } } } } });
-    await until(() => of('session.updated').length === 1);
+    await expect.poll(() => of('session.updated').length, within(EVENTS_MS, 'session.updated')).toBe(1);
   };
   const append = (bytes: Uint8Array): void => {
     for (let i = 0; i < bytes.length; i += 160) rt.send({ type: 'input_audio_buffer.append', audio: Buffer.from(bytes.subarray(i, i + 160)).toString('base64') });
   };
-  return { rt, events, errors, of, until, usePcmu, append, server: server };
+  return { rt, events, errors, of, usePcmu, append, server: server };
 }
 
 /** 0.8 s of speech then 0.8 s of µ-law silence. */
 function turn(): Uint8Array {
-  const { samples } = speech('synth-m-8k');
   const out = new Uint8Array(12_800).fill(0xff);
-  ulawEncode(samples.subarray(0, 6400), out);
+  out.set(ulawSpeech('synth-m-8k', 800));
   return out;
 }
 
 describe('RealtimeServer through OpenAIRealtimeWS', () => {
   it('creates and updates the session; refuses an update without session.type', async () => {
-    const { rt, of, until, usePcmu, errors } = await open();
-    await until(() => of('session.created').length === 1);
+    const { rt, of, usePcmu, errors } = await open();
+    await expect.poll(() => of('session.created').length, within(EVENTS_MS, 'session.created')).toBe(1);
     expect(of('session.created')[0]!['session']).toMatchObject({ type: 'realtime', model: 'gpt-realtime' });
     await usePcmu();
     expect(of('session.updated')[0]!['session'].audio.output.format).toEqual({ type: 'audio/pcmu' });
     rt.send({ type: 'session.update', session: { instructions: 'x' } } as never);
-    await until(() => errors.length === 1);
+    await expect.poll(() => errors.length, within(EVENTS_MS, 'the error events')).toBe(1);
     expect(errors[0]).toMatchObject({ type: 'invalid_request_error', param: 'session.type' });
     rt.close();
   });
 
   it('detects a turn with server VAD and answers with streamed audio', async () => {
-    const { rt, of, until, usePcmu, append, server } = await open({ pace: 'burst', reply: { kind: 'tone', hz: 440, ms: 600 } });
+    const { rt, of, usePcmu, append, server } = await open({ pace: 'burst', reply: { kind: 'tone', hz: 440, ms: 600 } });
     await usePcmu();
     append(turn());
-    await until(() => of('response.done').length === 1);
+    await expect.poll(() => of('response.done').length, within(EVENTS_MS, 'response.done')).toBe(1);
     const started = of('input_audio_buffer.speech_started')[0]!;
     const stopped = of('input_audio_buffer.speech_stopped')[0]!;
     expect(started['audio_start_ms']).toBeGreaterThanOrEqual(0);
@@ -90,9 +84,9 @@ describe('RealtimeServer through OpenAIRealtimeWS', () => {
   });
 
   it('paces deltas in real time (with a speed-up)', async () => {
-    const { rt, events, of, until } = await open({ reply: { kind: 'tone', hz: 300, ms: 1000 }, speedup: 2 });
+    const { rt, events, of } = await open({ reply: { kind: 'tone', hz: 300, ms: 1000 }, speedup: 2 });
     rt.send({ type: 'response.create' });
-    await until(() => of('response.done').length === 1);
+    await expect.poll(() => of('response.done').length, within(EVENTS_MS, 'response.done')).toBe(1);
     const times = events.filter((x) => x.e['type'] === 'response.output_audio.delta').map((x) => x.atMs);
     expect(times).toHaveLength(10);
     const span = times.at(-1)! - times[0]!;
@@ -104,63 +98,63 @@ describe('RealtimeServer through OpenAIRealtimeWS', () => {
   });
 
   it('truncates within the audio sent and errors beyond it', async () => {
-    const { rt, of, until, errors } = await open({ reply: { kind: 'tone', hz: 300, ms: 2000 }, speedup: 4 });
+    const { rt, of, errors } = await open({ reply: { kind: 'tone', hz: 300, ms: 2000 }, speedup: 4 });
     rt.send({ type: 'response.create' });
-    await until(() => of('response.output_audio.delta').length >= 3);
+    await expect.poll(() => of('response.output_audio.delta').length, within(EVENTS_MS, 'response.output_audio.delta')).toBeGreaterThanOrEqual(3);
     const itemId = of('response.output_audio.delta')[0]!['item_id'];
     rt.send({ type: 'conversation.item.truncate', item_id: itemId, content_index: 0, audio_end_ms: 1500, event_id: 'evt_late' });
-    await until(() => errors.length === 1);
+    await expect.poll(() => errors.length, within(EVENTS_MS, 'the error events')).toBe(1);
     expect(errors[0]).toMatchObject({ type: 'invalid_request_error', code: 'invalid_value', param: 'audio_end_ms', event_id: 'evt_late' });
     expect(errors[0]!['message']).toMatch(/already shorter than 1500ms/);
     rt.send({ type: 'response.cancel' });
-    await until(() => of('response.done').length === 1);
+    await expect.poll(() => of('response.done').length, within(EVENTS_MS, 'response.done')).toBe(1);
     expect(of('response.done')[0]!['response']).toMatchObject({ status: 'cancelled', status_details: { reason: 'client_cancelled' } });
     const sentMs = of('response.output_audio.delta').length * 100;
     rt.send({ type: 'conversation.item.truncate', item_id: itemId, content_index: 0, audio_end_ms: sentMs + 1 });
     rt.send({ type: 'conversation.item.truncate', item_id: itemId, content_index: 0, audio_end_ms: sentMs });
-    await until(() => of('conversation.item.truncated').length === 1);
+    await expect.poll(() => of('conversation.item.truncated').length, within(EVENTS_MS, 'conversation.item.truncated')).toBe(1);
     expect(errors).toHaveLength(2);
     expect(of('conversation.item.truncated')[0]).toMatchObject({ item_id: itemId, content_index: 0, audio_end_ms: sentMs });
     rt.send({ type: 'conversation.item.truncate', item_id: 'item_nope', content_index: 0, audio_end_ms: 0 });
     rt.send({ type: 'response.cancel' });
-    await until(() => errors.length === 4);
+    await expect.poll(() => errors.length, within(EVENTS_MS, 'the error events')).toBe(4);
     expect(errors.slice(2).map((e) => e['code'])).toEqual(['item_not_found', 'response_cancel_not_active']);
     rt.close();
   });
 
   it('cancels the response when the caller barges in', async () => {
-    const { rt, of, until, usePcmu, append } = await open({ reply: { kind: 'tone', hz: 300, ms: 3000 }, speedup: 2 });
+    const { rt, of, usePcmu, append } = await open({ reply: { kind: 'tone', hz: 300, ms: 3000 }, speedup: 2 });
     await usePcmu();
     rt.send({ type: 'response.create' });
-    await until(() => of('response.output_audio.delta').length >= 2);
+    await expect.poll(() => of('response.output_audio.delta').length, within(EVENTS_MS, 'response.output_audio.delta')).toBeGreaterThanOrEqual(2);
     append(turn().subarray(0, 4000));
-    await until(() => of('response.done').length === 1);
+    await expect.poll(() => of('response.done').length, within(EVENTS_MS, 'response.done')).toBe(1);
     expect(of('input_audio_buffer.speech_started')).toHaveLength(1);
     expect(of('response.done')[0]!['response']).toMatchObject({ status: 'cancelled', status_details: { reason: 'turn_detected' } });
     rt.close();
   });
 
   it('emits the configured function call as the first response', async () => {
-    const { rt, of, until } = await open({ tool: { name: 'transfer_call', arguments: '{"to":"sales"}' } });
+    const { rt, of } = await open({ tool: { name: 'transfer_call', arguments: '{"to":"sales"}' } });
     rt.send({ type: 'response.create' });
-    await until(() => of('response.done').length === 1);
+    await expect.poll(() => of('response.done').length, within(EVENTS_MS, 'response.done')).toBe(1);
     const done = of('response.function_call_arguments.done')[0]!;
     expect(done).toMatchObject({ name: 'transfer_call', arguments: '{"to":"sales"}' });
     expect(typeof done['call_id']).toBe('string');
     rt.send({ type: 'conversation.item.create', item: { type: 'function_call_output', call_id: done['call_id'], output: '{"ok":true}' } });
-    await until(() => of('conversation.item.done').length >= 2);
+    await expect.poll(() => of('conversation.item.done').length, within(EVENTS_MS, 'conversation.item.done')).toBeGreaterThanOrEqual(2);
     rt.close();
   });
 
   it('answers malformed and unknown events with error events and stays open', async () => {
-    const { rt, of, until, errors } = await open();
+    const { rt, of, errors } = await open();
     rt.socket.send('{not json');
     rt.send({ type: 'no.such.event' } as never);
     rt.send({ type: 'input_audio_buffer.append', audio: '%%%' });
-    await until(() => errors.length === 3);
+    await expect.poll(() => errors.length, within(EVENTS_MS, 'the error events')).toBe(3);
     expect(errors.map((e) => e['code'])).toEqual(['invalid_json', 'invalid_value', 'invalid_value']);
     rt.send({ type: 'response.create' });
-    await until(() => of('response.created').length === 1);
+    await expect.poll(() => of('response.created').length, within(EVENTS_MS, 'response.created')).toBe(1);
     rt.close();
   });
 

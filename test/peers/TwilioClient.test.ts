@@ -1,14 +1,19 @@
 import { type AddressInfo } from 'node:net';
 import { createServer } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import twilio from 'twilio';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { validateUpgradeSignature } from '../../src/wire/twilioSignature.ts';
+import { within } from '../helpers/poll.ts';
 import { TwilioClient, ulawSpeech } from './TwilioClient.ts';
 
 const TOKEN = 'test-auth-token';
 const SIGNED_URL = 'wss://voice.example.com/twilio/media';
 
-/** The "engine" side: a bare ws server that records what the client sends. */
+/**
+ * The "engine" side: a bare ws server that records what the client sends,
+ * checking the upgrade's signature with the twilio package's own validator
+ * (a GET upgrade is signed over its URL alone).
+ */
 interface Conn {
   ws: WebSocket;
   msgs: Array<{ atMs: number; m: Record<string, any> }>;
@@ -20,7 +25,7 @@ const http = createServer();
 const wss = new WebSocketServer({ noServer: true });
 http.on('upgrade', (req, socket, head) => {
   const sig = req.headers['x-twilio-signature'];
-  if (sig !== undefined && !validateUpgradeSignature(TOKEN, sig, SIGNED_URL)) {
+  if (sig !== undefined && (typeof sig !== 'string' || !twilio.validateRequest(TOKEN, sig, SIGNED_URL, {}))) {
     socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n');
     return;
   }
@@ -59,7 +64,7 @@ describe('TwilioClient', () => {
     await client.connect();
     await client.closed;
     const c = lastConn();
-    await client.waitFor(() => c.closed !== undefined);
+    await expect.poll(() => c.closed, within(3000, 'the server side to close')).toBeDefined();
     const kinds = c.msgs.map((x) => x.m['event']);
     expect(kinds.slice(0, 2)).toEqual(['connected', 'start']);
     expect(kinds.at(-1)).toBe('stop');
@@ -103,13 +108,13 @@ describe('TwilioClient', () => {
     const client = new TwilioClient({ url, afterAudio: 'silence', speedup: 2 });
     await client.connect();
     const c = lastConn();
-    await client.waitFor(() => c.streamSid !== undefined);
+    await expect.poll(() => c.streamSid, within(3000, 'the start message')).toBeDefined();
     const sentAt = performance.now();
     for (let i = 0; i < 10; i++) sendMedia(c, 160, i);
     sendMark(c, 'a');
     for (let i = 0; i < 5; i++) sendMedia(c, 160, 10 + i);
     sendMark(c, 'b');
-    await client.waitFor(() => events(c, 'mark').length === 2, 2000, 'two echoes');
+    await expect.poll(() => events(c, 'mark').length, within(2000, 'two echoes')).toBe(2);
     const [a, b] = events(c, 'mark');
     expect(a!.m).toMatchObject({ event: 'mark', streamSid: client.streamSid, mark: { name: 'a' } });
     expect(b!.m['mark'].name).toBe('b');
@@ -125,7 +130,7 @@ describe('TwilioClient', () => {
     expect(client.played.slice(1595, 1605)).toEqual([9, 9, 9, 9, 9, 10, 10, 10, 10, 10]);
     // With nothing queued, a mark comes straight back.
     sendMark(c, 'idle');
-    await client.waitFor(() => events(c, 'mark').length === 3, 100, 'idle echo');
+    await expect.poll(() => events(c, 'mark').length, within(100, 'idle echo')).toBe(3);
     client.hangup();
   });
 
@@ -133,7 +138,7 @@ describe('TwilioClient', () => {
     const client = new TwilioClient({ url, afterAudio: 'silence' });
     await client.connect();
     const c = lastConn();
-    await client.waitFor(() => c.streamSid !== undefined);
+    await expect.poll(() => c.streamSid, within(3000, 'the start message')).toBeDefined();
     for (let i = 0; i < 50; i++) {
       sendMedia(c, 160);
       sendMark(c, `m${i}`);
@@ -141,7 +146,7 @@ describe('TwilioClient', () => {
     await new Promise((r) => setTimeout(r, 200));
     const clearAt = performance.now();
     c.ws.send(JSON.stringify({ event: 'clear', streamSid: c.streamSid }));
-    await client.waitFor(() => events(c, 'mark').length === 50, 1000, 'all echoes');
+    await expect.poll(() => events(c, 'mark').length, within(1000, 'all echoes')).toBe(50);
     const cleared = client.marks.filter((m) => m.cleared);
     const played = client.marks.filter((m) => !m.cleared);
     expect(played.length + cleared.length).toBe(50);
@@ -161,7 +166,7 @@ describe('TwilioClient', () => {
     const client = new TwilioClient({ url, afterAudio: 'silence' });
     await client.connect();
     const c = lastConn();
-    await client.waitFor(() => c.streamSid !== undefined);
+    await expect.poll(() => c.streamSid, within(3000, 'the start message')).toBeDefined();
     c.ws.send(Buffer.from([1, 2, 3]));
     c.ws.send('{"event":"media",');
     c.ws.send(JSON.stringify({ event: 'hello', streamSid: c.streamSid }));
@@ -169,10 +174,10 @@ describe('TwilioClient', () => {
     c.ws.send(JSON.stringify({ event: 'media', streamSid: c.streamSid, media: { payload: '!!!' } }));
     c.ws.send(JSON.stringify({ event: 'media', streamSid: c.streamSid, sequenceNumber: '1', media: { payload: 'AAAA' } }));
     c.ws.send(JSON.stringify({ event: 'mark', streamSid: c.streamSid, mark: {} }));
-    await client.waitFor(() => client.warnings.length === 7, 1000, 'warnings');
+    await expect.poll(() => client.warnings.length, within(1000, 'warnings')).toBe(7);
     expect(client.warnings.map((w) => w.code)).toEqual([31950, 31951, 31951, 31951, 31951, 31951, 31951]);
     const before = events(c, 'media').length;
-    await client.waitFor(() => events(c, 'media').length >= before + 3, 1000, 'media after bad input');
+    await expect.poll(() => events(c, 'media').length, within(1000, 'media after bad input')).toBeGreaterThanOrEqual(before + 3);
     expect(client.queuedBytes()).toBe(0);
     client.hangup();
   });
@@ -190,7 +195,7 @@ describe('TwilioClient', () => {
     client.sendDtmf('7');
     await client.closed;
     const c = lastConn();
-    await client.waitFor(() => c.closed !== undefined);
+    await expect.poll(() => c.closed, within(3000, 'the server side to close')).toBeDefined();
     expect(events(c, 'dtmf')[0]!.m).toEqual({ event: 'dtmf', streamSid: client.streamSid, sequenceNumber: '2', dtmf: { track: 'inbound_track', digit: '7' } });
     const seqs = events(c, 'media').map((x) => Number(x.m['sequenceNumber']));
     expect(seqs).toEqual([3, 5, 7, 8, 9, 10, 11, 12]);
@@ -200,15 +205,15 @@ describe('TwilioClient', () => {
     const a = new TwilioClient({ url, afterAudio: 'silence' });
     await a.connect();
     const ca = lastConn();
-    await a.waitFor(() => events(ca, 'media').length > 0);
+    await expect.poll(() => events(ca, 'media').length, within(3000, 'media')).toBeGreaterThan(0);
     a.abort();
-    await a.waitFor(() => ca.closed !== undefined, 1000, 'server close');
+    await expect.poll(() => ca.closed, within(1000, 'server close')).toBeDefined();
     expect(ca.closed).toBe(1006);
 
     const h = new TwilioClient({ url, afterAudio: 'silence' });
     await h.connect();
     const ch = lastConn();
-    await h.waitFor(() => events(ch, 'media').length > 0);
+    await expect.poll(() => events(ch, 'media').length, within(3000, 'media')).toBeGreaterThan(0);
     h.goHalfOpen();
     const count = ch.msgs.length;
     sendMedia(ch, 160);

@@ -14,14 +14,16 @@
  *   missing or unexpected fields, another streamSid), recording the warning
  *   Twilio would log; `strict` closes the socket instead.
  *
- * Its validation is written independently of src/wire/twilio.ts so the two
- * cannot share a mistake. `speedup` divides every interval (for long clips);
- * message contents stay in audio time.
+ * Like every peer here it imports nothing from src/: its validation is
+ * written independently of src/wire/twilio.ts, its µ-law and speech
+ * (g711.ts, speech.ts) independently of src/dsp and src/wire/wav.ts, so the
+ * two sides cannot share a mistake. `speedup` divides every interval (for
+ * long clips); message contents stay in audio time.
  */
 import { WebSocket, type RawData } from 'ws';
 import twilio from 'twilio';
-import { ulawEncode } from '../../src/dsp/g711.ts';
-import { speech } from '../helpers/fixtures.ts';
+
+export { ulawSpeech } from './speech.ts';
 
 export const CHUNK_BYTES = 160;
 export const CHUNK_MS = 20;
@@ -68,16 +70,6 @@ export interface ClearRecord {
   droppedBytes: number;
   /** Exact audio heard so far, including the part of the chunk playing when clear came. */
   heardMs: number;
-}
-
-/** A speech fixture at 8 kHz (e.g. `synth-m-8k`) as the caller's µ-law, optionally its first `ms`. */
-export function ulawSpeech(name: string, ms?: number): Uint8Array {
-  const { rateHz, samples } = speech(name);
-  if (rateHz !== 8000) throw new RangeError(`Twilio audio is 8 kHz [fixture:${name}, rateHz:${rateHz}]`);
-  const n = ms === undefined ? samples.length : Math.min(samples.length, ms * 8);
-  const out = new Uint8Array(n);
-  ulawEncode(samples.subarray(0, n), out);
-  return out;
 }
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
