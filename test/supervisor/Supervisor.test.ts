@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FrameMeta, type FrameRing } from '../../src/frames/FrameRing.ts';
 import { Supervisor } from '../../src/supervisor/Supervisor.ts';
@@ -7,18 +8,7 @@ import type { ActorKind } from '../../src/actors/ActorKind.ts';
 import { MAX_RESTARTS } from '../../src/supervisor/workerMachine.ts';
 import { memoryLogger } from '../helpers/logger.ts';
 import { nullKind } from '../fixtures/nullKind.ts';
-
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<number> {
-  const t0 = performance.now();
-  while (!cond()) {
-    if (performance.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await sleep(2);
-  }
-  return performance.now() - t0;
-}
+import { within } from '../helpers/poll.ts';
 
 /** Reads a ring on the main thread as a consumer would, checking every frame. */
 function watch(ring: FrameRing, rateHz: number) {
@@ -110,9 +100,9 @@ describe('Supervisor', () => {
       const restartsBefore = sup.status().workers.find((x) => x.id === victimWorker)!.restarts;
       const t0 = performance.now();
       await sup.injectFault(victim, fault);
-      await until(() => !sup.readiness().ready, 1000, 'the crash to be seen');
+      await expect.poll(() => sup.readiness().ready, within(1000, 'the crash to be seen')).toBe(false);
       expect(sup.readiness().reasons.join()).toContain(victimWorker);
-      await until(() => sup.readiness().ready && sup.actorStatuses().every((a) => a.state === 'running'), 2000, 'restart');
+      await expect.poll(() => sup.readiness().ready && sup.actorStatuses().every((a) => a.state === 'running'), within(2000, 'restart')).toBe(true);
       const restartMs = performance.now() - t0;
       const ws = sup.status().workers.find((x) => x.id === victimWorker)!;
       expect(ws.restarts).toBe(restartsBefore + 1);
@@ -121,14 +111,11 @@ describe('Supervisor', () => {
       const meta = new FrameMeta();
       const frame = new Int16Array(960);
       const fresh: number[] = [];
-      await until(
-        () => {
-          while (victimRing.read(frame, meta)) fresh.push(meta.sequence);
-          return fresh.includes(0) && fresh.at(-1)! >= 2;
-        },
-        1000,
-        'frames of the re-created actor',
-      );
+      const freshFrames = (): boolean => {
+        while (victimRing.read(frame, meta)) fresh.push(meta.sequence);
+        return fresh.includes(0) && fresh.at(-1)! >= 2;
+      };
+      await expect.poll(freshFrames, within(1000, 'frames of the re-created actor')).toBe(true);
       await sleep(200);
       w.stop();
       expect(w.seqs.length).toBeGreaterThan(15);
@@ -148,10 +135,10 @@ describe('Supervisor', () => {
     await sleep(60);
     const t0 = performance.now();
     await sup.injectFault(victim, 'hang');
-    await until(() => !sup.readiness().ready, 2000, 'the hang to be detected');
+    await expect.poll(() => sup.readiness().ready, within(2000, 'the hang to be detected')).toBe(false);
     const detectMs = performance.now() - t0;
     expect(detectMs).toBeGreaterThanOrEqual(450);
-    await until(() => sup.readiness().ready, 2000, 'the replacement');
+    await expect.poll(() => sup.readiness().ready, within(2000, 'the replacement')).toBe(true);
     w.stop();
     expect(w.gaps()).toEqual([]);
     expect(lines.some((l) => String(l['msg']).includes('heartbeat stale'))).toBe(true);
@@ -163,8 +150,8 @@ describe('Supervisor', () => {
     await sup.start();
     const victim = await sup.createActor('capture', { source: 'synthetic', rateHz: 8000 });
     await sup.injectFault(victim, 'oom');
-    await until(() => !sup.readiness().ready, 10_000, 'the OOM');
-    await until(() => sup.readiness().ready, 5000, 'the replacement');
+    await expect.poll(() => sup.readiness().ready, within(10_000, 'the OOM')).toBe(false);
+    await expect.poll(() => sup.readiness().ready, within(5000, 'the replacement')).toBe(true);
     expect(sup.status().workers[0]!.lastError).toMatch(/out of memory/);
   });
 
@@ -177,11 +164,11 @@ describe('Supervisor', () => {
     const worker = sup.workerOf(victim)!;
     const stateOf = () => sup.status().workers.find((x) => x.id === worker)!;
     for (let i = 0; i <= MAX_RESTARTS; i++) {
-      await until(() => stateOf().state === 'ready', 5000, `restart ${i}`);
+      await expect.poll(() => stateOf().state, within(5000, `restart ${i}`)).toBe('ready');
       await sup.injectFault(worker, 'crash');
-      await until(() => stateOf().state !== 'ready', 1000, `crash ${i}`);
+      await expect.poll(() => stateOf().state, within(1000, `crash ${i}`)).not.toBe('ready');
     }
-    await until(() => stateOf().state === 'failed', 2000, 'escalation');
+    await expect.poll(() => stateOf().state, within(2000, 'escalation')).toBe('failed');
     await sleep(300);
     expect(stateOf().state).toBe('failed');
     expect(stateOf().restarts).toBe(MAX_RESTARTS);
@@ -189,7 +176,7 @@ describe('Supervisor', () => {
     expect(sup.readiness().reasons).toContain(`worker ${worker} is failed (threw: injected crash)`);
     // Its actor moved to the live worker, which serves it.
     expect(sup.workerOf(victim)).not.toBe(worker);
-    await until(() => sup.actorStatuses().find((a) => a.id === victim)!.state === 'running', 2000, 'the move');
+    await expect.poll(() => sup.actorStatuses().find((a) => a.id === victim)?.state, within(2000, 'the move')).toBe('running');
     const escalation = lines.find((l) => String(l['msg']).includes('exceeded the limit'));
     expect(escalation?.['level']).toBe(50);
     expect(escalation?.['cause']).toBe('threw: injected crash');

@@ -1,4 +1,5 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { createHttpServer, type HttpServer } from '../../src/supervisor/http/server.ts';
 import { Supervisor } from '../../src/supervisor/Supervisor.ts';
@@ -36,30 +37,32 @@ describe('/readyz during restarts', () => {
     const actor = await sup.createActor('null', { createDelayMs: 400 });
     expect((await readyz()).status).toBe(200);
     await sup.injectFault(actor, 'crash');
+    // Every answer until it is 200 again after a 503, with the 503 bodies.
     const seen: number[] = [];
-    const t0 = Date.now();
-    while (Date.now() - t0 < 3000) {
-      const res = await readyz();
-      seen.push(res.status);
-      if (res.status === 503) {
-        const body = (await res.json()) as { ready: boolean; reasons: string[] };
-        expect(body.ready).toBe(false);
-        expect(body.reasons.join()).toMatch(/worker null-0 is (starting|restarting|crashed)/);
-      } else await res.arrayBuffer();
-      if (seen.includes(503) && res.status === 200) break;
-      await new Promise((r) => setTimeout(r, 10));
+    const unready: Array<{ ready: boolean; reasons: string[] }> = [];
+    await vi.waitFor(
+      async () => {
+        const res = await readyz();
+        seen.push(res.status);
+        if (res.status === 503) unready.push((await res.json()) as { ready: boolean; reasons: string[] });
+        else await res.arrayBuffer();
+        expect(seen).toContain(503);
+        expect(seen.at(-1)).toBe(200);
+      },
+      { timeout: 3000, interval: 10 },
+    );
+    for (const body of unready) {
+      expect(body.ready).toBe(false);
+      expect(body.reasons.join()).toMatch(/worker null-0 is (starting|restarting|crashed)/);
     }
-    expect(seen).toContain(503);
-    expect(seen.at(-1)).toBe(200);
   });
 
   it('stays 503 with the cause once a worker exceeds its restart limit', async () => {
     const { sup, readyz } = await serve({ maxRestarts: 0, windowMs: 30_000 });
     await sup.createActor('null', {});
     await sup.injectFault('null-0', 'exit');
-    const t0 = Date.now();
-    while (sup.readiness().ready && Date.now() - t0 < 2000) await new Promise((r) => setTimeout(r, 10));
-    await new Promise((r) => setTimeout(r, 200));
+    await expect.poll(() => sup.readiness().ready, { timeout: 2000, interval: 10, message: 'the exit to be seen' }).toBe(false);
+    await sleep(200);
     const res = await readyz();
     expect(res.status).toBe(503);
     expect(await res.json()).toEqual({ ready: false, reasons: ['worker null-0 is failed (exited with code 70)'] });
