@@ -1,12 +1,25 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FrameFlags, FrameMeta } from '../../../src/frames/FrameRing.ts';
 import { Supervisor } from '../../../src/supervisor/Supervisor.ts';
 import { jitterKind } from '../../../src/actors/jitter/kind.ts';
 import { PacketWriter, parseJitterConfig } from '../../../src/actors/jitter/JitterActor.ts';
 import { memoryLogger } from '../../helpers/logger.ts';
-import { l16Packet, SPF, valueOf } from './helpers.ts';
+import { l16Packet, SPF, valueOf } from '../../helpers/jitter.ts';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/**
+ * Where packet `i`'s audio first plays: the start of the first run of at
+ * least `minRun` samples holding its value (−1 if none). A frame shortened by
+ * acceleration still keeps several milliseconds of every packet; the
+ * cross-fades between neighbours pass through a value only briefly.
+ */
+function firstRunOf(samples: readonly number[], value: number, minRun: number): number {
+  for (let k = 0, run = 0; k < samples.length; k++) {
+    run = samples[k] === value ? run + 1 : 0;
+    if (run === minRun) return k + 1 - minRun;
+  }
+  return -1;
+}
 
 let sup: Supervisor | undefined;
 afterEach(async () => {
@@ -33,6 +46,7 @@ describe('jitter actor', () => {
     const meta = new FrameMeta();
     const firsts: number[] = [];
     const flags: number[] = [];
+    const samples: number[] = [];
     const packets = 60;
     let sent = 0;
     const t0 = performance.now();
@@ -48,6 +62,7 @@ describe('jitter actor', () => {
         expect(meta.sampleCount).toBe(SPF);
         expect(meta.rateHz).toBe(16000);
         firsts.push(frame[SPF - 1]!); // the last sample: the Concealer delays its output by 3.75 ms
+        for (let k = 0; k < SPF; k++) samples.push(frame[k]!);
         flags.push(meta.flags);
       }
       await sleep(5);
@@ -61,6 +76,11 @@ describe('jitter actor', () => {
     expect(stepsBack).toBeLessThanOrEqual(2);
     expect(new Set(played).size).toBeGreaterThanOrEqual(packets - 10);
     expect(played[0]).toBe(valueOf(0));
+    // Reordered on the way (8 arrived 20 ms before 7), played in sequence order: 7, then 8, each for at least 5 ms.
+    const at7 = firstRunOf(samples, valueOf(7), 80);
+    const at8 = firstRunOf(samples, valueOf(8), 80);
+    expect(at7, 'packet 7 played').toBeGreaterThanOrEqual(0);
+    expect(at8, 'packet 8 played after packet 7').toBeGreaterThan(at7);
     expect(played.length).toBeGreaterThanOrEqual(packets - 10);
     expect(flags.filter((f) => f === FrameFlags.SPEECH).length).toBeGreaterThanOrEqual(packets - 10);
     const stats = sup.status().actors.find((a) => a.id === id)!.stats;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { FrameKind, InsertResult } from '../../../src/actors/jitter/JitterBuffer.ts';
 import { STORE_CAPACITY } from '../../../src/actors/jitter/PacketStore.ts';
 import { mulberry32 } from '../../helpers/prng.ts';
-import { type Arrival, l16Buffer, l16Packet, playedValues, run, SPF, valueOf } from './helpers.ts';
+import { type Arrival, l16Buffer, l16Packet, playedValues, run, SPF, valueOf } from '../../helpers/jitter.ts';
 
 /** `n` packets sent every 20 ms from `t0`, arriving after `transit(i)` ms. */
 function stream(n: number, transit: (i: number) => number, opts: { seq0?: number; ts0?: number; t0?: number; ssrc?: number } = {}): Arrival[] {

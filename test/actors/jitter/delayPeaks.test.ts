@@ -4,7 +4,7 @@ import { DelayManager } from '../../../src/actors/jitter/DelayManager.ts';
 import { DelayPeakDetector, MAX_PEAK_PERIOD_MS, PEAK_HOLD_MS } from '../../../src/actors/jitter/DelayPeakDetector.ts';
 import type { JitterBuffer } from '../../../src/actors/jitter/JitterBuffer.ts';
 import { speech } from '../../helpers/fixtures.ts';
-import { RATE_HZ, SPF } from './helpers.ts';
+import { RATE_HZ, SPF } from '../../helpers/jitter.ts';
 
 /** Isolated delay peaks (one stall) stop holding the target; recurring ones keep it up. */
 

@@ -3,7 +3,7 @@ import { createJitterBuffer } from '../../../src/actors/jitter/JitterActor.ts';
 import { FrameKind, InsertResult, type JitterBuffer } from '../../../src/actors/jitter/JitterBuffer.ts';
 import { speech } from '../../helpers/fixtures.ts';
 import { mulberry32 } from '../../helpers/prng.ts';
-import { type Arrival, l16Buffer, l16Packet, playedValues, RATE_HZ, run, SPF, valueOf } from './helpers.ts';
+import { type Arrival, l16Buffer, l16Packet, playedValues, RATE_HZ, run, SPF, valueOf } from '../../helpers/jitter.ts';
 
 /** Late versus lost: when a missing packet is given up, waited for, or played after all. */
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { FrameKind } from '../../../src/actors/jitter/JitterBuffer.ts';
 import { Concealer } from '../../../src/dsp/plc.ts';
 import { mulberry32 } from '../../helpers/prng.ts';
-import { type Arrival, l16Buffer, RATE_HZ, run, SPF } from './helpers.ts';
+import { type Arrival, l16Buffer, RATE_HZ, run, SPF } from '../../helpers/jitter.ts';
 
 const AMPLITUDE = 8000;
 

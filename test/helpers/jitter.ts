@@ -1,4 +1,4 @@
-import { JitterBuffer, type JitterBufferOptions } from '../../../src/actors/jitter/JitterBuffer.ts';
+import { JitterBuffer, type JitterBufferOptions } from '../../src/actors/jitter/JitterBuffer.ts';
 
 export const RATE_HZ = 16000;
 export const SPF = 320;
