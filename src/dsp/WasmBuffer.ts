@@ -91,15 +91,15 @@ export class WasmBuffer<T extends WasmElements> {
    * Copies `count` elements of `src` from index `from` to the start of the
    * block (clamped as `write`); returns the count. For inputs longer than a
    * block, cut into chunks: a part at an offset needs a subarray, so this
-   * allocates one view per call. Frames go through `write`.
+   * allocates one view per call (none from offset 0). Frames go through
+   * `write`.
    */
   writeChunk(src: T, from: number, count: number): number {
     let n = count >= src.length - from ? src.length - from : count;
     if (n > this.length) n = this.length;
     if (!(n > 0) || !(from >= 0)) return 0;
-    const all = this.#all.length === 0 ? this.#remake() : this.#all;
-    if (from === 0 && n === src.length) all.set(src);
-    else all.set(src.subarray(from, from + n));
+    if (from === 0) return this.write(src, n);
+    this.array.set(src.subarray(from, from + n));
     return n;
   }
 
@@ -112,9 +112,18 @@ export class WasmBuffer<T extends WasmElements> {
     let n = count >= dst.length - at ? dst.length - at : count;
     if (n > this.length) n = this.length;
     if (!(n > 0) || !(at >= 0)) return 0;
-    if (this.#all.length === 0) this.#remake();
-    dst.set(n === this.length ? this.#all : n === this.#headLength ? this.#head : this.#headOf(n), at);
+    dst.set(this.head(n), at);
     return n;
+  }
+
+  /**
+   * The first `n` elements of the block (1..length), current, for a caller
+   * that copies out itself. Views are kept by length: this allocates only
+   * the first time a length is asked for after the memory grew.
+   */
+  head(n: number): T {
+    if (this.#all.length === 0) this.#remake();
+    return n === this.length ? this.#all : n === this.#headLength ? this.#head : this.#headOf(n);
   }
 
   /** Sets elements [from, length) of the block to zero. */
