@@ -55,7 +55,7 @@ export interface WorkerStart {
   type: 'worker.start';
   id: number;
   workerId: string;
-  /** The heartbeat and load block (see supervisor/heartbeat.ts). */
+  /** The heartbeat and load block (see frames/heartbeat.ts). */
   heartbeat: SharedArrayBuffer;
 }
 

@@ -16,7 +16,7 @@ import {
 } from '../protocol.ts';
 import { FrameRing } from '../frames/FrameRing.ts';
 import { FrameClock } from '../frames/FrameClock.ts';
-import { HeartbeatWriter } from '../supervisor/heartbeat.ts';
+import { HeartbeatWriter } from '../frames/heartbeat.ts';
 import type { ActorFactory, HostedActor } from './Actor.ts';
 
 /**

@@ -5,7 +5,7 @@
  */
 
 import { readFileSync } from 'node:fs';
-import { parseJson } from '../supervisor/http/jsonSyntax.ts';
+import { parseJson } from '../wire/jsonSyntax.ts';
 import { ConfigError } from './ConfigError.ts';
 import { BY_ENV, BY_FLAG, type Kind } from './keys.ts';
 

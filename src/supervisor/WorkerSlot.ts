@@ -9,7 +9,7 @@ import {
   type WorkerControl,
   type WorkerEvent,
 } from '../protocol.ts';
-import { createHeartbeatBlock, HeartbeatReader } from './heartbeat.ts';
+import { createHeartbeatBlock, HeartbeatReader } from '../frames/heartbeat.ts';
 import type { StandbyThreads } from './StandbyThreads.ts';
 import { workerMachine, type WorkerMachineEvent } from './workerMachine.ts';
 import type { WorkerState } from './Runtime.ts';

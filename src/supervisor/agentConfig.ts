@@ -3,7 +3,7 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../config/ConfigError.ts';
 import type { ActorConfig } from '../protocol.ts';
-import { parseJson } from './http/jsonSyntax.ts';
+import { parseJson } from '../wire/jsonSyntax.ts';
 import { RequestError } from './Runtime.ts';
 
 /** The agents a call can name (DESIGN: agents). */

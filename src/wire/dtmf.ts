@@ -19,6 +19,8 @@ export const DTMF_PAYLOAD_BYTES = 4;
 /** RFC 4733 §2.5.1.4: the final packet is repeated, three times in all. */
 export const DTMF_END_REPEATS = 3;
 const DIGITS = '0123456789*#ABCD';
+/** A run of digits to send in one go (a control request, a leg's queue): 1–32 of 0-9 * # A-D, either case. */
+export const DTMF_DIGITS = /^[0-9*#A-Da-d]{1,32}$/;
 
 export class DtmfEvent {
   /** Event code: 0–9, 10 '*', 11 '#', 12–15 A–D (RFC 4733 §3.2). */

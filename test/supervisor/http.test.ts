@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, type Config } from '../../src/config.ts';
-import { findSyntaxError, parseJson } from '../../src/supervisor/http/jsonSyntax.ts';
+import { findSyntaxError, parseJson } from '../../src/wire/jsonSyntax.ts';
 import { createHttpServer, isLoopback, type HttpServer } from '../../src/supervisor/http/server.ts';
 import { RequestError } from '../../src/supervisor/Runtime.ts';
 import { Supervisor } from '../../src/supervisor/Supervisor.ts';

@@ -3,7 +3,7 @@ import { captureKind } from '../../src/actors/capture/kind.ts';
 import { RequestError } from '../../src/supervisor/Runtime.ts';
 import { Supervisor } from '../../src/supervisor/Supervisor.ts';
 import { syntheticTransport, type Transport } from '../../src/supervisor/transports.ts';
-import { HeartbeatReader, HeartbeatWriter, createHeartbeatBlock } from '../../src/supervisor/heartbeat.ts';
+import { HeartbeatReader, HeartbeatWriter, createHeartbeatBlock } from '../../src/frames/heartbeat.ts';
 import type { ActorKind } from '../../src/actors/ActorKind.ts';
 import { FrameGapWatch } from '../../bench/lib/frameGaps.ts';
 import { memoryLogger } from '../helpers/logger.ts';

@@ -1,4 +1,4 @@
-import { dtmfPackets, type DtmfPacket } from '../../wire/dtmf.ts';
+import { DTMF_DIGITS, dtmfPackets, type DtmfPacket } from '../../wire/dtmf.ts';
 
 /**
  * Digits to send as RFC 4733 telephone-events. Packets are built when digits
@@ -8,8 +8,6 @@ import { dtmfPackets, type DtmfPacket } from '../../wire/dtmf.ts';
  * audio), and a short gap of audio separates two digits.
  */
 
-/** Digits the control API accepts in one request. */
-export const DTMF_DIGITS = /^[0-9*#A-Da-d]{1,32}$/;
 /** Audio frames between two digits (40 ms), so the receiver sees two keypresses. */
 const GAP_FRAMES = 2;
 

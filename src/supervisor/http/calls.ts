@@ -1,4 +1,4 @@
-import { DTMF_DIGITS } from '../../actors/rtp/DtmfSender.ts';
+import { DTMF_DIGITS } from '../../wire/dtmf.ts';
 import { z } from 'zod';
 import type { CallRequest } from '../Runtime.ts';
 import { readJsonBody } from './body.ts';
