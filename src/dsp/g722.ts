@@ -30,7 +30,7 @@ export interface G722Exports extends CoreExports {
 /** Pairs (bytes) per pass; a 20 ms frame (160 pairs) fits in one. */
 const CHUNK_PAIRS = 2048;
 
-/** This thread's scratch: 2·CHUNK_PAIRS samples of PCM, CHUNK_PAIRS codes. */
+/** An instance's scratch, shared by its coders: 2·CHUNK_PAIRS samples of PCM, CHUNK_PAIRS codes. */
 interface Scratch {
   readonly core: G722Exports;
   readonly pcm: WasmBuffer<Int16Array>;
