@@ -41,7 +41,7 @@ function dspKind(make: (core: DspCore) => Wrapper): Kind {
 }
 const opusKind = (make: () => Wrapper): Kind => () => ({ memory: opusWasm().exports.memory, make });
 const WRAPPERS: Record<string, Kind> = {
-  Resampler: dspKind((core) => new Resampler(8000, 48000, core)),
+  Resampler: dspKind((core) => new Resampler(8000, 16000, core)),
   Concealer: dspKind((core) => new Concealer(8000, {}, core)),
   Vad: dspKind((core) => new Vad(8000, {}, core)),
   Mixer: dspKind((core) => new Mixer(4, 160, core)),
