@@ -1,3 +1,5 @@
+import type { EdgeKind } from '../calls/edges.ts';
+
 /**
  * How the supervisor knows an actor kind: which worker entry hosts it, what
  * rings it needs and which figures it publishes. A new actor is one folder
@@ -9,8 +11,8 @@ export type PoolName = 'media' | 'network' | 'agent' | 'capture';
 export interface RingSpec {
   /** Role name the actor sees it under (`out`, `in`, …). */
   name: string;
-  slots: number;
-  maxSamples: number;
+  /** What the ring carries, and so its size (src/calls/edges.ts): both ends of an edge name the same kind. */
+  edge: EdgeKind;
 }
 
 export interface ActorKind {

@@ -2,7 +2,7 @@ import { createActor as createXstateActor } from 'xstate';
 import { Counter } from 'prom-client';
 import type { Logger } from 'pino';
 import { FrameRing } from '../frames/FrameRing.ts';
-import type { ActorConfig, WorkerEvent } from '../protocol.ts';
+import type { ActorCommand, ActorConfig, WorkerEvent } from '../protocol.ts';
 import type { ActorKind, PoolName } from '../actors/ActorKind.ts';
 import { ACTOR_KINDS } from '../actors/registry.ts';
 import { daemonMachine } from './daemonMachine.ts';
@@ -19,13 +19,14 @@ import {
   type WorkerState,
   type WorkerStatus,
 } from './Runtime.ts';
-import { syntheticTransport, type Transport } from './transports.ts';
+import { syntheticTransport, type Transport } from '../calls/transports.ts';
 import { actorStatus, type ActorRecord } from './ActorRecord.ts';
-import { CallRegistry } from './CallRegistry.ts';
+import { CallRegistry } from '../calls/CallRegistry.ts';
 import { leastLoaded, startPool, workerStatus, type PoolSlotOptions } from './workerPool.ts';
 import type { StandbyThreads } from './StandbyThreads.ts';
 import type { WorkerSlot } from './WorkerSlot.ts';
 import { MemoryReclaimer } from './MemoryReclaimer.ts';
+import { EDGES } from '../calls/edges.ts';
 
 /** How often the watchdog samples heartbeats; well under the 500 ms hang limit. */
 export const WATCHDOG_INTERVAL_MS = 50;
@@ -34,7 +35,7 @@ export const TICK_MS = 20;
 /** Per-worker V8 old-space cap: an allocation storm kills one worker, not the process. */
 export const WORKER_HEAP_MB = 256;
 
-export { CALL_EVENTS_KEPT, CALL_REAP_INTERVAL_MS } from './CallRegistry.ts';
+export { CALL_EVENTS_KEPT } from '../calls/CallRegistry.ts';
 
 export interface SupervisorOptions {
   poolSizes: Record<PoolName, number>;
@@ -93,6 +94,7 @@ export class Supervisor implements Runtime {
         countEnded: (transport, reason) => this.#callsEnded.inc({ transport, reason }),
         maxCalls: () => this.#opts.maxCalls ?? Infinity,
         overloaded: () => this.#overloaded(),
+        ringEdge: (kind, role) => this.#kinds[kind]?.rings.find((r) => r.name === role)?.edge,
       },
       opts.transports ?? [syntheticTransport],
     );
@@ -156,7 +158,6 @@ export class Supervisor implements Runtime {
       for (const slots of this.#slots.values()) for (const s of slots) s.check(now, excuse);
     }, WATCHDOG_INTERVAL_MS);
     this.#watchdog.unref();
-    this.#calls.startReaper();
     this.#daemon.send({ type: 'STARTED' });
     this.#log.info({ workers: this.#allSlots().map((s) => s.id) }, 'supervisor running');
   }
@@ -249,7 +250,7 @@ export class Supervisor implements Runtime {
     }
     const slot = leastLoaded(this.#slots.get(kindName) ?? [], this.#actors, kindName);
     const rings: Record<string, FrameRing> = {};
-    for (const r of kind.rings) rings[r.name] = shared[r.name] ?? FrameRing.create(r.slots, r.maxSamples);
+    for (const r of kind.rings) rings[r.name] = shared[r.name] ?? FrameRing.create(EDGES[r.edge].slots, EDGES[r.edge].maxSamples);
     const statsBuffer = new SharedArrayBuffer(Math.max(1, kind.stats.length) * 8);
     const rec: ActorRecord = {
       id: `${kindName}-${this.#nextActor++}`,
@@ -282,11 +283,18 @@ export class Supervisor implements Runtime {
     rec.state = 'stopped';
     this.#reclaimer.actorGone(this.#actors.size === 0);
     if (rec.slot.state === 'ready') {
-      await rec.slot.request({ type: 'actor.destroy', actorId }).catch((err: unknown) => {
+      await rec.slot.request('destroyActor', actorId).catch((err: unknown) => {
         this.#log.warn({ actor: actorId, err }, 'actor destroy failed');
       });
     }
     return true;
+  }
+
+  /** Applies a command on the actor's worker; rejects with the actor's RangeError when it does not take it. */
+  async commandActor(actorId: string, command: ActorCommand): Promise<void> {
+    const rec = this.#actors.get(actorId);
+    if (rec === undefined) throw new RangeError(`no such actor [actor:${actorId}]`);
+    await rec.slot.request('command', actorId, command);
   }
 
   /** The supervisor's end of an actor's ring (tests and in-process consumers read from it). */
@@ -355,7 +363,7 @@ export class Supervisor implements Runtime {
       return;
     }
     try {
-      await slot.request({ type: 'fault.inject', kind });
+      await slot.request('injectFault', kind);
     } catch (err) {
       // The fault may take the worker down before its acknowledgement arrives: that is the fault working.
       if (!(err instanceof Error && err.message.startsWith('worker died'))) throw err;
@@ -365,7 +373,6 @@ export class Supervisor implements Runtime {
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
       clearInterval(this.#watchdog);
-      this.#calls.stopReaper();
       this.#reclaimer.stop();
       await Promise.all([...this.#allSlots().map((s) => s.stop()), ...this.#standby.map((t) => t.close())]);
       for (const a of this.#actors.values()) a.state = 'stopped';
@@ -421,8 +428,7 @@ export class Supervisor implements Runtime {
   async #sendCreate(rec: ActorRecord): Promise<void> {
     const rings: Record<string, SharedArrayBuffer> = {};
     for (const [name, ring] of Object.entries(rec.rings)) rings[name] = ring.buffer;
-    await rec.slot.request({
-      type: 'actor.create',
+    await rec.slot.request('createActor', {
       actorId: rec.id,
       kind: rec.kind.name,
       config: rec.config,

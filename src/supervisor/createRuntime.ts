@@ -4,7 +4,7 @@ import { loadOpenAISettings, type AgentSettings } from './agentConfig.ts';
 import { registerPortMetrics } from './portMetrics.ts';
 import { rtpTransport } from './rtpTransport.ts';
 import { Supervisor } from './Supervisor.ts';
-import { syntheticTransport } from './transports.ts';
+import { syntheticTransport } from '../calls/transports.ts';
 import { twilioTransport } from './twilioTransport.ts';
 
 /** Reads the fields of the daemon's configuration that the runtime needs. */

@@ -7,7 +7,8 @@ import { agentActorConfig, type AgentSettings } from './agentConfig.ts';
 import { PortAllocator } from './PortAllocator.ts';
 import { reservePair } from './portProbe.ts';
 import { RequestError, type CallRequest } from './Runtime.ts';
-import { isRangeError, type Transport } from './transports.ts';
+import { isRangeError, type Transport } from '../calls/transports.ts';
+import { legCall } from '../calls/CallGraph.ts';
 import { cidrListProblem } from '../wire/cidr.ts';
 
 /** Call request keys passed to the leg as they are (it validates them: a RangeError is a 422). */
@@ -87,17 +88,14 @@ export function rtpTransport(opts: RtpTransportOptions): Transport & { readonly 
       // The pair first: a full range costs the call nothing else.
       let localPort = await reservePair(ports, host);
       try {
-        const jitter = await ctx.createActor('jitter', { codec, rateHz }, ctx.callId);
-        const agentId = await ctx.createActor('agent', agentConfig, ctx.callId, { in: ctx.ringOf(jitter, 'out')! });
-        const shared = { packets: ctx.ringOf(jitter, 'in')!, in: ctx.ringOf(agentId, 'out')!, heard: ctx.ringOf(agentId, 'heard')! };
-        const config: ActorConfig = { codec, remote, host };
+        const config: ActorConfig = { codec, remote, host, idleTimeoutMs: idleMs };
         for (const key of LEG_KEYS) if (req[key] !== undefined) config[key] = req[key];
         if (latchCidr !== undefined) config['latchCidr'] = latchCidr as ActorConfig[string];
         if (opts.rtcpMinIntervalS !== undefined) config['rtcpMinIntervalS'] = opts.rtcpMinIntervalS;
         for (;;) {
-          let leg: string;
+          const graph = legCall({ kind: 'rtp', config: { ...config, localPort } }, { codec, rateHz }, agentConfig, { packets: true });
           try {
-            leg = await ctx.createActor('rtp', { ...config, localPort }, ctx.callId, shared);
+            await ctx.build(graph);
           } catch (err) {
             const message = err instanceof Error ? err.message : String(err);
             if (!message.includes('cannot bind')) throw err;
@@ -108,28 +106,8 @@ export function rtpTransport(opts: RtpTransportOptions): Transport & { readonly 
             continue;
           }
           const port = localPort;
-          let lastSeen = -1;
-          let lastSeenAt = performance.now();
-          return {
-            actors: [leg, agentId, jitter],
-            answer: { rtp: { localPort: port, address: host }, codec, agent },
-            release: () => void ports.release(port),
-            ended: () => {
-              const s = ctx.statsOf(leg);
-              if (s === undefined) return undefined;
-              // RFC 3550 §6.6: a BYE from the peer's source ends its participation; the call is over.
-              if ((s['byeReceived'] ?? 0) > 0) return 'the peer sent RTCP BYE';
-              // A peer gone without BYE (crashed, unplugged): RTCP alone would still arrive every few seconds.
-              const seen = (s['packetsIn'] ?? 0) + (s['rtcpIn'] ?? 0);
-              const now = performance.now();
-              if (seen !== lastSeen) {
-                lastSeen = seen;
-                lastSeenAt = now;
-                return undefined;
-              }
-              return now - lastSeenAt > idleMs ? `nothing from the peer for ${idleMs} ms` : undefined;
-            },
-          };
+          // The leg ends the call itself (RTCP BYE, or nothing from the peer for idleMs): its `peer.ended` event.
+          return { answer: { rtp: { localPort: port, address: host }, codec, agent }, release: () => void ports.release(port) };
         }
       } catch (err) {
         ports.release(localPort);

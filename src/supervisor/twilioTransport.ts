@@ -1,7 +1,8 @@
 import { TWILIO_LEG_RATE_HZ } from '../actors/twilio/TwilioLeg.ts';
 import { agentActorConfig, type AgentSettings } from './agentConfig.ts';
 import { RequestError } from './Runtime.ts';
-import { isRangeError, type Transport } from './transports.ts';
+import { isRangeError, type Transport } from '../calls/transports.ts';
+import { legCall } from '../calls/CallGraph.ts';
 import { MediaStreamSession } from './twilio/MediaStreamSession.ts';
 
 export interface TwilioTransportOptions {
@@ -27,19 +28,18 @@ export function twilioTransport(opts: TwilioTransportOptions): Transport {
       }
       const agentConfig = agentActorConfig(req['agent'], TWILIO_LEG_RATE_HZ, true, opts.agents);
       try {
-        const jitter = await ctx.createActor('jitter', { codec: 'PCMU', rateHz: TWILIO_LEG_RATE_HZ }, ctx.callId);
-        const agent = await ctx.createActor('agent', agentConfig, ctx.callId, { in: ctx.ringOf(jitter, 'out')! });
-        const leg = await ctx.createActor('twilio', opts.leadMs === undefined ? {} : { leadMs: opts.leadMs }, ctx.callId, {
-          in: ctx.ringOf(agent, 'out')!,
-          heard: ctx.ringOf(agent, 'heard')!,
-        });
-        session.bind({ packets: ctx.ringOf(jitter, 'in')!, wire: ctx.ringOf(leg, 'wire')!, echo: ctx.ringOf(leg, 'echo')! }, ctx.emit);
+        // The stream's packets come from this thread (the session), not from the leg actor.
+        const leg = { kind: 'twilio', config: opts.leadMs === undefined ? {} : { leadMs: opts.leadMs } };
+        const { jitter, leg: legId } = await ctx.build(legCall(leg, { codec: 'PCMU', rateHz: TWILIO_LEG_RATE_HZ }, agentConfig, { packets: false }));
+        session.bind(
+          { packets: ctx.ringOf(jitter!, 'in')!, wire: ctx.ringOf(legId!, 'wire')!, echo: ctx.ringOf(legId!, 'echo')! },
+          ctx.emit,
+          (reason) => ctx.end(reason),
+        );
         const start = session.start;
         return {
-          actors: [leg, agent, jitter],
           answer: { twilio: { streamSid: start.streamSid, callSid: start.callSid, customParameters: start.customParameters }, agent: agentConfig['agent'] },
           release: () => session.hangup('call ended'),
-          ended: () => session.endedReason,
           qos: () => ({ ...session.figures }),
         };
       } catch (err) {

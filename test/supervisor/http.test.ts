@@ -7,7 +7,7 @@ import { findSyntaxError, parseJson } from '../../src/wire/jsonSyntax.ts';
 import { createHttpServer, isLoopback, type HttpServer } from '../../src/supervisor/http/server.ts';
 import { RequestError } from '../../src/supervisor/Runtime.ts';
 import { Supervisor } from '../../src/supervisor/Supervisor.ts';
-import type { Transport } from '../../src/supervisor/transports.ts';
+import type { Transport } from '../../src/calls/transports.ts';
 import { memoryLogger } from '../helpers/logger.ts';
 import { mulberry32 } from '../helpers/prng.ts';
 import { nullKind } from '../fixtures/nullKind.ts';
@@ -22,8 +22,8 @@ import { nullKind } from '../fixtures/nullKind.ts';
 const nullTransport: Transport = {
   name: 'null',
   async create(_req, ctx) {
-    const actor = await ctx.createActor('null', {}, ctx.callId);
-    return { actors: [actor], answer: { null: { actor } } };
+    const { caller: actor } = await ctx.build({ nodes: { caller: { kind: 'null', config: {} } }, edges: [] });
+    return { answer: { null: { actor } } };
   },
 };
 

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { captureKind } from '../../src/actors/capture/kind.ts';
 import { RequestError } from '../../src/supervisor/Runtime.ts';
 import { Supervisor } from '../../src/supervisor/Supervisor.ts';
-import { syntheticTransport, type Transport } from '../../src/supervisor/transports.ts';
+import { syntheticTransport, type Transport } from '../../src/calls/transports.ts';
 import { HeartbeatReader, HeartbeatWriter, createHeartbeatBlock } from '../../src/frames/heartbeat.ts';
 import type { ActorKind } from '../../src/actors/ActorKind.ts';
 import { FrameGapWatch } from '../../bench/lib/frameGaps.ts';

@@ -19,8 +19,6 @@ import type { ActorKind } from '../ActorKind.ts';
  * whose value is final for the interrupted audio. Only then does the agent
  * truncate (HeardTracker.ts).
  */
-const AGENT_RING_SLOTS = 64;
-
 export const AGENT_STATS = [
   'framesIn',
   'framesOut',
@@ -56,9 +54,9 @@ export const agentKind: ActorKind = {
   pool: 'agent',
   entry: './agent/agent.worker',
   rings: [
-    { name: 'in', slots: AGENT_RING_SLOTS, maxSamples: 960 },
-    { name: 'out', slots: AGENT_RING_SLOTS, maxSamples: 960 },
-    { name: 'heard', slots: AGENT_RING_SLOTS, maxSamples: 1 },
+    { name: 'in', edge: 'pcm' },
+    { name: 'out', edge: 'pcm' },
+    { name: 'heard', edge: 'heard' },
   ],
   stats: AGENT_STATS,
   qos: ['turns', 'bargeIns', 'lastTruncateMs', 'heardTimeouts', 'framesOut'],

@@ -1,15 +1,14 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
-import type { ActorConfig } from '../../protocol.ts';
+import { PEER_ENDED_EVENT, type ActorCommand, type ActorConfig } from '../../protocol.ts';
 import { FrameFlags, FrameMeta } from '../../frames/FrameRing.ts';
 import { isRtcp } from '../../wire/rtp.ts';
 import { SrtpContext, SrtpError } from '../../wire/srtp.ts';
-import type { ActorContext, HostedActor } from '../Actor.ts';
+import { commandRefused, type ActorContext, type HostedActor } from '../Actor.ts';
 import { epochMs, PacketWriter } from '../jitter/JitterActor.ts';
 import { OpusBitrateController } from './OpusBitrateController.ts';
 import { RtcpSession } from './RtcpSession.ts';
 import { parseRtpLegConfig } from './RtpLegConfig.ts';
-import { updateCallQuality } from './RtpQos.ts';
 import { RtpReceiver, STAT } from './RtpReceiver.ts';
 import { RtpSender } from './RtpSender.ts';
 import { DtmfSender } from './DtmfSender.ts';
@@ -200,7 +199,6 @@ export async function createRtpLeg(ctx: ActorContext, config: ActorConfig): Prom
     let n = rtcp.writeReport(buf, nowMs, receiver.source, bye);
     if (srtpOut !== undefined) n = srtpOut.protectRtcp(buf, n, buf);
     if (n <= 0) return false;
-    updateCallQuality(stats, cfg.codec, rtcp.peer.rttMs, stats[STAT.jitterMs]!, stats[STAT.lossFraction]!, cfg.bufferDelayMs);
     rtcpSocket.send(buf, 0, n, port, address, done);
     return true;
   };
@@ -210,8 +208,28 @@ export async function createRtpLeg(ctx: ActorContext, config: ActorConfig): Prom
   const cleared = (): void => void heard.write(none, 0, heardValue, 0, 0, FrameFlags.CLEAR);
 
   let closed = false;
+  // The peer's end, told once to the call (its `peer.ended` event): RFC 3550 §6.6 BYE, or silence past the idle limit.
+  let peerEnded = false;
+  let lastHeard = -1;
+  let lastHeardTick = 0;
+  const idleTicks = Math.ceil(cfg.idleTimeoutMs / ctx.tickMs);
+  const checkPeer = (tickIndex: number): void => {
+    if (peerEnded) return;
+    const heardNow = stats[STAT.packetsIn]! + stats[STAT.rtcpIn]!;
+    if (heardNow !== lastHeard) {
+      lastHeard = heardNow;
+      lastHeardTick = tickIndex;
+    }
+    let reason: string | undefined;
+    if (stats[STAT.byeReceived]! > 0) reason = 'the peer sent RTCP BYE';
+    else if (tickIndex - lastHeardTick > idleTicks) reason = `nothing from the peer for ${cfg.idleTimeoutMs} ms`;
+    if (reason === undefined) return;
+    peerEnded = true;
+    ctx.emit(PEER_ENDED_EVENT, { reason });
+  };
   return {
-    tick(): number {
+    tick(tickIndex: number): number {
+      checkPeer(tickIndex);
       const address = receiver.remoteAddress;
       // Frames are consumed by header first (peek): one that will not be sent
       // is skipped without copying its samples, let alone encoding them.
@@ -272,11 +290,10 @@ export async function createRtpLeg(ctx: ActorContext, config: ActorConfig): Prom
       if (rtcp.due(now)) sendRtcp(now, false);
       return 1;
     },
-    /** `{ dtmf: "123#" }` queues digits to send as telephone-events. */
-    configure(config: ActorConfig): void {
-      const digits = config['dtmf'];
-      if (typeof digits !== 'string') throw new RangeError('rtp: configure takes { dtmf: "digits" }');
-      dtmf.queue(digits);
+    /** `dtmf` queues digits to send as telephone-events; the leg takes no other command. */
+    command(c: ActorCommand): void {
+      if (c.type !== 'dtmf') throw commandRefused('rtp', c);
+      dtmf.queue(c.digits);
     },
     close(): void {
       if (closed) return;

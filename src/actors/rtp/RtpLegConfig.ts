@@ -44,8 +44,8 @@ export interface RtpLegConfig {
    * talkspurt.
    */
   opusDtx: boolean;
-  /** Estimated jitter buffer delay floor for the E-model, ms (the jitter actor's minimum). */
-  bufferDelayMs: number;
+  /** A peer that sends neither RTP nor RTCP this long is gone (crashed, unplugged): the leg ends the call. */
+  idleTimeoutMs: number;
 }
 
 const SUITES: readonly SrtpProfile[] = ['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32'];
@@ -138,6 +138,6 @@ export function parseRtpLegConfig(config: ActorConfig): RtpLegConfig {
     cname,
     opusStartBps: num(config, 'opusStartBps', 32_000, 6_000, 128_000),
     opusDtx,
-    bufferDelayMs: num(config, 'bufferDelayMs', 20, 0, 2000),
+    idleTimeoutMs: num(config, 'idleTimeoutMs', 60_000, 100, 3_600_000),
   };
 }

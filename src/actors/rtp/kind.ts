@@ -1,6 +1,4 @@
-import type { ActorKind, RingSpec } from '../ActorKind.ts';
-import { jitterKind } from '../jitter/kind.ts';
-import { agentKind } from '../agent/kind.ts';
+import type { ActorKind } from '../ActorKind.ts';
 
 /**
  * The RTP leg of one call (an RTP session, RFC 3550), on a network worker.
@@ -59,29 +57,20 @@ export const RTP_STATS = [
   'rttMs',
   'opusBitrateBps',
   'opusFec',
-  'rFactor',
-  'mos',
   'dtmfSent',
 ] as const;
 export type RtpStatName = (typeof RTP_STATS)[number];
-
-function ringSpec(kind: ActorKind, name: string): RingSpec {
-  const spec = kind.rings.find((r) => r.name === name);
-  if (spec === undefined) throw new Error(`actor kind ${kind.name} has no ring "${name}"`);
-  return spec;
-}
 
 export const rtpKind: ActorKind = {
   name: 'rtp',
   pool: 'network',
   entry: './rtp/rtp.worker',
   rings: [
-    // The same geometry as the rings they share: the jitter actor's `in` and the agent's `out`.
-    { ...ringSpec(jitterKind, 'in'), name: 'packets' },
-    { ...ringSpec(agentKind, 'out'), name: 'in' },
-    // The agent's `heard`: frames put on the wire are frames the caller hears (barge-in truncation).
-    ringSpec(agentKind, 'heard'),
+    // Packets to the jitter actor; the agent's audio in; `heard`: frames put on the wire are frames the caller hears.
+    { name: 'packets', edge: 'packets' },
+    { name: 'in', edge: 'pcm' },
+    { name: 'heard', edge: 'heard' },
   ],
   stats: RTP_STATS,
-  qos: ['packetsIn', 'packetsOut', 'jitterMs', 'lossFraction', 'peerLossFraction', 'rttMs', 'opusBitrateBps', 'rFactor', 'mos'],
+  qos: ['packetsIn', 'packetsOut', 'jitterMs', 'lossFraction', 'peerLossFraction', 'rttMs', 'opusBitrateBps'],
 };

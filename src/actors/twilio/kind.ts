@@ -1,5 +1,4 @@
 import type { ActorKind } from '../ActorKind.ts';
-import { WIRE_SLOT_WORDS } from './wireRing.ts';
 
 /**
  * The Twilio leg of one call, on a network worker (TwilioLeg.ts).
@@ -34,12 +33,12 @@ export const twilioKind: ActorKind = {
   pool: 'network',
   entry: './twilio/twilio.worker',
   rings: [
-    { name: 'in', slots: 64, maxSamples: 960 },
-    { name: 'heard', slots: 64, maxSamples: 1 },
+    { name: 'in', edge: 'pcm' },
+    { name: 'heard', edge: 'heard' },
     // 64 messages: the main thread empties it every few milliseconds.
-    { name: 'wire', slots: 64, maxSamples: WIRE_SLOT_WORDS },
+    { name: 'wire', edge: 'wire' },
     // Twilio echoes every pending mark at once after a clear: room for all of them.
-    { name: 'echo', slots: 2048, maxSamples: 1 },
+    { name: 'echo', edge: 'echo' },
   ],
   stats: TWILIO_LEG_STATS,
   qos: ['chunksSent', 'heardMs', 'sentMs', 'clears', 'droppedMs', 'outstandingMarks'],

@@ -78,6 +78,7 @@ export class MediaStreamSession {
   #rings: SessionRings | undefined;
   #writer: PacketWriter | undefined;
   #emit: ((name: string, data: Record<string, unknown>) => void) | undefined;
+  #endCall: ((reason: string) => void) | undefined;
   #pending: Array<{ timestampMs: number; bytes: Uint8Array; arrivalMs: number }> = [];
   #lastSequence = -1;
   #lastTimestampMs = -1;
@@ -113,8 +114,13 @@ export class MediaStreamSession {
     return this.#lastMessageMs;
   }
 
-  /** The call is up: its rings are known. Media that arrived meanwhile goes in now. */
-  bind(rings: SessionRings, emit: (name: string, data: Record<string, unknown>) => void): void {
+  /**
+   * The call is up: its rings are known, and `endCall` ends it when the
+   * stream does (at once if it already has). Media that arrived meanwhile goes in now.
+   */
+  bind(rings: SessionRings, emit: (name: string, data: Record<string, unknown>) => void, endCall: (reason: string) => void): void {
+    this.#endCall = endCall;
+    if (this.#phase === 'ended') endCall(this.#endedReason ?? 'the stream ended');
     this.#rings = rings;
     this.#writer = new PacketWriter(rings.packets, 'PCMU');
     this.#emit = emit;
@@ -231,6 +237,7 @@ export class MediaStreamSession {
     this.#endedReason = reason;
     this.#pending = [];
     this.onEnd?.(reason);
+    this.#endCall?.(reason);
   }
 
   /** Hang-up from our side: close the socket (Twilio then ends the stream). */

@@ -112,16 +112,10 @@ export class TwilioMediaServer {
       }
     }, startTimeoutMs);
     startTimer.unref();
-    let callId: string | undefined;
-    let ended = false;
     session.onStart = (start) => {
       const agent = start.customParameters['agent'];
       this.#o.runtime
         .createCall({ transport: 'twilio', session, ...(agent !== undefined ? { agent } : {}) })
-        .then((info) => {
-          callId = info.id;
-          if (ended) void this.#hangUp(info.id);
-        })
         .catch((err: unknown) => {
           this.#o.log.warn({ err, streamSid: quote(start.streamSid) }, 'twilio: cannot take the call');
           // 1013: try again later (draining, full, no worker); 1011: the call could not be made.
@@ -130,10 +124,6 @@ export class TwilioMediaServer {
           closeWebSocket(ws, status === 503 ? 1013 : 1011, String((err as Error).message));
         })
         .catch((err: unknown) => this.#sessionFailed(session, ws, 'start', err));
-    };
-    session.onEnd = () => {
-      ended = true;
-      if (callId !== undefined) void this.#hangUp(callId);
     };
     ws.on('message', (data: RawData, isBinary: boolean) => {
       try {
@@ -191,14 +181,6 @@ export class TwilioMediaServer {
       session.end('internal error');
     } finally {
       closeWebSocket(ws, 1011, 'internal error');
-    }
-  }
-
-  async #hangUp(callId: string): Promise<void> {
-    try {
-      await this.#o.runtime.deleteCall(callId);
-    } catch (err) {
-      this.#o.log.error({ err, call: callId }, 'twilio: hang-up failed');
     }
   }
 

@@ -101,7 +101,9 @@ describe('RTP leg (real sockets, real workers)', () => {
     expect(qos['rtp']!['packetsIn']).toBe(75);
     expect(qos['jitter']!['packetsReceived']).toBe(75);
     expect(qos['jitter']!['packetsLost']).toBe(0);
-    expect(qos['rtp']!['mos']).toBeGreaterThan(4);
+    // One rating per call, from the jitter actor's real delay and loss and the leg's RTT.
+    expect(qos['call']!['mos']).toBeGreaterThan(4);
+    expect(qos['rtp']!['mos']).toBeUndefined();
     const metrics = await s.metrics.metrics();
     expect(metrics).toContain('switchboard_calls_qos{transport="rtp",kind="rtp",figure="packetsIn"} 75');
     expect(metrics).not.toContain(call.id);
@@ -342,6 +344,7 @@ describe('RTP leg (real sockets, real workers)', () => {
     expect(st['rttMs']).toBeLessThanOrEqual(readBy - srAtMs - 50 + 3);
     expect(st['opusBitrateBps']).toBe(22_400);
     expect(st['opusFec']).toBe(1);
-    expect(st['mos']).toBeGreaterThan(1);
+    // The call's one rating counts half this RTT.
+    expect(s.callQos(call.id)['call']!['oneWayDelayMs']).toBeGreaterThanOrEqual(st['rttMs']! / 2);
   });
 });

@@ -1,32 +1,31 @@
 import { quote } from '../wire/text.ts';
-import type { ActorConfig } from '../protocol.ts';
 import type { FrameRing } from '../frames/FrameRing.ts';
-import { RequestError, type CallRequest } from './Runtime.ts';
+import { RequestError, type CallRequest } from '../supervisor/Runtime.ts';
+import type { BuiltGraph, CallGraph } from './CallGraph.ts';
 
 /**
- * How a call's transport plugs into the registry: it validates the request,
- * creates the call's actors, and answers with its own fields. A leg (RTP,
- * Twilio, …) is one transport entry.
+ * How a call's transport (a leg kind: RTP, Twilio, …) plugs into the
+ * registry: it validates the request, declares the call's graph of actors
+ * (src/calls/CallGraph.ts) for the registry to build, and answers with its own
+ * fields. Adding a leg kind is one transport and its actor kind.
  */
 export interface TransportContext {
   readonly callId: string;
-  /** Creates one of the call's actors; `shared` wires it to rings of actors created before. */
-  createActor(kind: string, config: ActorConfig, callId: string, shared?: Readonly<Record<string, FrameRing>>): Promise<string>;
+  /** Makes the call's actors and the rings between them; resolves with their ids by node name. */
+  build(graph: CallGraph): Promise<BuiltGraph>;
+  /** The supervisor's end of one of the call's rings (a WebSocket leg's main-thread side). */
   ringOf(actorId: string, name: string): FrameRing | undefined;
-  /** An actor's published figures by name (read from its stats slots, no message). */
-  statsOf(actorId: string): Readonly<Record<string, number>> | undefined;
   /** Adds an event to the call (shown under it); for things the transport sees itself (a caller's DTMF). */
   emit(name: string, data: Record<string, unknown>): void;
+  /** The peer ended the call (a Media Stream stopped): ends it, once. */
+  end(detail: string): void;
 }
 
 export interface CallSetup {
-  actors: string[];
   /** Merged into the call's answer (e.g. `{ rtp: { localPort } }`). */
   answer: Record<string, unknown>;
-  /** Releases what the transport holds outside actors (ports…), after hang-up. */
+  /** Releases what the transport holds outside actors (ports, a socket), after hang-up. */
   release?(): void;
-  /** Why the call ended by itself (the peer hung up), or undefined while it goes on; polled. */
-  ended?(): string | undefined;
   /** Quality figures the transport keeps outside actors (the main thread's side of a WebSocket leg). */
   qos?(): Record<string, number>;
 }
@@ -61,8 +60,8 @@ export const syntheticTransport: Transport = {
     const rateHz = optionalNumber(req, 'rateHz', 16000);
     const toneHz = optionalNumber(req, 'toneHz', 440);
     try {
-      const actor = await ctx.createActor('capture', { source: 'synthetic', rateHz, toneHz }, ctx.callId);
-      return { actors: [actor], answer: { rateHz } };
+      await ctx.build({ nodes: { caller: { kind: 'capture', config: { source: 'synthetic', rateHz, toneHz } } }, edges: [] });
+      return { answer: { rateHz } };
     } catch (err) {
       if (isRangeError(err)) {
         throw new RequestError(422, err.message);

@@ -1,0 +1,36 @@
+import { MAX_PAYLOAD_BYTES } from '../actors/jitter/PacketDecoder.ts';
+import { WIRE_SLOT_WORDS } from '../actors/twilio/wireRing.ts';
+
+/**
+ * The geometry of every kind of edge in a call graph, in one place: a ring
+ * shared by two actors is made once, from its edge kind, and both kinds'
+ * descriptors name the same edge kind for their end of it.
+ *
+ * | edge      | carries                                       | slots | slot size           |
+ * |-----------|-----------------------------------------------|-------|---------------------|
+ * | `pcm`     | 20 ms PCM frames up to 48 kHz                 |    64 | 960 samples         |
+ * | `packets` | one RTP payload a slot (leg → jitter/PLC)     |    64 | 1500 bytes (counted in the slot's length) |
+ * | `heard`   | counts with no samples (leg → agent)          |    64 | 1 word              |
+ * | `wire`    | Twilio messages (leg → main thread)           |    64 | 80 words (160 bytes)|
+ * | `echo`    | mark echoes (main thread → leg)               |  2048 | 1 word              |
+ * | `capture` | a local source's PCM (a consumer may be slow) |   128 | 960 samples         |
+ *
+ * 64 slots are 1.28 s of 20 ms frames: a consumer may lag that long before a
+ * frame is dropped (counted, never thrown). Twilio echoes every pending mark
+ * at once after a clear, so `echo` has room for all of them.
+ */
+export interface EdgeSpec {
+  readonly slots: number;
+  readonly maxSamples: number;
+}
+
+export const EDGES = {
+  pcm: { slots: 64, maxSamples: 960 },
+  packets: { slots: 64, maxSamples: MAX_PAYLOAD_BYTES },
+  heard: { slots: 64, maxSamples: 1 },
+  wire: { slots: 64, maxSamples: WIRE_SLOT_WORDS },
+  echo: { slots: 2048, maxSamples: 1 },
+  capture: { slots: 128, maxSamples: 960 },
+} as const satisfies Record<string, EdgeSpec>;
+
+export type EdgeKind = keyof typeof EDGES;
