@@ -11,8 +11,8 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { cpus } from 'node:os';
 import { pino } from 'pino';
-import { FrameRing } from '../src/frames/FrameRing.ts';
-import { PacketWriter } from '../src/actors/jitter/JitterActor.ts';
+import { FrameMeta, FrameRing } from '../src/frames/FrameRing.ts';
+import { PacketWriter } from '../src/frames/PacketRing.ts';
 import { jitterKind } from '../src/actors/jitter/kind.ts';
 import { agentKind } from '../src/actors/agent/kind.ts';
 import { RTP_STATS, rtpKind } from '../src/actors/rtp/kind.ts';
@@ -37,7 +37,7 @@ function packetPath(): void {
   const rx = new RtpReceiver({ payloadType: 0, telephoneEventPt: 101, clockRateHz: 8000, remote: { address: '127.0.0.1', port: 4000 }, srtp: undefined }, stats, writer);
   const pkt = serializeRtp({ marker: false, payloadType: 0, sequenceNumber: 0, timestamp: 0, ssrc: 5, csrc: [], paddingLength: 0, payload: new Uint8Array(160) });
   const drain = new Int16Array(1500);
-  const meta = { sequence: 0, timestamp: 0, rateHz: 0, sampleCount: 0, flags: 0 };
+  const meta = new FrameMeta();
   let seq = 0;
   const receive = rate(() => {
     seq = (seq + 1) & 0xffff;
@@ -145,7 +145,7 @@ async function legTicks(c: LegCase, firstPort: number, sinkPort: number): Promis
   const frame = new Int16Array(960).map((_, i) => Math.round(6000 * Math.sin(i / 7)));
   const silence = new Int16Array(960);
   const drain = new Int16Array(1);
-  const meta = { sequence: 0, timestamp: 0, rateHz: 0, sampleCount: 0, flags: 0 };
+  const meta = new FrameMeta();
   let busyMs = 0;
   let worstMs = 0;
   for (let t = 0; t < LEG_TICKS + 10; t++) {

@@ -1,5 +1,5 @@
-import { MAX_PAYLOAD_BYTES } from '../actors/jitter/PacketDecoder.ts';
-import { WIRE_SLOT_WORDS } from '../actors/twilio/wireRing.ts';
+import { MAX_PAYLOAD_BYTES } from '../frames/PacketRing.ts';
+import { WIRE_SLOT_WORDS } from '../frames/wireRing.ts';
 
 /**
  * The geometry of every kind of edge in a call graph, in one place: a ring

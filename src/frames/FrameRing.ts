@@ -158,6 +158,7 @@ export class FrameRing {
    * counts it, when the ring is full (`overflows`) or when `sampleCount` is
    * not an integer in [0, min(maxSamples, samples.length)] (`oversize`: a
    * frame is never clipped). Numbers for the u32 header fields wrap like u32.
+   * The stamp words (layout.ts) are left as they are: see `writeStamped`.
    */
   write(
     samples: Int16Array,
@@ -272,13 +273,76 @@ export class FrameRing {
 
   /** Consumer: fills `meta` with the oldest frame's header without consuming it; false when empty (not counted). */
   peek(meta: FrameMeta): boolean {
-    const ctl = this.#ctl;
-    const r = ctl[Ctl.READ_INDEX]!;
-    this.#writeSeen = Atomics.load(ctl, Ctl.WRITE_INDEX);
-    const ready = (this.#writeSeen - r) >>> 0;
-    if (ready === 0 || ready > this.slots) return false;
-    this.#readHeader(r & this.#mask, meta);
+    const slot = this.#readySlot();
+    if (slot < 0) return false;
+    this.#readHeader(slot, meta);
     return true;
+  }
+
+  /**
+   * Producer, on a ring whose slots carry the stamp words (ARRIVAL_MS,
+   * BYTE_LENGTH, SOURCE in layout.ts: the packet and wire rings): `write`
+   * with those. Such a ring's producer writes every slot this way. `write`
+   * itself never touches them, so a PCM ring's stay 0 and its frames cost
+   * nothing more.
+   */
+  writeStamped(
+    samples: Int16Array,
+    sampleCount: number,
+    sequence: number,
+    timestamp: number,
+    rateHz: number,
+    flags: number,
+    arrivalMs: number,
+    byteLength: number,
+    source: number,
+  ): boolean {
+    const slot = this.#freeSlot();
+    if (slot >= 0) {
+      // The slot is free and unpublished: `write` publishes these words with
+      // the rest of it, or refuses the frame and leaves it unpublished.
+      const words = this.#words;
+      const base = this.#firstSlotWord + slot * this.#slotWords;
+      words[base + Slot.ARRIVAL_MS] = arrivalMs;
+      words[base + Slot.BYTE_LENGTH] = byteLength;
+      words[base + Slot.SOURCE] = source;
+    }
+    // When full, `write` refuses and counts the overflow.
+    return this.write(samples, sampleCount, sequence, timestamp, rateHz, flags);
+  }
+
+  /** Consumer, on a ring whose slots carry the stamp words: `read`, with those in `meta` too. */
+  readStamped(out: Int16Array, meta: FrameMeta): boolean {
+    const slot = this.#readySlot();
+    if (slot >= 0) {
+      // Published (#readySlot's acquire load) and ours until `read` hands it back.
+      const words = this.#words;
+      const base = this.#firstSlotWord + slot * this.#slotWords;
+      meta.arrivalMs = words[base + Slot.ARRIVAL_MS]!;
+      meta.byteLength = words[base + Slot.BYTE_LENGTH]!;
+      meta.source = words[base + Slot.SOURCE]!;
+    }
+    // When empty, `read` counts the underflow.
+    return this.read(out, meta);
+  }
+
+  /** Producer: the slot the next write fills, or -1 when the ring is full (looked at as `write` does). */
+  #freeSlot(): number {
+    const w = this.#ctl[Ctl.WRITE_INDEX]!;
+    if ((w - this.#readSeen) >>> 0 >= this.slots) {
+      // The acquire load of `write`: a slot seen freed is one the consumer is done with.
+      this.#readSeen = Atomics.load(this.#ctl, Ctl.READ_INDEX);
+      if ((w - this.#readSeen) >>> 0 >= this.slots) return -1;
+    }
+    return w & this.#mask;
+  }
+
+  /** Consumer: the slot the next read takes, or -1 when the ring is empty (acquire load of WRITE_INDEX). */
+  #readySlot(): number {
+    const r = this.#ctl[Ctl.READ_INDEX]!;
+    this.#writeSeen = Atomics.load(this.#ctl, Ctl.WRITE_INDEX);
+    const ready = (this.#writeSeen - r) >>> 0;
+    return ready === 0 || ready > this.slots ? -1 : r & this.#mask;
   }
 
   /** Fills `meta` from a slot's header; returns the sample count, bounded by the slot. */

@@ -15,8 +15,8 @@
  *           │ CONSUMER_WAITING │ PRODUCER_WAITING  (reserved to byte 255)  │  written only around a
  *  byte 256 ├──────────────────────────────────────────────────────────────┤  blocking wait
  *           │ slot 0: SEQUENCE │ TIMESTAMP │ RATE_HZ │ SAMPLE_COUNT │ FLAGS │
- *           │         (reserved to byte 31 of the slot)                    │
- *           │         int16 PCM × maxSamples, padded to a multiple of 64   │
+ *           │         ARRIVAL_MS │ BYTE_LENGTH │ SOURCE   (32 bytes)        │
+ *           │         int16 × maxSamples, padded to a multiple of 64       │
  *           ├──────────────────────────────────────────────────────────────┤
  *           │ slot 1 …  slot SLOT_COUNT−1  (each SLOT_BYTES long)          │
  *           └──────────────────────────────────────────────────────────────┘
@@ -31,6 +31,27 @@
  * whole number of lines long, so a slot the producer is filling never shares a
  * line with one the consumer is reading.
  *
+ * A slot's data area holds PCM samples, or bytes (a packet, a µ-law chunk)
+ * packed two to an int16 in memory order. Each header word has one meaning on
+ * every ring; a ring whose slots have nothing for a word stores 0 there:
+ *
+ * | word         | holds                                                             |
+ * |--------------|-------------------------------------------------------------------|
+ * | SEQUENCE     | the producer's number for the slot's content (a frame, a packet,  |
+ * |              | a mark), wrapping as the producer's counter does                  |
+ * | TIMESTAMP    | the media clock of the first sample (RTP-style), wrapping at 2^32 |
+ * | RATE_HZ      | the sample rate of the audio in the data area                     |
+ * | SAMPLE_COUNT | int16 words of the data area in use: samples, or ⌈bytes / 2⌉      |
+ * | FLAGS        | `FrameFlags` bits, and bits a ring's contract defines above them  |
+ * | ARRIVAL_MS   | when the content reached this process: epoch ms mod 2^32          |
+ * |              | (epochClock.ts)                                                   |
+ * | BYTE_LENGTH  | bytes of content packed in the data area                          |
+ * | SOURCE       | the stream the content came from (an RTP SSRC)                    |
+ *
+ * ARRIVAL_MS, BYTE_LENGTH and SOURCE are the stamp words: only the rings whose
+ * contracts use them write and read them (FrameRing's `writeStamped` and
+ * `readStamped`: PacketRing.ts, wireRing.ts), so PCM frames cost nothing more.
+ *
  * All words are little-endian u32 (the platform order of the typed views).
  * WRITE_INDEX and READ_INDEX are free-running counters that wrap at 2^32; a
  * frame's slot is `index & (SLOT_COUNT − 1)`, which stays continuous across the
@@ -40,7 +61,7 @@
 /** 'SBFR' (Switchboard frame ring) as a little-endian u32. */
 export const RING_MAGIC = 0x52464253;
 /** Bumped whenever anything in this file changes the bytes another thread sees. */
-export const RING_VERSION = 1;
+export const RING_VERSION = 2;
 
 export const CACHE_LINE_BYTES = 64;
 const WORDS_PER_LINE = CACHE_LINE_BYTES / 4;
@@ -79,9 +100,12 @@ export const Slot = {
   RATE_HZ: 2,
   SAMPLE_COUNT: 3,
   FLAGS: 4,
+  ARRIVAL_MS: 5,
+  BYTE_LENGTH: 6,
+  SOURCE: 7,
 } as const;
 
-/** The header is padded to 32 bytes so the PCM that follows is 32-byte aligned. */
+/** Eight words: the PCM that follows is 32-byte aligned. */
 export const SLOT_HEADER_BYTES = 32;
 
 /** 20 ms at 48 kHz, the largest frame the engine moves by default. */

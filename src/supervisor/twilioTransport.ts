@@ -1,4 +1,4 @@
-import { TWILIO_LEG_RATE_HZ } from '../actors/twilio/TwilioLeg.ts';
+import { TWILIO_LEG_RATE_HZ } from '../actors/twilio/kind.ts';
 import { agentActorConfig, type AgentSettings } from './agentConfig.ts';
 import { RequestError } from './Runtime.ts';
 import { isRangeError, type Transport } from '../calls/transports.ts';

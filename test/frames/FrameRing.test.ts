@@ -104,7 +104,7 @@ describe('FrameRing set-up', () => {
     expect(() => FrameRing.attach(new SharedArrayBuffer(4096))).toThrow(/bad magic \[expected:0x52464253, got:0x00000000\]/);
 
     const cases: Array<[string, (u32: Uint32Array) => void, RegExp]> = [
-      ['version', (u) => (u[Ctl.VERSION] = RING_VERSION + 1), /unsupported version \[expected:1, got:2\]/],
+      ['version', (u) => (u[Ctl.VERSION] = RING_VERSION + 1), new RegExp(`unsupported version \\[expected:${RING_VERSION}, got:${RING_VERSION + 1}\\]`)],
       ['slots', (u) => (u[Ctl.SLOT_COUNT] = 6), /power of two .*slots:6/],
       ['maxSamples', (u) => (u[Ctl.MAX_SAMPLES] = 0), /maxSamples:0/],
       ['stride', (u) => (u[Ctl.SLOT_BYTES] = 64), /slot size mismatch \[expected:384, got:64\]/],
@@ -130,7 +130,7 @@ describe('FrameRing on one thread', () => {
       const flags = FrameFlags.SPEECH | FrameFlags.CONCEALED;
       expect(ring.write(frame, n, 0xfffffff0 + seed, 0xffffffff, 48000, flags)).toBe(true);
       expect(ring.read(out, meta)).toBe(true);
-      expect(meta).toEqual({ sequence: 0xfffffff0 + seed, timestamp: 0xffffffff, rateHz: 48000, sampleCount: n, flags });
+      expect(meta).toEqual({ sequence: 0xfffffff0 + seed, timestamp: 0xffffffff, rateHz: 48000, sampleCount: n, flags, arrivalMs: 0, byteLength: 0, source: 0 });
       expect(out.subarray(0, n)).toEqual(frame);
     }
   });
@@ -400,5 +400,72 @@ describe('FrameRing across real worker threads', () => {
     expect(r.consumer.error).toBeUndefined();
     expect(r.consumer.frames).toBe(frames);
     expect(r.consumer.waits).toBeGreaterThan(0);
+  });
+});
+
+describe('FrameRing stamp words', () => {
+  it('carries arrival, byte length and source on stamped rings, each in its own word', () => {
+    const ring = FrameRing.create(4, 8);
+    const meta = new FrameMeta();
+    const out = new Int16Array(8);
+    for (let k = 0; k < 10; k++) {
+      const frame = frameOf(4, 20 + k);
+      expect(ring.writeStamped(frame, 4, 100 + k, 0xfffffff0 + k, 0, FrameFlags.DISCONTINUITY, 0xffffff00 + k, 7, 0xdeadbe00 + k)).toBe(true);
+      expect(ring.readStamped(out, meta)).toBe(true);
+      expect(meta).toEqual({
+        sequence: 100 + k,
+        timestamp: (0xfffffff0 + k) >>> 0,
+        rateHz: 0,
+        sampleCount: 4,
+        flags: FrameFlags.DISCONTINUITY,
+        arrivalMs: 0xffffff00 + k,
+        byteLength: 7,
+        source: 0xdeadbe00 + k,
+      });
+      expect(out.subarray(0, 4)).toEqual(frame);
+    }
+    // In the slot, where the other thread looks: each word where layout.ts puts it.
+    const u32 = new Uint32Array(ring.buffer);
+    const base = slotByteOffset(9 & 3, 8) / 4;
+    expect([u32[base + Slot.RATE_HZ], u32[base + Slot.ARRIVAL_MS], u32[base + Slot.BYTE_LENGTH], u32[base + Slot.SOURCE]]).toEqual([
+      0,
+      0xffffff09,
+      7,
+      0xdeadbe09,
+    ]);
+  });
+
+  it('leaves the stamp words to the stamped calls: PCM rings never write them', () => {
+    const ring = FrameRing.create(2, 8);
+    const meta = new FrameMeta();
+    for (let k = 0; k < 4; k++) {
+      expect(ring.write(new Int16Array(8), 8, k, 0, 8000, 0)).toBe(true);
+      expect(ring.readStamped(new Int16Array(8), meta)).toBe(true);
+      expect([meta.arrivalMs, meta.byteLength, meta.source]).toEqual([0, 0, 0]);
+    }
+    // `read` does not touch them in `meta` either.
+    meta.arrivalMs = 5;
+    ring.writeStamped(new Int16Array(8), 8, 9, 0, 0, 0, 1, 2, 3);
+    expect(ring.read(new Int16Array(8), meta)).toBe(true);
+    expect([meta.sequence, meta.arrivalMs]).toEqual([9, 5]);
+  });
+
+  it('counts a stamped write to a full ring and leaves the unread slots alone', () => {
+    const ring = FrameRing.create(2, 4);
+    const f = new Int16Array(4);
+    expect(ring.writeStamped(f, 4, 1, 0, 0, 0, 11, 8, 111)).toBe(true);
+    expect(ring.writeStamped(f, 4, 2, 0, 0, 0, 22, 8, 222)).toBe(true);
+    expect(ring.writeStamped(f, 4, 3, 0, 0, 0, 33, 8, 333)).toBe(false);
+    expect(ring.writeStamped(f, 5, 4, 0, 0, 0, 44, 8, 444)).toBe(false);
+    expect([ring.overflows, ring.oversize]).toEqual([1, 1]);
+    const meta = new FrameMeta();
+    expect(ring.readStamped(f, meta)).toBe(true);
+    expect([meta.sequence, meta.arrivalMs, meta.source]).toEqual([1, 11, 111]);
+    expect(ring.readStamped(f, meta)).toBe(true);
+    expect([meta.sequence, meta.arrivalMs, meta.source]).toEqual([2, 22, 222]);
+    // Empty: counted as `read` counts it, `meta` untouched.
+    expect(ring.readStamped(f, meta)).toBe(false);
+    expect(ring.underflows).toBe(1);
+    expect([meta.sequence, meta.arrivalMs, meta.source]).toEqual([2, 22, 222]);
   });
 });

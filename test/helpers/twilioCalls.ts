@@ -3,7 +3,7 @@
  * listener would: the agent's VAD over the caller's µ-law, and the envelope
  * of what the peer played. Shared by the load test and the Twilio benchmark.
  */
-import { TWILIO_LEG_RATE_HZ } from '../../src/actors/twilio/TwilioLeg.ts';
+import { TWILIO_LEG_RATE_HZ } from '../../src/actors/twilio/kind.ts';
 import { ulawDecode } from '../../src/dsp/g711.ts';
 import { Vad } from '../../src/dsp/vad.ts';
 

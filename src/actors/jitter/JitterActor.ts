@@ -1,30 +1,18 @@
 import type { ActorConfig } from '../../protocol.ts';
-import { FrameFlags, FrameMeta, type FrameRing } from '../../frames/FrameRing.ts';
+import { FrameFlags } from '../../frames/FrameRing.ts';
+import { PACKET_CODEC_NUMBER, PacketReader } from '../../frames/PacketRing.ts';
+import { epochMs } from '../../frames/epochClock.ts';
 import { Concealer } from '../../dsp/plc.ts';
 import { TimeStretcher } from '../../dsp/timeStretch.ts';
 import type { ActorContext, HostedActor } from '../Actor.ts';
 import { FrameKind, JitterBuffer } from './JitterBuffer.ts';
 import { JITTER_STAT_NAMES } from './JitterStats.ts';
-import { JITTER_CODECS, MAX_PAYLOAD_BYTES, type JitterCodec } from './PacketDecoder.ts';
-import { PACKET_CODEC_SHIFT, PACKET_FLAG_MARKER } from './kind.ts';
-
-/** Codec numbers in a packet slot's flags: the raw stream protocol's (DESIGN). */
-export const CODEC_NUMBER: Readonly<Record<JitterCodec, number>> = { opus: 1, PCMU: 2, PCMA: 3, G722: 4, L16: 5 };
+import { JITTER_CODECS, type JitterCodec } from './PacketDecoder.ts';
 
 const DEFAULT_RATE_HZ: Readonly<Record<JitterCodec, number>> = { opus: 48000, PCMU: 8000, PCMA: 8000, G722: 16000, L16: 16000 };
 
 /** Packets one tick takes from the ring at most: a burst after a stall is drained over a few ticks. */
 const MAX_PACKETS_PER_TICK = 64;
-
-/** Milliseconds on a clock every thread shares (performance.now() has a per-thread origin). */
-export function epochMs(): number {
-  return performance.timeOrigin + performance.now();
-}
-
-/** The 16 bits of an SSRC a packet slot carries: enough to notice a change. */
-export function ssrcTag(ssrc: number): number {
-  return ((ssrc >>> 16) ^ ssrc) & 0xffff;
-}
 
 export interface JitterConfig {
   codec: JitterCodec;
@@ -64,33 +52,6 @@ export function createJitterBuffer(cfg: JitterConfig): JitterBuffer {
   });
 }
 
-/**
- * The producer side of a jitter actor's `in` ring (the leg): writes one
- * packet in the slot layout documented in kind.ts. Allocates only in its
- * constructor.
- */
-export class PacketWriter {
-  readonly #ring: FrameRing;
-  readonly #words = new Int16Array(MAX_PAYLOAD_BYTES);
-  readonly #bytes = new Uint8Array(this.#words.buffer);
-  readonly #codecBits: number;
-
-  constructor(ring: FrameRing, codec: JitterCodec) {
-    this.#ring = ring;
-    this.#codecBits = CODEC_NUMBER[codec] << PACKET_CODEC_SHIFT;
-  }
-
-  /** False when the ring is full or the payload is empty or larger than MAX_PAYLOAD_BYTES. */
-  write(seq: number, rtpTimestamp: number, payload: Uint8Array, length: number, marker: boolean, ssrc: number, arrivalMs = epochMs()): boolean {
-    if (!(length > 0 && length <= MAX_PAYLOAD_BYTES && length <= payload.length)) return false;
-    const bytes = this.#bytes;
-    for (let i = 0; i < length; i++) bytes[i] = payload[i]!;
-    const sequence = ((seq & 0xffff) | (ssrcTag(ssrc) << 16)) >>> 0;
-    const flags = this.#codecBits | (marker ? PACKET_FLAG_MARKER : 0);
-    return this.#ring.write(this.#words, length, sequence, rtpTimestamp >>> 0, Math.floor(arrivalMs) >>> 0, flags);
-  }
-}
-
 const FLAGS_BY_KIND: readonly number[] = [
   FrameFlags.SPEECH, // NORMAL
   FrameFlags.CONCEALED, // CONCEALED
@@ -108,11 +69,9 @@ export function createJitterActor(ctx: ActorContext, config: ActorConfig): Hoste
   const jb = createJitterBuffer(cfg);
   const spf = jb.samplesPerFrame;
   if (spf > output.maxSamples) throw new RangeError(`jitter: out ring slots hold ${output.maxSamples} samples, a frame is ${spf}`);
-  const words = new Int16Array(input.maxSamples);
-  const bytes = new Uint8Array(words.buffer);
-  const meta = new FrameMeta();
+  const packets = new PacketReader(input);
   const frame = new Int16Array(spf);
-  const codecNumber = CODEC_NUMBER[cfg.codec];
+  const codecNumber = PACKET_CODEC_NUMBER[cfg.codec];
   const stats = ctx.stats;
   const ringOverflowsAt = JITTER_STAT_NAMES.length;
   const rejectedAt = ringOverflowsAt + 1;
@@ -122,18 +81,13 @@ export function createJitterActor(ctx: ActorContext, config: ActorConfig): Hoste
   return {
     tick(): number {
       const now = epochMs();
-      const nowU32 = Math.floor(now) >>> 0;
-      for (let k = 0; k < MAX_PACKETS_PER_TICK && input.read(words, meta); k++) {
-        const codec = (meta.flags >>> PACKET_CODEC_SHIFT) & 0xff;
+      for (let k = 0; k < MAX_PACKETS_PER_TICK && packets.read(now); k++) {
+        const codec = packets.codec;
         if (codec !== 0 && codec !== codecNumber) {
           rejected++;
           continue;
         }
-        // The stamp is epoch ms mod 2^32: unwrap it as an age, at most 2^31 ms old.
-        const ageMs = (nowU32 - meta.rateHz) | 0;
-        const arrival = now - (ageMs > 0 ? ageMs : 0);
-        const length = meta.sampleCount <= bytes.length ? meta.sampleCount : bytes.length;
-        jb.insert(meta.sequence & 0xffff, meta.timestamp, arrival, bytes, length, (meta.flags & PACKET_FLAG_MARKER) !== 0, meta.sequence >>> 16);
+        jb.insert(packets.sequence, packets.rtpTimestamp, packets.arrivalMs, packets.bytes, packets.byteLength, packets.marker, packets.ssrc);
       }
       const kind = jb.pull(frame, now);
       output.write(frame, spf, frameSeq, (frameSeq * spf) >>> 0, cfg.rateHz, FLAGS_BY_KIND[kind] ?? 0);

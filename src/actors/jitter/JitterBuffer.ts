@@ -1,6 +1,7 @@
 import { DelayManager, type DelayLimits } from './DelayManager.ts';
 import { JitterStats } from './JitterStats.ts';
-import { MAX_PAYLOAD_BYTES, PacketDecoder, type JitterCodec } from './PacketDecoder.ts';
+import { MAX_PAYLOAD_BYTES } from '../../frames/PacketRing.ts';
+import { PacketDecoder, type JitterCodec } from './PacketDecoder.ts';
 import { PacketStore, PutResult } from './PacketStore.ts';
 import type { PcmConcealer, PcmStretcher } from './FrameKind.ts';
 import { Playout } from './Playout.ts';

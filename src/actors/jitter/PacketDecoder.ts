@@ -1,6 +1,7 @@
 import { alawDecode, ulawDecode } from '../../dsp/g711.ts';
 import { G722Decoder } from '../../dsp/g722.ts';
 import { OPUS_RATES_HZ, OpusDecoder } from '../../dsp/opus.ts';
+import { MAX_PAYLOAD_BYTES } from '../../frames/PacketRing.ts';
 
 /**
  * Payload → PCM for one stream, per codec: G.711 µ-law/A-law (8 kHz), G.722
@@ -19,8 +20,6 @@ import { OPUS_RATES_HZ, OpusDecoder } from '../../dsp/opus.ts';
 export type JitterCodec = 'PCMU' | 'PCMA' | 'G722' | 'opus' | 'L16';
 export const JITTER_CODECS: readonly JitterCodec[] = ['PCMU', 'PCMA', 'G722', 'opus', 'L16'];
 
-/** Largest payload a packet store slot holds: an Ethernet MTU. */
-export const MAX_PAYLOAD_BYTES = 1500;
 /** Longest decoded packet: 120 ms of Opus at 48 kHz. */
 export const MAX_PACKET_SAMPLES = 5760;
 

@@ -1,4 +1,4 @@
-import { MAX_PAYLOAD_BYTES } from './PacketDecoder.ts';
+import { MAX_PAYLOAD_BYTES } from '../../frames/PacketRing.ts';
 
 /**
  * The jitter buffer's packets: a fixed number of slots, each with room for

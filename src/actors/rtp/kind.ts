@@ -5,7 +5,7 @@ import type { ActorKind } from '../ActorKind.ts';
  *
  * Rings (both shared with the call's other actors):
  * - `packets`: the jitter actor's `in` ring; the leg writes each good RTP
- *   packet there with `PacketWriter`, stamped with its arrival time.
+ *   packet there with `PacketWriter` (frames/PacketRing.ts), stamped with its arrival time.
  * - `in`: the agent's `out` ring; the leg reads one 20 ms PCM frame per tick
  *   at the codec's rate, encodes it and sends it — unless it is silence or
  *   there is no peer yet: then it only skips it (nothing encoded or sent).

@@ -3,11 +3,10 @@ import { FrameFlags, FrameMeta } from '../../frames/FrameRing.ts';
 import { ulawEncode } from '../../dsp/g711.ts';
 import { ECHO_CLEARED, ECHO_PLAYED, PACER_IDLE, PACER_MEDIA, TwilioPacer } from '../../wire/twilioPacer.ts';
 import type { ActorContext, HostedActor } from '../Actor.ts';
-import { TWILIO_LEG_STATS } from './kind.ts';
-import { ECHO_FENCE, MAX_MARKS, MARK_PREFIX, WIRE_CHUNK_BYTES, WIRE_CLEAR, WIRE_MARK, WIRE_MEDIA, WIRE_SLOT_WORDS } from './wireRing.ts';
+import { EchoMessage, EchoReader, MAX_MARKS, MARK_PREFIX, WIRE_CHUNK_BYTES, WireWriter } from '../../frames/wireRing.ts';
+import { TWILIO_LEG_RATE_HZ, TWILIO_LEG_STATS } from './kind.ts';
 
-/** Twilio's bidirectional streams are µ-law at 8 kHz: one 20 ms chunk is 160 samples. */
-export const TWILIO_LEG_RATE_HZ = 8000;
+/** One 20 ms frame at 8 kHz is one µ-law chunk. */
 const SPF = WIRE_CHUNK_BYTES;
 /** Audio the leg may hold unsent (the agent paces its output, so this is only slack). */
 const QUEUE_MS = 10_000;
@@ -29,7 +28,7 @@ export function parseTwilioLegConfig(config: ActorConfig): { leadMs: number } {
 /**
  * The Twilio leg of one call, on a network worker: takes the agent's 20 ms
  * frames (`in`), codes them to µ-law and paces them out through `wire` to the
- * call's WebSocket (see wireRing.ts), a mark after every chunk (TwilioPacer).
+ * call's WebSocket (frames/wireRing.ts), a mark after every chunk (TwilioPacer).
  * Mark echoes come back through `echo`, so the leg knows exactly which of
  * the agent's frames the caller has heard and tells the agent on `heard`
  * (agent/kind.ts). A CLEAR from the agent (barge-in) drops the queue and
@@ -48,9 +47,10 @@ export function createTwilioLeg(ctx: ActorContext, config: ActorConfig): HostedA
   }
   const stats = ctx.stats;
   const pacer = new TwilioPacer({ leadMs, capacityMs: QUEUE_MS, maxMarks: MAX_MARKS, markPrefix: MARK_PREFIX });
+  const out = new WireWriter(wire);
+  const echoes = new EchoReader(echo);
   const frame = new Int16Array(input.maxSamples);
-  const words = new Int16Array(WIRE_SLOT_WORDS);
-  const codes = new Uint8Array(words.buffer);
+  const codes = new Uint8Array(SPF);
   const none = new Int16Array(1);
   const meta = new FrameMeta();
   /** The agent's sequence number of each queued chunk, by chunk index (a chunk's timeline place ÷ 160). */
@@ -78,13 +78,13 @@ export function createTwilioLeg(ctx: ActorContext, config: ActorConfig): HostedA
     tick(): number {
       let work = 0;
       // Echoes first: those read before a fence are real playouts.
-      while (echo.read(none, meta)) {
+      for (let m = echoes.read(); m !== EchoMessage.NONE; m = echoes.read()) {
         work++;
-        if ((meta.flags & ECHO_FENCE) !== 0) {
+        if (m === EchoMessage.FENCE) {
           pacer.fence();
           continue;
         }
-        const kind = pacer.onMarkEchoSlot(meta.sequence);
+        const kind = pacer.onMarkEchoSlot(echoes.slot);
         if (kind === ECHO_PLAYED) stats[STAT.markEchoes]++;
         else if (kind === ECHO_CLEARED) stats[STAT.markEchoesCleared]++;
         else stats[STAT.markEchoesUnknown]++;
@@ -120,20 +120,19 @@ export function createTwilioLeg(ctx: ActorContext, config: ActorConfig): HostedA
       }
 
       if (clearDue) {
-        if (wire.write(none, 0, 0, 0, 0, WIRE_CLEAR)) clearDue = false;
+        if (out.clear()) clearDue = false;
         else stats[STAT.wireFull]++;
       }
       // A media message and its mark need two slots; what does not fit waits in the pacer.
-      while (!clearDue && wire.space() >= 2) {
-        const action = pacer.next(codes);
+      while (!clearDue && out.space() >= 2) {
+        const action = pacer.next(out.chunk);
         if (action === PACER_IDLE) break;
         work++;
         if (action === PACER_MEDIA) {
-          const n = pacer.lastCount;
-          wire.write(words, (n + 1) >> 1, stats[STAT.chunksSent]!, n, TWILIO_LEG_RATE_HZ, WIRE_MEDIA);
+          out.media(pacer.lastCount, stats[STAT.chunksSent]!);
           stats[STAT.chunksSent]++;
         } else {
-          wire.write(none, 0, pacer.lastMarkSlot, 0, 0, WIRE_MARK);
+          out.mark(pacer.lastMarkSlot);
           stats[STAT.marksSent]++;
         }
       }

@@ -1,4 +1,5 @@
 import type { ActorKind } from '../ActorKind.ts';
+import { WIRE_RATE_HZ } from '../../frames/wireRing.ts';
 
 /**
  * The Twilio leg of one call, on a network worker (TwilioLeg.ts).
@@ -6,9 +7,13 @@ import type { ActorKind } from '../ActorKind.ts';
  * Rings:
  * - `in`: the agent's `out` (shared): 20 ms PCM frames at 8 kHz, CLEAR on barge-in.
  * - `heard`: the agent's `heard` (shared): how many of its frames the caller heard.
- * - `wire`: outbound messages for the call's WebSocket on the main thread (wireRing.ts).
- * - `echo`: mark echoes and clear fences from the main thread (wireRing.ts).
+ * - `wire`: outbound messages for the call's WebSocket on the main thread (frames/wireRing.ts).
+ * - `echo`: mark echoes and clear fences from the main thread (frames/wireRing.ts).
  */
+
+/** The agent's frames come in at Twilio's own rate: a 20 ms frame is one µ-law chunk on the wire. */
+export const TWILIO_LEG_RATE_HZ = WIRE_RATE_HZ;
+
 export const TWILIO_LEG_STATS = [
   'framesIn',
   'silenceFramesSkipped',

@@ -1,9 +1,9 @@
 import { closeWebSocket } from '../http/wsClose.ts';
 import { quote } from '../../wire/text.ts';
 import type { WebSocket } from 'ws';
-import { FrameMeta, type FrameRing } from '../../frames/FrameRing.ts';
-import { PacketWriter } from '../../actors/jitter/JitterActor.ts';
-import { ECHO_FENCE, WIRE_CLEAR, WIRE_MARK, WIRE_SLOT_WORDS, markName, markSlot } from '../../actors/twilio/wireRing.ts';
+import type { FrameRing } from '../../frames/FrameRing.ts';
+import { PacketWriter } from '../../frames/PacketRing.ts';
+import { EchoWriter, WireMessage, WireReader, markName, markSlot } from '../../frames/wireRing.ts';
 import {
   TWILIO_ENCODING,
   TWILIO_RATE_HZ,
@@ -75,8 +75,8 @@ export class MediaStreamSession {
   readonly #bad: BadInput;
   #phase: SessionPhase = 'connected';
   #start: TwilioStart | undefined;
-  #rings: SessionRings | undefined;
-  #writer: PacketWriter | undefined;
+  /** The call's rings, once it is up, through the views of their contracts. */
+  #io: { packets: PacketWriter; wire: WireReader; echo: EchoWriter } | undefined;
   #emit: ((name: string, data: Record<string, unknown>) => void) | undefined;
   #endCall: ((reason: string) => void) | undefined;
   #pending: Array<{ timestampMs: number; bytes: Uint8Array; arrivalMs: number }> = [];
@@ -86,10 +86,6 @@ export class MediaStreamSession {
   #endedReason: string | undefined;
   #lastMessageMs: number;
   readonly #payload = new Uint8Array(MAX_PAYLOAD);
-  readonly #words = new Int16Array(WIRE_SLOT_WORDS);
-  readonly #wireBytes = new Uint8Array(this.#words.buffer);
-  readonly #meta = new FrameMeta();
-  readonly #none = new Int16Array(1);
   /** Called with the `start` message when the stream begins (the server creates the call). */
   onStart: ((start: TwilioStart) => void) | undefined;
   /** Called once when the stream is over (stop, close, idle): the server hangs up the call. */
@@ -121,8 +117,7 @@ export class MediaStreamSession {
   bind(rings: SessionRings, emit: (name: string, data: Record<string, unknown>) => void, endCall: (reason: string) => void): void {
     this.#endCall = endCall;
     if (this.#phase === 'ended') endCall(this.#endedReason ?? 'the stream ended');
-    this.#rings = rings;
-    this.#writer = new PacketWriter(rings.packets, 'PCMU');
+    this.#io = { packets: new PacketWriter(rings.packets, 'PCMU'), wire: new WireReader(rings.wire), echo: new EchoWriter(rings.echo) };
     this.#emit = emit;
     if (this.#phase === 'starting') this.#phase = 'live';
     for (const p of this.#pending) this.#writePacket(p.timestampMs, p.bytes, p.bytes.length, p.arrivalMs);
@@ -167,7 +162,7 @@ export class MediaStreamSession {
           if (step > 20) this.figures.timestampGapMs += step - 20;
         }
         this.#lastTimestampMs = Math.max(this.#lastTimestampMs, m.timestampMs);
-        if (this.#writer === undefined) {
+        if (this.#io === undefined) {
           if (this.#pending.length < PENDING_MEDIA_MAX) {
             this.#pending.push({ timestampMs: m.timestampMs, bytes: this.#payload.slice(0, m.payloadBytes), arrivalMs: arrivalEpochMs });
           }
@@ -179,11 +174,11 @@ export class MediaStreamSession {
       case 'mark': {
         this.figures.marksIn++;
         const slot = markSlot(m.name);
-        if (slot < 0 || this.#rings === undefined) {
+        if (slot < 0 || this.#io === undefined) {
           this.figures.marksUnknown++;
           return;
         }
-        if (!this.#rings.echo.write(this.#none, 0, slot, 0, 0, 0)) this.figures.marksUnknown++;
+        if (!this.#io.echo.mark(slot)) this.figures.marksUnknown++;
         return;
       }
       case 'dtmf':
@@ -204,26 +199,27 @@ export class MediaStreamSession {
 
   /** Sends what the leg queued; false when the socket is backed up (the rest waits in the ring). */
   pump(): boolean {
-    const rings = this.#rings;
-    if (rings === undefined || this.#start === undefined) return true;
+    const io = this.#io;
+    if (io === undefined || this.#start === undefined) return true;
+    const { wire } = io;
     const ws = this.#ws;
     const sid = this.#start.streamSid;
     const open = ws.readyState === ws.OPEN;
-    while (rings.wire.available() > 0) {
+    while (wire.available() > 0) {
       if (open && ws.bufferedAmount > SEND_HIGH_WATER_BYTES) return false;
-      if (!rings.wire.read(this.#words, this.#meta)) break;
+      const message = wire.read();
+      if (message === WireMessage.NONE) break;
       if (!open) continue;
-      const flags = this.#meta.flags;
-      if ((flags & WIRE_CLEAR) !== 0) {
+      if (message === WireMessage.CLEAR) {
         ws.send(buildTwilioClear(sid));
         this.figures.clearsOut++;
         // Echoes read after this may be Twilio's flush of the cleared audio.
-        rings.echo.write(this.#none, 0, 0, 0, 0, ECHO_FENCE);
-      } else if ((flags & WIRE_MARK) !== 0) {
-        ws.send(buildTwilioMark(sid, markName(this.#meta.sequence)));
+        io.echo.fence();
+      } else if (message === WireMessage.MARK) {
+        ws.send(buildTwilioMark(sid, markName(wire.markSlot)));
         this.figures.marksOut++;
       } else {
-        ws.send(buildTwilioMedia(sid, this.#wireBytes, Math.min(this.#meta.timestamp, this.#wireBytes.length)));
+        ws.send(buildTwilioMedia(sid, wire.bytes, wire.byteLength));
         this.figures.mediaOut++;
       }
     }
@@ -250,7 +246,7 @@ export class MediaStreamSession {
     // 20 ms per packet: the timestamp gives the sequence, so a gap in it is a loss to conceal.
     const seq = Math.round(timestampMs / 20) & 0xffff;
     const rtpTs = (timestampMs * (TWILIO_RATE_HZ / 1000)) >>> 0;
-    if (!this.#writer!.write(seq, rtpTs, bytes, length, this.#firstPacket, STREAM_SSRC, arrivalMs)) {
+    if (!this.#io!.packets.write(seq, rtpTs, bytes, length, this.#firstPacket, STREAM_SSRC, arrivalMs)) {
       this.figures.packetRingFull++;
       return;
     }

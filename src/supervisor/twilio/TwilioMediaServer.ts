@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { epochMs } from '../../actors/jitter/JitterActor.ts';
+import { epochMs } from '../../frames/epochClock.ts';
 import { RateLimitedLog } from '../../log.ts';
 import { TWILIO_MAX_MESSAGE_CHARS } from '../../wire/twilio.ts';
 import { TWILIO_SIGNATURE_HEADER, validateUpgradeSignature } from '../../wire/twilioSignature.ts';

@@ -3,7 +3,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { FrameFlags, FrameMeta } from '../../../src/frames/FrameRing.ts';
 import { Supervisor } from '../../../src/supervisor/Supervisor.ts';
 import { jitterKind } from '../../../src/actors/jitter/kind.ts';
-import { PacketWriter, parseJitterConfig } from '../../../src/actors/jitter/JitterActor.ts';
+import { parseJitterConfig } from '../../../src/actors/jitter/JitterActor.ts';
+import { PacketWriter } from '../../../src/frames/PacketRing.ts';
 import { memoryLogger } from '../../helpers/logger.ts';
 import { l16Packet, SPF, valueOf } from '../../helpers/jitter.ts';
 

@@ -3,7 +3,7 @@ import type { Supervisor } from '../../../src/supervisor/Supervisor.ts';
 import { ulawDecode, ulawEncode } from '../../../src/dsp/g711.ts';
 import { parseRtcpCompound, serializeRtcpCompound } from '../../../src/wire/rtcp.ts';
 import { ntpMiddle32, NTP_UNIX_OFFSET_S } from '../../../src/wire/rtpStats.ts';
-import { epochMs } from '../../../src/actors/jitter/JitterActor.ts';
+import { epochMs } from '../../../src/frames/epochClock.ts';
 import { SrtpContext } from '../../../src/wire/srtp.ts';
 import { sdesInline } from '../../../src/wire/srtpKeys.ts';
 import { serializeRtp } from '../../../src/wire/rtp.ts';

@@ -1,0 +1,26 @@
+/**
+ * The clock every thread of the process reads alike, and the arrival stamps
+ * rings carry on it (the ARRIVAL_MS slot word, layout.ts). A leg stamps a
+ * packet when it receives it, so the consumer sees network jitter rather than
+ * its own 20 ms tick.
+ */
+
+/** Milliseconds on a clock every thread shares (performance.now() has a per-thread origin). */
+export function epochMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/** An arrival time as a slot stores it: whole epoch milliseconds mod 2^32. */
+export function arrivalStamp(epochMsValue: number): number {
+  return Math.floor(epochMsValue) >>> 0;
+}
+
+/**
+ * The epoch milliseconds of a stamp read at `nowMs`: the stamp is unwrapped
+ * as an age of at most 2^31 ms (24 days), and a stamp from the future reads
+ * as now.
+ */
+export function arrivalFromStamp(stamp: number, nowMs: number): number {
+  const ageMs = (arrivalStamp(nowMs) - stamp) | 0;
+  return nowMs - (ageMs > 0 ? ageMs : 0);
+}
