@@ -1,10 +1,12 @@
 /**
  * Every message that crosses a thread boundary (control only: audio moves in
- * frame rings, never in messages). Requests go main → worker through comlink
- * (`WorkerControl.handle`); each carries an `id` that its reply echoes.
- * Errors cross as `{ name, message, stack }` and are rethrown on the other
- * side as `RemoteError`. Worker → main notifications (`WorkerEvent`) travel on
- * a separate MessagePort so they never interleave with comlink's traffic.
+ * frame rings, never in messages). Requests go main → worker as calls of
+ * `WorkerControl`'s methods through comlink, which correlates each reply with
+ * its call and carries an error thrown in the worker back as an Error with the
+ * same `name`, `message` and `stack` (so an actor's RangeError is still one
+ * on the main thread, where it becomes a 422). Worker → main notifications
+ * (`WorkerEvent`) travel on a separate MessagePort so they never interleave
+ * with comlink's traffic.
  */
 
 /** Structured-clone-safe configuration of an actor. */
@@ -14,8 +16,6 @@ export type ActorConfig = Record<string, unknown>;
 export type RingBuffers = Record<string, SharedArrayBuffer>;
 
 export interface ActorCreate {
-  type: 'actor.create';
-  id: number;
   actorId: string;
   kind: string;
   config: ActorConfig;
@@ -24,27 +24,22 @@ export interface ActorCreate {
   stats: SharedArrayBuffer;
 }
 
-export interface ActorConfigure {
-  type: 'actor.configure';
-  id: number;
-  actorId: string;
-  config: ActorConfig;
-}
-
-export interface ActorDestroy {
-  type: 'actor.destroy';
-  id: number;
-  actorId: string;
-}
+/**
+ * A command to a live actor, applied at control time between two ticks. An
+ * actor that does not take a command refuses it with a RangeError naming the
+ * command and its kind (a 422 for the HTTP client).
+ */
+export type ActorCommand =
+  /** Digits to send as RFC 4733 telephone-events (an RTP leg). */
+  | { type: 'dtmf'; digits: string }
+  /** The application's answer to the agent's tool call `callId`. */
+  | { type: 'toolOutput'; callId: string; output: string }
+  /** The gain of what the actor contributes, dB (a conference member's, for the mixer). */
+  | { type: 'gain'; db: number }
+  | { type: 'mute'; muted: boolean };
 
 /** `oom`: a runaway leak (the worker's heap grows until its limit); `oom-burst`: 80 MB blocks that stall the thread as they fill it. */
 export type FaultKind = 'crash' | 'hang' | 'exit' | 'oom' | 'oom-burst';
-
-export interface FaultInject {
-  type: 'fault.inject';
-  id: number;
-  kind: FaultKind;
-}
 
 /**
  * Puts a loaded (standby) worker into service at a slot: from here it ticks
@@ -52,25 +47,10 @@ export interface FaultInject {
  * this one message rather than a thread start.
  */
 export interface WorkerStart {
-  type: 'worker.start';
-  id: number;
   workerId: string;
   /** The heartbeat and load block (see frames/heartbeat.ts). */
   heartbeat: SharedArrayBuffer;
 }
-
-export interface WorkerShutdown {
-  type: 'worker.shutdown';
-  id: number;
-}
-
-/** A full garbage collection on the worker (after many actors went: their rings' memory returns). */
-export interface WorkerCollect {
-  type: 'worker.collect';
-  id: number;
-}
-
-export type ControlRequest = ActorCreate | ActorConfigure | ActorDestroy | FaultInject | WorkerStart | WorkerShutdown | WorkerCollect;
 
 export interface SerializedError {
   name: string;
@@ -78,13 +58,18 @@ export interface SerializedError {
   stack?: string;
 }
 
-export type ControlReply =
-  | { type: 'reply'; id: number; ok: true; value?: unknown }
-  | { type: 'reply'; id: number; ok: false; error: SerializedError };
-
-/** What a worker exposes through comlink. */
+/** What a worker exposes through comlink: its one request channel. */
 export interface WorkerControl {
-  handle(request: ControlRequest): Promise<ControlReply>;
+  start(req: WorkerStart): Promise<void>;
+  createActor(req: ActorCreate): Promise<void>;
+  command(actorId: string, command: ActorCommand): Promise<void>;
+  /** False when the worker hosts no such actor. */
+  destroyActor(actorId: string): Promise<boolean>;
+  injectFault(kind: FaultKind): Promise<void>;
+  /** A full garbage collection on the worker (after many actors went: their rings' memory returns). */
+  collect(): Promise<void>;
+  /** Stops the clock and closes every actor. */
+  shutdown(): Promise<void>;
 }
 
 /** Worker → main notifications. */
@@ -101,11 +86,6 @@ export interface WorkerBoot {
   logLevel: string;
 }
 
-/** Distributes Omit over the union so each request keeps its own fields. */
-export type RequestWithoutId<R extends ControlRequest = ControlRequest> = R extends ControlRequest
-  ? Omit<R, 'id'>
-  : never;
-
 export function serializeError(err: unknown): SerializedError {
   if (err instanceof Error) {
     const out: SerializedError = { name: err.name, message: err.message };
@@ -115,11 +95,5 @@ export function serializeError(err: unknown): SerializedError {
   return { name: 'Error', message: String(err) };
 }
 
-/** An error raised on another thread, rethrown here with its name and stack. */
-export class RemoteError extends Error {
-  constructor(serialized: SerializedError) {
-    super(serialized.message);
-    this.name = serialized.name;
-    if (serialized.stack !== undefined) this.stack = serialized.stack;
-  }
-}
+/** The actor event by which a leg tells its call that the peer ended it (RTCP BYE, a peer gone silent): `{ reason }`. */
+export const PEER_ENDED_EVENT = 'peer.ended';

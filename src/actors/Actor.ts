@@ -1,4 +1,4 @@
-import type { ActorConfig } from '../protocol.ts';
+import type { ActorCommand, ActorConfig } from '../protocol.ts';
 import type { FrameRing } from '../frames/FrameRing.ts';
 import type { ActorLogger } from './host.ts';
 
@@ -11,8 +11,12 @@ import type { ActorLogger } from './host.ts';
  */
 export interface HostedActor {
   tick(tickIndex: number): number;
-  /** Applies a new configuration at control time (may throw a RangeError). */
-  configure?(config: ActorConfig): void;
+  /**
+   * Applies a command at control time, between two ticks. Throws a RangeError
+   * for a command it does not take (`commandRefused`) or cannot apply now; an
+   * actor without this method takes none.
+   */
+  command?(command: ActorCommand): void;
   /** Releases what the actor holds; called once. */
   close(): void;
 }
@@ -39,3 +43,8 @@ export interface ActorContext {
  * UDP socket).
  */
 export type ActorFactory = (ctx: ActorContext, config: ActorConfig) => HostedActor | Promise<HostedActor>;
+
+/** The refusal of a command an actor kind does not take: a RangeError, a 422 for the HTTP client. */
+export function commandRefused(kind: string, command: ActorCommand): RangeError {
+  return new RangeError(`actor kind "${kind}" takes no "${command.type}" command`);
+}

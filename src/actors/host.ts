@@ -7,8 +7,6 @@ import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import {
   serializeError,
   type ActorCreate,
-  type ControlReply,
-  type ControlRequest,
   type FaultKind,
   type WorkerControl,
   type WorkerEvent,
@@ -17,12 +15,13 @@ import {
 import { FrameRing } from '../frames/FrameRing.ts';
 import { FrameClock } from '../frames/FrameClock.ts';
 import { HeartbeatWriter } from '../frames/heartbeat.ts';
-import type { ActorFactory, HostedActor } from './Actor.ts';
+import { commandRefused, type ActorFactory, type HostedActor } from './Actor.ts';
 
 /**
  * The worker side of the runtime: hosts many logical actors on one thread,
  * ticks them every frame from a drift-free clock, publishes a heartbeat and
- * load figures in shared memory, and answers control requests (comlink).
+ * load figures in shared memory, and answers the supervisor's control calls
+ * (`WorkerControl`, exposed through comlink).
  * Each `<name>.worker.ts` entry is one call: `hostActors({ name: factory })`.
  */
 
@@ -34,6 +33,7 @@ export type ActorLogger = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
 
 interface Hosted {
   readonly id: string;
+  readonly kind: string;
   readonly actor: HostedActor;
 }
 
@@ -108,7 +108,7 @@ export function hostActors(factories: Readonly<Record<string, ActorFactory>>): v
       actor.close();
       return;
     }
-    const h = { id: req.actorId, actor };
+    const h = { id: req.actorId, kind: req.kind, actor };
     byId.set(req.actorId, h);
     hosted = [...hosted, h];
   }
@@ -153,45 +153,36 @@ export function hostActors(factories: Readonly<Record<string, ActorFactory>>): v
     }
   }
 
+  // Each method's error reaches the supervisor with its name (comlink's throw handler): RangeErrors become 422s there.
   const control: WorkerControl = {
-    async handle(req: ControlRequest): Promise<ControlReply> {
-      try {
-        switch (req.type) {
-          case 'actor.create':
-            await create(req);
-            return { type: 'reply', id: req.id, ok: true };
-          case 'actor.configure': {
-            const h = byId.get(req.actorId);
-            if (h === undefined) throw new RangeError(`no such actor [actor:${req.actorId}]`);
-            if (h.actor.configure === undefined) throw new RangeError(`actor kind takes no configuration [actor:${req.actorId}]`);
-            h.actor.configure(req.config);
-            return { type: 'reply', id: req.id, ok: true };
-          }
-          case 'actor.destroy':
-            return { type: 'reply', id: req.id, ok: true, value: remove(req.actorId) };
-          case 'fault.inject':
-            injectFault(req.kind);
-            return { type: 'reply', id: req.id, ok: true };
-          case 'worker.start':
-            if (heartbeat !== undefined) throw new RangeError(`worker already started [worker:${workerId}]`);
-            workerId = req.workerId;
-            log = log.child({ worker: workerId });
-            heartbeat = new HeartbeatWriter(req.heartbeat, boot.tickMs);
-            clock.start();
-            startHeapSampling(heartbeat);
-            heartbeat.setReady();
-            return { type: 'reply', id: req.id, ok: true };
-          case 'worker.collect':
-            collectGarbage();
-            return { type: 'reply', id: req.id, ok: true };
-          case 'worker.shutdown':
-            clock.stop();
-            for (const h of [...hosted]) remove(h.id);
-            return { type: 'reply', id: req.id, ok: true };
-        }
-      } catch (err) {
-        return { type: 'reply', id: req.id, ok: false, error: serializeError(err) };
-      }
+    async start(req) {
+      if (heartbeat !== undefined) throw new RangeError(`worker already started [worker:${workerId}]`);
+      workerId = req.workerId;
+      log = log.child({ worker: workerId });
+      heartbeat = new HeartbeatWriter(req.heartbeat, boot.tickMs);
+      clock.start();
+      startHeapSampling(heartbeat);
+      heartbeat.setReady();
+    },
+    createActor: create,
+    async command(actorId, command) {
+      const h = byId.get(actorId);
+      if (h === undefined) throw new RangeError(`no such actor [actor:${actorId}]`);
+      if (h.actor.command === undefined) throw commandRefused(h.kind, command);
+      h.actor.command(command);
+    },
+    async destroyActor(actorId) {
+      return remove(actorId);
+    },
+    async injectFault(kind) {
+      injectFault(kind);
+    },
+    async collect() {
+      collectGarbage();
+    },
+    async shutdown() {
+      clock.stop();
+      for (const h of [...hosted]) remove(h.id);
     },
   };
 

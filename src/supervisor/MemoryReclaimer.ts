@@ -51,7 +51,7 @@ export class MemoryReclaimer {
       await Promise.all(
         this.#slots()
           .filter((s) => s.state === 'ready')
-          .map((s) => s.request({ type: 'worker.collect' }).catch(() => undefined)),
+          .map((s) => s.request('collect').catch(() => undefined)),
       );
       this.#log.info({ actors, ms: Math.round(performance.now() - this.#lastAt) }, 'memory of ended actors reclaimed');
     } finally {

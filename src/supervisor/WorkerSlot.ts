@@ -2,13 +2,7 @@ import type { MessagePort, Worker } from 'node:worker_threads';
 import type * as Comlink from 'comlink';
 import { createActor, type Actor } from 'xstate';
 import type { Logger } from 'pino';
-import {
-  RemoteError,
-  type ControlRequest,
-  type RequestWithoutId,
-  type WorkerControl,
-  type WorkerEvent,
-} from '../protocol.ts';
+import type { WorkerControl, WorkerEvent } from '../protocol.ts';
 import { createHeartbeatBlock, HeartbeatReader } from '../frames/heartbeat.ts';
 import type { StandbyThreads } from './StandbyThreads.ts';
 import { workerMachine, type WorkerMachineEvent } from './workerMachine.ts';
@@ -53,10 +47,9 @@ export class WorkerSlot {
   #worker: Worker | undefined;
   #control: Comlink.Remote<WorkerControl> | undefined;
   #heartbeat: HeartbeatReader | undefined;
-  /** Rejects pending requests when the current thread dies. */
   #generation = 0;
-  #dead: Array<(err: Error) => void> = [];
-  #nextRequestId = 1;
+  /** Rejects pending requests when the current thread dies. */
+  readonly #dead = new Set<(err: Error) => void>();
   #state: WorkerState = 'starting';
   #lastReadyAt = -1;
   readonly #readyWaiters: Array<() => void> = [];
@@ -158,31 +151,34 @@ export class WorkerSlot {
     return hb === undefined ? -1 : hb.sample(nowMs);
   }
 
-  /** Sends a control request; rejects with the worker's error, on timeout, or if the thread dies. */
-  async request(req: RequestWithoutId): Promise<unknown> {
+  /**
+   * Calls a method of the worker's control API. Comlink correlates the reply
+   * and rethrows the worker's error with its name, message and stack; what it
+   * lacks is added here: a timeout, and failing the call at once when the
+   * thread dies (comlink would wait for a reply that never comes).
+   */
+  async request<M extends keyof WorkerControl>(
+    method: M,
+    ...args: Parameters<WorkerControl[M]>
+  ): Promise<Awaited<ReturnType<WorkerControl[M]>>> {
     const control = this.#control;
     if (control === undefined) throw new Error(`worker not running [worker:${this.id}, state:${this.#state}]`);
-    const id = this.#nextRequestId++;
-    const full = { ...req, id } as ControlRequest;
+    // Comlink.Remote<T>'s mapped type loses the link between a method's name and its signature.
+    const call = control[method] as unknown as (...a: Parameters<WorkerControl[M]>) => ReturnType<WorkerControl[M]>;
     let timer: NodeJS.Timeout | undefined;
     let onDead: ((err: Error) => void) | undefined;
     try {
-      const reply = await Promise.race([
-        control.handle(full),
+      return await Promise.race([
+        call(...args),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () => reject(new Error(`request timed out [worker:${this.id}, type:${req.type}, id:${id}]`)),
-            REQUEST_TIMEOUT_MS,
-          );
+          timer = setTimeout(() => reject(new Error(`request timed out [worker:${this.id}, method:${method}]`)), REQUEST_TIMEOUT_MS);
           onDead = reject;
-          this.#dead.push(reject);
+          this.#dead.add(reject);
         }),
       ]);
-      if (!reply.ok) throw new RemoteError(reply.error);
-      return reply.value;
     } finally {
       clearTimeout(timer);
-      if (onDead !== undefined) this.#dead = this.#dead.filter((d) => d !== onDead);
+      if (onDead !== undefined) this.#dead.delete(onDead);
     }
   }
 
@@ -196,7 +192,7 @@ export class WorkerSlot {
     if (this.stopped) return;
     const w = this.#worker;
     if (w !== undefined && this.#state === 'ready') {
-      await this.request({ type: 'worker.shutdown' }).catch(() => undefined);
+      await this.request('shutdown').catch(() => undefined);
     }
     this.#machine.send({ type: 'STOP' });
     if (w !== undefined) await w.terminate().catch(() => undefined);
@@ -214,7 +210,8 @@ export class WorkerSlot {
       ended = true;
       events?.close();
       const err = new Error(`worker died [worker:${this.id}]: ${cause}`);
-      for (const reject of this.#dead.splice(0)) reject(err);
+      for (const reject of this.#dead) reject(err);
+      this.#dead.clear();
       if (notify && current()) send({ type: 'CRASHED', cause });
     };
     const died = (cause: string): void => end(cause, true);
@@ -245,7 +242,7 @@ export class WorkerSlot {
         });
         const heartbeatBlock = createHeartbeatBlock();
         this.#heartbeat = new HeartbeatReader(heartbeatBlock);
-        await this.request({ type: 'worker.start', workerId: this.id, heartbeat: heartbeatBlock });
+        await this.request('start', { workerId: this.id, heartbeat: heartbeatBlock });
         this.#heartbeat.arm(this.#opts.now());
         await this.#opts.onStarted(this);
         if (current() && !ended) send({ type: 'READY' });

@@ -6,6 +6,7 @@ import { syntheticSample } from '../../src/actors/capture/CaptureActor.ts';
 import { captureKind } from '../../src/actors/capture/kind.ts';
 import type { ActorKind } from '../../src/actors/ActorKind.ts';
 import { MAX_RESTARTS } from '../../src/supervisor/workerMachine.ts';
+import { REQUEST_TIMEOUT_MS } from '../../src/supervisor/WorkerSlot.ts';
 import { memoryLogger } from '../helpers/logger.ts';
 import { nullKind } from '../fixtures/nullKind.ts';
 import { within } from '../helpers/poll.ts';
@@ -88,6 +89,20 @@ describe('Supervisor', () => {
     expect(sup.status().actors).toEqual([]);
   });
 
+  it('refuses a command the actor does not take with the worker\'s RangeError (name, message, stack), the actor playing on', async () => {
+    const { sup } = supervisor({ capture: 1 });
+    await sup.start();
+    const a = await sup.createActor('capture', { source: 'synthetic', rateHz: 16000 });
+    for (const command of [{ type: 'gain', db: -6 }, { type: 'mute', muted: true }, { type: 'dtmf', digits: '1' }] as const) {
+      const err = await sup.commandActor(a, command).then(() => undefined, (e: unknown) => e);
+      expect(err).toMatchObject({ name: 'RangeError', message: `actor kind "capture" takes no "${command.type}" command` });
+      expect((err as Error).stack).toContain('commandRefused');
+    }
+    const written = (): number => sup.status().actors.find((x) => x.id === a)!.stats['framesWritten']!;
+    const before = written();
+    await expect.poll(written, within(1000, 'more frames')).toBeGreaterThan(before);
+  });
+
   for (const fault of ['crash', 'exit', 'terminate'] as const) {
     it(`restarts a worker after ${fault} within 200 ms while a stream on another worker has no gap`, async () => {
       const { sup } = supervisor({ capture: 2 });
@@ -135,9 +150,18 @@ describe('Supervisor', () => {
     await sleep(60);
     const t0 = performance.now();
     await sup.injectFault(victim, 'hang');
+    // A request the hung thread never answers fails when the thread is replaced, not at its timeout.
+    await sleep(50);
+    const pending = sup.commandActor(victim, { type: 'mute', muted: true }).then(
+      () => 'answered',
+      (err: Error) => ({ message: err.message, ms: performance.now() - t0 }),
+    );
     await expect.poll(() => sup.readiness().ready, within(2000, 'the hang to be detected')).toBe(false);
     const detectMs = performance.now() - t0;
     expect(detectMs).toBeGreaterThanOrEqual(450);
+    const failed = await pending;
+    expect(failed).toMatchObject({ message: `worker died [worker:${sup.workerOf(victim)}]: terminated by the supervisor` });
+    expect((failed as { ms: number }).ms).toBeLessThan(REQUEST_TIMEOUT_MS);
     await expect.poll(() => sup.readiness().ready, within(2000, 'the replacement')).toBe(true);
     w.stop();
     expect(w.gaps()).toEqual([]);

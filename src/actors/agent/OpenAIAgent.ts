@@ -1,9 +1,9 @@
 import OpenAI from 'openai';
 import { OpenAIRealtimeWS } from 'openai/realtime/ws';
-import type { ActorConfig } from '../../protocol.ts';
+import type { ActorCommand, ActorConfig } from '../../protocol.ts';
 import { FrameFlags, FrameMeta } from '../../frames/FrameRing.ts';
 import { BASE64_TOO_LARGE, base64Decode, base64Encode } from '../../wire/base64.ts';
-import type { ActorContext, HostedActor } from '../Actor.ts';
+import { commandRefused, type ActorContext, type HostedActor } from '../Actor.ts';
 import { AGENT_STATS } from './kind.ts';
 import { Heard, HeardTracker } from './HeardTracker.ts';
 import { ToolCalls } from './ToolCalls.ts';
@@ -339,12 +339,14 @@ export function createOpenAIAgent(ctx: ActorContext, config: ActorConfig): Hoste
       return frames + 1;
     },
     /**
-     * `{ toolOutput: { callId, output } }`: the application's answer to a tool
-     * call; the model gets it as a function_call_output item and responds.
+     * `toolOutput`: the application's answer to a tool call; the model gets it
+     * as a function_call_output item and responds. The agent takes no other command.
      */
-    configure(config: Record<string, unknown>): void {
+    command(c: ActorCommand): void {
+      if (c.type !== 'toolOutput') throw commandRefused('agent', c);
       if (!open) throw new RangeError('openai: the Realtime session is not connected');
-      const { callId, output } = toolCalls.answer(config);
+      const { callId, output } = c;
+      toolCalls.answer(callId, output);
       send({ type: 'conversation.item.create', item: { type: 'function_call_output', call_id: callId, output } });
       send({ type: 'response.create' });
       stats[STAT.toolOutputs]++;

@@ -17,20 +17,10 @@ export class ToolCalls {
     if (this.#pending.size > MAX_PENDING_TOOL_CALLS) this.#pending.delete(this.#pending.values().next().value!);
   }
 
-  /**
-   * Validates `{ toolOutput: { callId, output } }` against the calls waiting
-   * and takes the call off the list; returns what to send.
-   */
-  answer(config: Record<string, unknown>): { callId: string; output: string } {
-    const answer = config['toolOutput'];
-    if (typeof answer !== 'object' || answer === null || Array.isArray(answer)) {
-      throw new RangeError('openai: configure takes { toolOutput: { callId, output } }');
-    }
-    const { callId, output } = answer as Record<string, unknown>;
-    if (typeof callId !== 'string' || typeof output !== 'string') throw new RangeError('openai: toolOutput needs a string callId and a string output');
+  /** Checks an answer to the call `callId` against the calls waiting and takes the call off the list. */
+  answer(callId: string, output: string): void {
     if (output.length > MAX_TOOL_OUTPUT_CHARS) throw new RangeError(`openai: tool output longer than ${MAX_TOOL_OUTPUT_CHARS} characters`);
     if (!this.#pending.has(callId)) throw new RangeError(`openai: no tool call "${callId}" is waiting for output`);
     this.#pending.delete(callId);
-    return { callId, output };
   }
 }

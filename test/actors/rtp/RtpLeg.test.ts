@@ -127,6 +127,11 @@ describe('RTP leg (real sockets, real workers)', () => {
     expect(await s.sendDtmf(call.id, '1#')).toBe(true);
     await expect(s.sendDtmf(call.id, '12x')).rejects.toMatchObject({ status: 422 });
     expect(await s.sendDtmf('no-such-call', '1')).toBe(false);
+    // The leg takes no other command, nor does the call's tone agent take a tool output: each refusal is
+    // a RangeError from the worker naming the command and the kind, a 422 through the call.
+    const leg = s.getCall(call.id)!.actors[0]!;
+    await expect(s.commandActor(leg, { type: 'mute', muted: true })).rejects.toMatchObject({ name: 'RangeError', message: 'actor kind "rtp" takes no "mute" command' });
+    await expect(s.sendToolOutput(call.id, 'call_1', 'x')).rejects.toMatchObject({ status: 422, message: 'actor kind "agent" takes no "toolOutput" command' });
     // 100 ms events at 20 ms: 4 updates and 3 redundant end packets each.
     await until(() => p.received.filter((r) => r.payloadType === 101).length >= 2 * 7, 3000, 'two digits');
     await sleep(100);
