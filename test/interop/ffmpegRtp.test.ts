@@ -1,13 +1,14 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Supervisor } from '../../src/supervisor/Supervisor.ts';
 import { readWav, toMono } from '../../src/wire/wav.ts';
 import { fixturePath } from '../helpers/fixtures.ts';
-import { segmentedCorrelation, sleep } from '../actors/rtp/peer.ts';
+import { segmentedCorrelation } from '../actors/rtp/peer.ts';
 import { randomBytes } from 'node:crypto';
-import { freePair, haveFfmpeg, haveFfmpegSrtp, RtpRelay, runFfmpeg, sdp } from './ffmpeg.ts';
+import { freePair, haveFfmpeg, haveFfmpegSrtp, RtpRelay, runFfmpeg, sdp } from '../helpers/ffmpeg.ts';
 import { startRtpRuntime } from '../helpers/rtpRuntime.ts';
 
 const FFMPEG = haveFfmpeg();

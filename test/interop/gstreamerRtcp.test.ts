@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Supervisor } from '../../src/supervisor/Supervisor.ts';
 import { parseRtcpCompound } from '../../src/wire/rtcp.ts';
-import { freePair, RtpRelay } from './ffmpeg.ts';
+import { freePair, RtpRelay } from '../helpers/ffmpeg.ts';
 import { startRtpRuntime } from '../helpers/rtpRuntime.ts';
 
 function haveRtpbin(): boolean {

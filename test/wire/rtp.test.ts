@@ -33,7 +33,7 @@ import {
   timestampUnits,
 } from '../../src/wire/rtpPayloadTypes.ts';
 import { mulberry32 } from '../helpers/prng.ts';
-import { runFfmpeg } from '../interop/ffmpeg.ts';
+import { runFfmpeg } from '../helpers/ffmpeg.ts';
 
 const hasFfmpeg = spawnSync('ffmpeg', ['-version']).status === 0;
 if (!hasFfmpeg) console.warn('ffmpeg is not installed: skipping the RTP interoperability test');

@@ -17,7 +17,7 @@ import {
   sdesInline,
 } from '../../src/wire/srtpKeys.ts';
 import { mulberry32 } from '../helpers/prng.ts';
-import { runFfmpeg } from '../interop/ffmpeg.ts';
+import { runFfmpeg } from '../helpers/ffmpeg.ts';
 
 const hex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
 const toHex = (b: Uint8Array): string => Buffer.from(b).toString('hex').toUpperCase();

@@ -5,7 +5,7 @@ import { ECHO_PREROLL_FRAMES } from '../../../src/actors/agent/LocalAgent.ts';
 import { Supervisor } from '../../../src/supervisor/Supervisor.ts';
 import { memoryLogger } from '../../helpers/logger.ts';
 import { speech } from '../../helpers/fixtures.ts';
-import { AgentLeg } from './agentLeg.ts';
+import { AgentLeg } from '../../helpers/agentLeg.ts';
 
 /** The local agents on a real agent worker, fed and read through their rings from this thread. */
 let sup: Supervisor | undefined;

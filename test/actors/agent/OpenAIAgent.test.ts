@@ -5,7 +5,7 @@ import { Supervisor } from '../../../src/supervisor/Supervisor.ts';
 import { memoryLogger } from '../../helpers/logger.ts';
 import { speech } from '../../helpers/fixtures.ts';
 import { RealtimeServer, type RealtimeServerOptions, TLS_CERT } from '../../peers/RealtimeServer.ts';
-import { AgentLeg, framesOf } from './agentLeg.ts';
+import { AgentLeg, framesOf } from '../../helpers/agentLeg.ts';
 
 /**
  * The `openai` agent on a real agent worker, talking to the local Realtime

@@ -1,4 +1,5 @@
-import { FrameFlags, FrameMeta, type FrameRing } from '../../../src/frames/FrameRing.ts';
+import { vi } from 'vitest';
+import { FrameFlags, FrameMeta, type FrameRing } from '../../src/frames/FrameRing.ts';
 
 /**
  * The test thread playing an agent's leg, as a Twilio leg behaves: feeds the
@@ -92,14 +93,14 @@ export class AgentLeg {
     }
   }
 
-  /** Steps every 5 ms until `done()` or `maxMs`; throws on time-out. */
-  async runUntil(done: () => boolean, maxMs: number, what: string): Promise<void> {
-    const end = performance.now() + maxMs;
-    while (!done()) {
-      if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
+  /** Steps every 5 ms until `done()` or `maxMs`; rejects on time-out. */
+  runUntil(done: () => boolean, maxMs: number, what: string): Promise<void> {
+    const stepUnlessDone = (): void => {
+      if (done()) return;
       this.step();
-      await new Promise((r) => setTimeout(r, 5));
-    }
+      throw new Error(`timed out waiting for ${what}`);
+    };
+    return vi.waitFor(stepUnlessDone, { timeout: maxMs, interval: 5 });
   }
 
   async runFor(ms: number): Promise<void> {
