@@ -48,17 +48,28 @@ export interface TwilioDaemon {
 }
 
 export async function startTwilioDaemon(args: string[] = []): Promise<TwilioDaemon> {
-  const { child, lines, stderr } = spawnDaemon(['--port', '0', '--log-level', 'info', '--media-workers', '1', ...args]);
+  const { child, lines, stderr, onLines } = spawnDaemon(['--port', '0', '--log-level', 'info', '--media-workers', '1', ...args]);
   const exited = once(child, 'exit').then(([code]) => code as number | null);
 
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  let listening: Record<string, unknown> | undefined;
-  while ((listening = lines.find((l) => l['msg'] === 'listening')) === undefined) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`the daemon did not start [exit:${child.exitCode}] ${stderr().slice(-2000)}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
+  // Its `listening` line as soon as it is read; none if the daemon exits or the time-out passes first.
+  const listening = await new Promise<Record<string, unknown> | undefined>((resolve) => {
+    let settled = false;
+    const find = (): Record<string, unknown> | undefined => lines.find((l) => l['msg'] === 'listening');
+    const done = (line: Record<string, unknown> | undefined): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(line);
+    };
+    const timer = setTimeout(() => done(find()), START_TIMEOUT_MS);
+    onLines(() => {
+      if (!settled && find() !== undefined) done(find());
+    });
+    void exited.then(() => done(find()));
+  });
+  if (listening === undefined) {
+    child.kill('SIGKILL');
+    throw new Error(`the daemon did not start [exit:${child.exitCode}] ${stderr().slice(-2000)}`);
   }
   const port = listening['port'] as number;
   const base = `http://127.0.0.1:${port}`;
