@@ -32,10 +32,16 @@ export interface StandbyOptions {
 export class StandbyThreads {
   readonly #opts: StandbyOptions;
   #spare: Promise<LoadedThread> | undefined;
+  #loaded = false;
   #closed = false;
 
   constructor(opts: StandbyOptions) {
     this.#opts = opts;
+  }
+
+  /** True when a spare is loaded and waiting: a restart now costs one message, not a thread start. */
+  get loaded(): boolean {
+    return this.#loaded;
   }
 
   /** Starts loading the spare (idempotent); resolves when it is loaded (or failed to). */
@@ -44,7 +50,10 @@ export class StandbyThreads {
     if (this.#spare === undefined) {
       const spare = this.#load();
       // A spare that dies while waiting is dropped; the next take() loads anew.
-      spare.catch(() => undefined);
+      spare.then(
+        () => void (this.#loaded = this.#spare === spare),
+        () => undefined,
+      );
       this.#spare = spare;
     }
     await this.#spare.then(
@@ -58,6 +67,7 @@ export class StandbyThreads {
     if (this.#closed) throw new Error('standby threads closed');
     const spare = this.#spare ?? this.#load();
     this.#spare = undefined;
+    this.#loaded = false;
     try {
       const thread = await spare;
       // A spare that died while it waited has threadId -1.

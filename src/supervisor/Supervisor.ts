@@ -26,6 +26,7 @@ import { leastLoaded, startPool, workerStatus, type PoolSlotOptions } from './wo
 import type { StandbyThreads } from './StandbyThreads.ts';
 import type { WorkerSlot } from './WorkerSlot.ts';
 import { MemoryReclaimer } from './MemoryReclaimer.ts';
+import { moveActors, type RehomeHost } from './rehome.ts';
 import { EDGES } from '../calls/edges.ts';
 
 /** How often the watchdog samples heartbeats; well under the 500 ms hang limit. */
@@ -68,7 +69,7 @@ export class Supervisor implements Runtime {
   readonly #actors = new Map<string, ActorRecord>();
   readonly #calls: CallRegistry;
   readonly #kinds: Readonly<Record<string, ActorKind>>;
-  readonly #standby: StandbyThreads[] = [];
+  readonly #standby = new Map<string, StandbyThreads>();
   readonly #metrics: ReturnType<typeof createRuntimeMetrics>;
   readonly #callErrors: Counter<'source' | 'stage'>;
   readonly #callsEnded: Counter<'transport' | 'reason'>;
@@ -143,12 +144,12 @@ export class Supervisor implements Runtime {
         maxOldGenerationSizeMb: this.#opts.workerHeapMb ?? WORKER_HEAP_MB,
         log: this.#log,
       }, slotOpts);
-      this.#standby.push(pool.threads);
+      this.#standby.set(kind.name, pool.threads);
       starting.push(...pool.ready);
       this.#slots.set(kind.name, pool.slots);
     }
     // Ready means restart-ready too: each kind's spare thread is loaded.
-    await Promise.all([...starting, ...this.#standby.map((t) => t.warm())]);
+    await Promise.all([...starting, ...[...this.#standby.values()].map((t) => t.warm())]);
     let lastCheck = this.#now();
     this.#watchdog = setInterval(() => {
       const now = this.#now();
@@ -164,7 +165,7 @@ export class Supervisor implements Runtime {
 
   /** Resolves when every kind has a loaded spare thread again (after restarts). */
   async whenWarm(): Promise<void> {
-    await Promise.all(this.#standby.map((t) => t.warm()));
+    await Promise.all([...this.#standby.values()].map((t) => t.warm()));
   }
 
   readiness(): { ready: boolean; reasons: string[] } {
@@ -374,7 +375,7 @@ export class Supervisor implements Runtime {
     this.#stopping ??= (async () => {
       clearInterval(this.#watchdog);
       this.#reclaimer.stop();
-      await Promise.all([...this.#allSlots().map((s) => s.stop()), ...this.#standby.map((t) => t.close())]);
+      await Promise.all([...this.#allSlots().map((s) => s.stop()), ...[...this.#standby.values()].map((t) => t.close())]);
       for (const a of this.#actors.values()) a.state = 'stopped';
       this.#daemon.send({ type: 'STOP' });
       this.#log.info('supervisor stopped');
@@ -388,41 +389,15 @@ export class Supervisor implements Runtime {
     return [...this.#slots.values()].flat();
   }
 
-  /**
-   * A failed worker's actors move to another live worker of their kind (the
-   * same configuration and rings: the call goes on after a gap); where there
-   * is none, their calls end with the reason `worker-failed`, never left
-   * active without media.
-   */
-  #rehomeOrEnd(failed: WorkerSlot): void {
-    const mine = [...this.#actors.values()].filter((a) => a.slot === failed);
-    for (const a of mine) {
-      const others = (this.#slots.get(a.kind.name) ?? []).filter((s) => s !== failed);
-      let target: WorkerSlot | undefined;
-      try {
-        target = others.length > 0 ? leastLoaded(others, this.#actors, a.kind.name) : undefined;
-      } catch {
-        target = undefined;
-      }
-      if (target === undefined) {
-        a.state = 'failed';
-        if (a.callId !== undefined) this.#calls.end(a.callId, 'worker-failed', `worker ${failed.id} failed (${failed.lastError ?? 'unknown cause'})`);
-        continue;
-      }
-      a.slot = target;
-      a.state = 'restarting';
-      this.#log.warn({ actor: a.id, from: failed.id, to: target.id }, 'actor re-homed from a failed worker');
-      // A target that is not ready re-creates it when it is (its onStarted).
-      if (target.state === 'ready') {
-        this.#sendCreate(a)
-          .then(() => void a.restarts++)
-          .catch((err: unknown) => {
-            a.state = 'failed';
-            this.#log.error({ actor: a.id, worker: target.id, err }, 'actor could not be re-homed');
-            if (a.callId !== undefined) this.#calls.end(a.callId, 'worker-failed', `worker ${failed.id} failed and ${a.id} could not move`);
-          });
-      }
-    }
+  /** What moving actors between workers uses of the supervisor (src/supervisor/rehome.ts). */
+  #rehomeHost(): RehomeHost {
+    return {
+      log: this.#log,
+      actors: this.#actors,
+      slotsOf: (kind) => this.#slots.get(kind) ?? [],
+      sendCreate: (a) => this.#sendCreate(a),
+      endCall: (callId, detail) => this.#calls.end(callId, 'worker-failed', detail),
+    };
   }
 
   async #sendCreate(rec: ActorRecord): Promise<void> {
@@ -474,12 +449,18 @@ export class Supervisor implements Runtime {
     this.#log.info({ worker: slot.id, state, prev, restarts: slot.restarts }, 'worker state');
     if (state === 'crashed' || state === 'restarting') {
       for (const a of this.#actors.values()) if (a.slot === slot && a.state === 'running') a.state = 'restarting';
+      // No loaded spare (crashes in a row used it): a sibling is one message away, a new thread hundreds of ms.
+      if (state === 'restarting' && this.#standby.get(slot.kind)?.loaded === false) moveActors(slot, this.#rehomeHost(), 'crashed with no spare thread loaded');
     } else if (state === 'failed') {
       this.#log.error(
         { worker: slot.id, restarts: slot.restarts, cause: slot.lastError },
         'worker restarts exceeded the limit: cooling it down before trying again; the daemon is not ready',
       );
-      this.#rehomeOrEnd(slot);
+      // Where no sibling can take them, their calls end with the reason rather than wait out the cool-down.
+      for (const a of moveActors(slot, this.#rehomeHost(), `failed (${slot.lastError ?? 'unknown cause'})`)) {
+        a.state = 'failed';
+        if (a.callId !== undefined) this.#calls.end(a.callId, 'worker-failed', `worker ${slot.id} failed (${slot.lastError ?? 'unknown cause'})`);
+      }
     }
   }
 
