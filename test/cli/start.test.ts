@@ -1,9 +1,8 @@
-import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { FORCED_EXIT_CODE } from '../../src/cli/start.ts';
-import { spawnDaemon } from '../helpers/daemonProcess.ts';
+import { spawnDaemon, type DaemonProcess } from '../helpers/daemonProcess.ts';
 
 /**
  * `switchboard start` as a real child process (`node --import tsx`, the CLI
@@ -14,41 +13,18 @@ import { spawnDaemon } from '../helpers/daemonProcess.ts';
 const CONFIG = 'test/fixtures/config/daemon.json';
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
-interface Daemon {
-  child: ChildProcess;
-  lines: Array<Record<string, unknown>>;
-  stderr: () => string;
+interface Daemon extends DaemonProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** Resolves with the first log line that satisfies `pred`. */
-  logged(pred: (line: Record<string, unknown>) => boolean, what: string, timeoutMs?: number): Promise<Record<string, unknown>>;
   base(): Promise<string>;
 }
 
 function daemon(args: string[], env: Record<string, string> = {}): Daemon {
-  const { child, lines, stderr, onLines } = spawnDaemon(args, env);
-  const waiters: Array<() => void> = [];
-  onLines(() => {
-    for (const w of waiters.splice(0)) w();
-  });
-  const exited = once(child, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
-  const logged: Daemon['logged'] = async (pred, what, timeoutMs = 20_000) => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const hit = lines.find(pred);
-      if (hit !== undefined) return hit;
-      if (child.exitCode !== null || Date.now() > deadline) {
-        throw new Error(`no log line for ${what}; stderr: ${stderr()}; lines: ${JSON.stringify(lines.map((l) => l.msg))}`);
-      }
-      await Promise.race([new Promise<void>((r) => waiters.push(r)), new Promise((r) => setTimeout(r, 100)), exited]);
-    }
-  };
+  const d = spawnDaemon(args, env);
+  const exited = once(d.child, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
   return {
-    child,
-    lines,
-    stderr,
+    ...d,
     exited,
-    logged,
-    base: async () => `http://127.0.0.1:${(await logged((l) => l.msg === 'listening', 'listening')).port}`,
+    base: async () => `http://127.0.0.1:${(await d.logged((l) => l.msg === 'listening', 'listening')).port}`,
   };
 }
 
@@ -61,14 +37,6 @@ async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
     ]);
   } finally {
     clearTimeout(timer);
-  }
-}
-
-async function until(cond: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
   }
 }
 
@@ -86,7 +54,7 @@ describe('switchboard start', () => {
       const call = (await created.json()) as { id: string };
 
       d.child.kill('SIGTERM');
-      await until(async () => (await fetch(`${base}/readyz`)).status === 503, 5_000, 'readiness to drop');
+      await expect.poll(async () => (await fetch(`${base}/readyz`)).status, { timeout: 5_000, interval: 25, message: 'readiness to drop' }).toBe(503);
       const refused = await fetch(`${base}/v1/calls`, { method: 'POST', headers: JSON_HEADERS, body: '{"transport":"synthetic"}' });
       expect(refused.status).toBe(503);
       // The live call is still served until it ends; hanging it up lets the drain finish early.

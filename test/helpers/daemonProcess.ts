@@ -9,8 +9,12 @@ export interface DaemonProcess {
   /** Its JSON log lines as they arrive (a line that is not JSON as `{ raw }`). */
   lines: Array<Record<string, unknown>>;
   stderr: () => string;
-  /** Called after every chunk of log lines. */
-  onLines(listener: () => void): void;
+  /**
+   * The first log line that satisfies `pred`, as soon as it is read; rejects,
+   * naming `what`, once the process has closed or `timeoutMs` has passed
+   * without one.
+   */
+  logged(pred: (line: Record<string, unknown>) => boolean, what: string, timeoutMs?: number): Promise<Record<string, unknown>>;
 }
 
 /**
@@ -27,7 +31,9 @@ export function spawnDaemon(args: readonly string[], env: Readonly<Record<string
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: Array<Record<string, unknown>> = [];
-  const listeners: Array<() => void> = [];
+  /** Re-checked after every chunk of log lines and once the process has closed (its output all read). */
+  const watchers = new Set<() => void>();
+  let closed = false;
   let partial = '';
   let err = '';
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
@@ -42,8 +48,29 @@ export function spawnDaemon(args: readonly string[], env: Readonly<Record<string
         lines.push({ raw: p });
       }
     }
-    for (const l of listeners) l();
+    for (const w of watchers) w();
   });
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
-  return { child, lines, stderr: () => err, onLines: (l) => void listeners.push(l) };
+  child.once('close', () => {
+    closed = true;
+    for (const w of watchers) w();
+  });
+
+  const logged: DaemonProcess['logged'] = (pred, what, timeoutMs = 20_000) =>
+    new Promise((resolve, reject) => {
+      const settle = (hit: Record<string, unknown> | undefined, why: string): void => {
+        clearTimeout(timer);
+        watchers.delete(check);
+        if (hit !== undefined) resolve(hit);
+        else reject(new Error(`no log line for ${what} (${why}); stderr: ${err.slice(-2000)}; lines: ${JSON.stringify(lines.map((l) => l['msg']))}`));
+      };
+      const check = (): void => {
+        const hit = lines.find(pred);
+        if (hit !== undefined || closed) settle(hit, `exited with ${child.exitCode ?? child.signalCode}`);
+      };
+      const timer = setTimeout(() => settle(undefined, `none in ${timeoutMs} ms`), timeoutMs);
+      watchers.add(check);
+      check();
+    });
+  return { child, lines, stderr: () => err, logged };
 }

@@ -48,29 +48,13 @@ export interface TwilioDaemon {
 }
 
 export async function startTwilioDaemon(args: string[] = []): Promise<TwilioDaemon> {
-  const { child, lines, stderr, onLines } = spawnDaemon(['--port', '0', '--log-level', 'info', '--media-workers', '1', ...args]);
+  const { child, lines, stderr, logged } = spawnDaemon(['--port', '0', '--log-level', 'info', '--media-workers', '1', ...args]);
   const exited = once(child, 'exit').then(([code]) => code as number | null);
 
-  // Its `listening` line as soon as it is read; none if the daemon exits or the time-out passes first.
-  const listening = await new Promise<Record<string, unknown> | undefined>((resolve) => {
-    let settled = false;
-    const find = (): Record<string, unknown> | undefined => lines.find((l) => l['msg'] === 'listening');
-    const done = (line: Record<string, unknown> | undefined): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      resolve(line);
-    };
-    const timer = setTimeout(() => done(find()), START_TIMEOUT_MS);
-    onLines(() => {
-      if (!settled && find() !== undefined) done(find());
-    });
-    void exited.then(() => done(find()));
-  });
-  if (listening === undefined) {
+  const listening = await logged((l) => l['msg'] === 'listening', 'listening', START_TIMEOUT_MS).catch((err: Error) => {
     child.kill('SIGKILL');
-    throw new Error(`the daemon did not start [exit:${child.exitCode}] ${stderr().slice(-2000)}`);
-  }
+    throw new Error(`the daemon did not start: ${err.message}`);
+  });
   const port = listening['port'] as number;
   const base = `http://127.0.0.1:${port}`;
   const pid = child.pid!;
