@@ -5,7 +5,8 @@ import { speech } from '../helpers/fixtures.ts';
 import { mulberry32 } from '../helpers/prng.ts';
 import { startRtpRuntime } from '../helpers/rtpRuntime.ts';
 import { startTwilioRuntime, type TwilioRuntime } from '../helpers/twilioRuntime.ts';
-import { TestPeer, until } from '../actors/rtp/peer.ts';
+import { within } from '../helpers/poll.ts';
+import { TestPeer } from '../actors/rtp/peer.ts';
 import { TwilioClient } from '../peers/TwilioClient.ts';
 import type { RtpPacket } from '../../src/wire/rtp.ts';
 
@@ -60,8 +61,9 @@ describe('barge-in truncates at what the caller heard', () => {
     const p = new TwilioClient({ url: twilioRt.mediaUrl, audio, afterAudio: 'silence', customParameters: { agent: 'echo' } });
     cleanups.push(() => p.abort());
     await p.connect();
-    await p.waitFor(() => p.clears.length === 1, 6000, 'the clear');
-    await p.waitFor(() => agentStats(twilioRt!.sup)['bargeIns'] === 1 && agentStats(twilioRt!.sup)['lastTruncateMs']! > 0, 2000, 'the truncation');
+    await expect.poll(() => p.clears.length, within(6000, 'the clear')).toBe(1);
+    const truncated = (): boolean => agentStats(twilioRt!.sup)['bargeIns'] === 1 && agentStats(twilioRt!.sup)['lastTruncateMs']! > 0;
+    await expect.poll(truncated, within(2000, 'the truncation')).toBe(true);
     const truth = p.clears[0]!.heardMs;
     const told = agentStats(twilioRt.sup)['lastTruncateMs']!;
     expect(truth).toBeGreaterThan(200); // the caller did hear part of the echo
@@ -91,7 +93,8 @@ describe('barge-in truncates at what the caller heard', () => {
       };
       step();
     });
-    await until(() => agentStats(sup!)['bargeIns'] === 1 && agentStats(sup!)['lastTruncateMs']! > 0, 2000, 'the truncation');
+    const truncated = (): boolean => agentStats(sup!)['bargeIns'] === 1 && agentStats(sup!)['lastTruncateMs']! > 0;
+    await expect.poll(truncated, { timeout: 2000, interval: 5, message: 'the truncation' }).toBe(true);
     // The echo's frames are the first run of packets that are not all silence (0xff). Silence is not sent
     // (RFC 3551 §4.1), so a run also ends where the RTP clock jumps past a frame: the next talkspurt.
     const sorted = (): RtpPacket[] => [...peer.received].sort((a, b) => a.sequenceNumber - b.sequenceNumber);

@@ -2,6 +2,7 @@ import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { CLOSE_ANSWER_MS, STREAM_START_TIMEOUT_MS } from '../../src/supervisor/twilio/TwilioMediaServer.ts';
+import { within } from '../helpers/poll.ts';
 import { startTwilioRuntime, type TwilioRuntime } from '../helpers/twilioRuntime.ts';
 import { TwilioClient } from '../peers/TwilioClient.ts';
 
@@ -114,7 +115,7 @@ describe('WS /twilio/media: the start timeout', () => {
     const client = new TwilioClient({ url: rt.mediaUrl, afterAudio: 'silence' });
     await client.connect();
     try {
-      await client.waitFor(() => rt.sup.listCalls().length === 1, 5_000, 'the call');
+      await expect.poll(() => rt.sup.listCalls().length, within(5_000, 'the call')).toBe(1);
       const outcome = await Promise.race([client.closed, new Promise<'open'>((r) => setTimeout(() => r('open'), START_TIMEOUT_MS * 3))]);
       expect(outcome).toBe('open');
       expect(rt.sup.listCalls()).toHaveLength(1);
@@ -122,7 +123,7 @@ describe('WS /twilio/media: the start timeout', () => {
       client.hangup();
       await client.closed;
     }
-    await client.waitFor(() => rt.sup.listCalls().length === 0, 5_000, 'the call to end');
+    await expect.poll(() => rt.sup.listCalls().length, within(5_000, 'the call to end')).toBe(0);
   });
 
   it('cuts a peer that ignores the close frame', async () => {

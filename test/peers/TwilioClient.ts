@@ -212,15 +212,6 @@ export class TwilioClient {
     this.#ws?.pause();
   }
 
-  /** Resolves when `pred` holds (checked every few ms), rejects after `timeoutMs`. */
-  async waitFor(pred: () => boolean, timeoutMs = 3000, what = 'condition'): Promise<void> {
-    const until = performance.now() + timeoutMs;
-    while (!pred()) {
-      if (performance.now() > until) throw new Error(`timed out waiting for ${what} [ms:${timeoutMs}]`);
-      await new Promise((r) => setTimeout(r, 2));
-    }
-  }
-
   #send(msg: object): void {
     if (this.#ws?.readyState === WebSocket.OPEN) this.#ws.send(JSON.stringify(msg));
   }
