@@ -1,5 +1,6 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { afterAll, describe, expect, it } from 'vitest';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { CHUNK_BYTES, TwilioClient, ulawSpeech } from '../peers/TwilioClient.ts';
 import { envelopeSimilarity, percentile, ulawEnvelope, unbrokenSpeech, voicedBytes, ULAW_SILENCE } from '../helpers/twilioCalls.ts';
 import { startTwilioDaemon, type DaemonCall, type TwilioDaemon } from '../helpers/twilioDaemon.ts';
@@ -63,16 +64,6 @@ afterAll(async () => {
   daemon = undefined;
 });
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function until(pred: () => boolean | Promise<boolean>, timeoutMs: number, what: () => string): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!(await pred())) {
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what()}`);
-    await sleep(POLL_MS);
-  }
-}
-
 const streamSid = (i: number): string => 'MZ' + i.toString(16).padStart(32, '0');
 const callSid = (i: number): string => 'CA' + i.toString(16).padStart(32, '0');
 
@@ -125,7 +116,11 @@ describe('100 concurrent Twilio calls', () => {
       p.now() - (p.received.at(-1)?.atMs ?? Infinity) > QUIET_MS;
     const loop = monitorEventLoopDelay({ resolution: 10 });
     loop.enable();
-    await until(() => peers.every(echoed), ECHO_DEADLINE_MS, () => `the echo on ${peers.filter((p, i) => !echoed(p, i)).length} of ${CALLS} calls`).catch(
+    const allEchoed = (): void => {
+      const waiting = peers.filter((p, i) => !echoed(p, i)).length;
+      if (waiting > 0) throw new Error(`timed out after ${ECHO_DEADLINE_MS} ms waiting for the echo on ${waiting} of ${CALLS} calls`);
+    };
+    await vi.waitFor(allEchoed, { timeout: ECHO_DEADLINE_MS, interval: POLL_MS }).catch(
       async (err: Error) => {
         const status = (await (await fetch(`${d.base}/status`)).json()) as { calls: DaemonCall[]; actors: Array<{ id: string; stats: unknown }> };
         const callOf = new Map(status.calls.map((c) => [c.twilio?.streamSid, c]));
@@ -186,13 +181,12 @@ describe('100 concurrent Twilio calls', () => {
     expect(await d.twilioBadInput()).toBe(0);
 
     for (const p of peers) p.hangup();
-    await until(
+    await vi.waitFor(
       async () => {
         const status = (await (await fetch(`${d.base}/status`)).json()) as { calls: unknown[]; actors: unknown[] };
-        return status.calls.length === 0 && status.actors.length === 0;
+        expect({ calls: status.calls.length, actors: status.actors.length }, 'every call and actor to go').toEqual({ calls: 0, actors: 0 });
       },
-      HANGUP_DEADLINE_MS,
-      () => 'every call and actor to go',
+      { timeout: HANGUP_DEADLINE_MS, interval: POLL_MS },
     );
     expect(d.lines.filter((l) => l['msg'] === 'call ended')).toHaveLength(CALLS);
     expect(d.lines.filter((l) => (l['level'] as number) >= 50), 'errors in the daemon log').toEqual([]);
