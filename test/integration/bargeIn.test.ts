@@ -95,8 +95,8 @@ describe('barge-in truncates at what the caller heard', () => {
     });
     const truncated = (): boolean => agentStats(sup!)['bargeIns'] === 1 && agentStats(sup!)['lastTruncateMs']! > 0;
     await expect.poll(truncated, { timeout: 2000, interval: 5, message: 'the truncation' }).toBe(true);
-    // The echo's frames are the first run of packets that are not all silence (0xff). Silence is not sent
-    // (RFC 3551 §4.1), so a run also ends where the RTP clock jumps past a frame: the next talkspurt.
+    // The echo's frames are the first run of packets that are not all silence (0xff); a run also
+    // ends where the RTP clock jumps past a frame (a leg that skips silence, under DTX).
     const sorted = (): RtpPacket[] => [...peer.received].sort((a, b) => a.sequenceNumber - b.sequenceNumber);
     const voicedRun = (): number => {
       const got = sorted();

@@ -73,12 +73,13 @@ async function bindSocket(host: string, port: number, what: string): Promise<Soc
  * The RTP leg of one call: binds its RTP and RTCP sockets (even port and
  * the next, RFC 3550 §11) at creation, takes inbound RTP from the peer only
  * (RtpReceiver) into the jitter actor's packet ring, and on every tick sends
- * the agent's frame as one RTP packet. A frame of silence, or any frame
- * before there is a peer, costs a ring read and nothing else: it is neither
- * encoded nor sent, the RTP clock runs on, and the next packet starts a
- * talkspurt (RFC 3551 §4.1) — so hundreds of idle legs cost next to nothing.
- * RTCP runs beside it (RtcpSession), and keeps the session alive through the
- * silences; BYE goes out on close.
+ * the agent's frame as one RTP packet. Any frame before there is a peer,
+ * and a frame of silence under Opus DTX, costs a ring read and nothing else:
+ * it is neither encoded nor sent, the RTP clock runs on, and the next packet
+ * starts a talkspurt (RFC 3551 §4.1) — so hundreds of idle legs cost next to
+ * nothing. Otherwise silence is sent as it comes (continuous RTP, as peers
+ * expect without negotiated comfort noise). RTCP runs beside it
+ * (RtcpSession); BYE goes out on close.
  */
 export async function createRtpLeg(ctx: ActorContext, config: ActorConfig): Promise<HostedActor> {
   const cfg = parseRtpLegConfig(config);
@@ -247,8 +248,10 @@ export async function createRtpLeg(ctx: ActorContext, config: ActorConfig): Prom
         have = input.peek(meta);
       }
       if (have) {
-        // RFC 3551 §4.1: silence is not sent (as on a Twilio leg), and before a peer there is nobody to send to.
-        if ((meta.flags & FrameFlags.SILENCE) !== 0) {
+        // Before a peer there is nobody to send to. Silence is skipped only where the peer agreed to
+        // gaps (Opus DTX, RFC 7587 §3.1.3); otherwise RTP stays continuous, as trunks, PBXs and
+        // recorders expect without comfort-noise negotiation (RFC 3551 §4.1 leaves it to the session).
+        if ((meta.flags & FrameFlags.SILENCE) !== 0 && (address === undefined || cfg.opusDtx)) {
           stats[STAT.silenceFramesSkipped]++;
           have = false;
         } else if (address === undefined || meta.sampleCount !== frame.length) {

@@ -140,34 +140,51 @@ describe('RTP leg with nothing to do (real sockets, real workers)', () => {
     await sup.deleteCall(call.id);
   });
 
-  it('with a peer and a silent agent: nothing encoded or sent, RTCP keeps the session alive; the first words start a talkspurt on the running clock', async () => {
+  it('with a peer and a silent agent on PCMU: silence goes out as continuous RTP (trunks and recorders expect it)', async () => {
     const caller = await peer();
     // The loopback agent returns the caller's audio: silence (flagged so) until the caller speaks.
     const call = await sup.createCall({ transport: 'rtp', remote: `127.0.0.1:${caller.port}`, codec: 'PCMU', agent: 'loopback' });
+    await until(() => caller.received.length >= 15, 3000, 'silence from the leg');
+    const got = caller.received.slice(0, 15);
+    expect(got.every((r, i) => i === 0 || (r.sequenceNumber === ((got[i - 1]!.sequenceNumber + 1) & 0xffff) && r.timestamp - got[i - 1]!.timestamp === 160))).toBe(true);
+    expect(legStats(call.id)['silenceFramesSkipped']).toBe(0);
+    await sup.deleteCall(call.id);
+  });
+
+  it('with Opus DTX and a silent agent: nothing encoded or sent, RTCP keeps the session alive; the first words start a talkspurt on the running clock', async () => {
+    const caller = await peer();
+    const call = await sup.createCall({ transport: 'rtp', remote: `127.0.0.1:${caller.port}`, codec: 'opus', agent: 'loopback', opusDtx: true });
     const port = (call['rtp'] as { localPort: number }).localPort;
-    await until(() => caller.rtcpReceived.length >= 1 && stats(call.id, 'rtp')['silenceFramesSkipped']! >= 15, 3000, 'RTCP and skipped silence');
+    await until(() => caller.rtcpReceived.length >= 1 && legStats(call.id)['silenceFramesSkipped']! >= 15, 3000, 'RTCP and skipped silence');
     const srSeenAt = performance.now();
     await sleep(300);
-    expect(stats(call.id, 'rtp')['framesEncoded']).toBe(0);
+    expect(legStats(call.id)['framesEncoded']).toBe(0);
     expect(caller.received).toEqual([]);
-    const voice = new Uint8Array(160).map((_, i) => (i % 2 === 0 ? 0x10 : 0x90));
+    // A voiced frame (a 300 Hz tone) from the caller, looped back: the leg's first packets.
+    const enc = new OpusEncoder({ rateHz: 48000, bitrateBps: 24_000, backend: 'wasm' });
+    const payload = new Uint8Array(1275);
+    const tone = new Int16Array(960);
     for (let seq = 0; seq < 10; seq++) {
-      caller.sendRtp({ payloadType: 0, sequenceNumber: seq, timestamp: seq * 160, payload: voice }, port);
+      for (let k = 0; k < 960; k++) tone[k] = Math.round(8000 * Math.sin((2 * Math.PI * 300 * (seq * 960 + k)) / 48000));
+      const n = enc.encode(tone, payload);
+      caller.sendRtp({ payloadType: OPUS.payloadType, sequenceNumber: seq, timestamp: seq * 960, payload: payload.subarray(0, n) }, port);
       await sleep(20);
     }
-    await until(() => caller.received.length >= 5, 2000, 'the looped audio');
+    enc.destroy();
+    await until(() => caller.received.filter((r) => r.payloadType === OPUS.payloadType).length >= 3, 2000, 'the looped audio');
     const spoke = performance.now();
-    const [first, second] = caller.received;
+    const [first, second] = caller.received.filter((r) => r.payloadType === OPUS.payloadType);
     expect(first!.marker).toBe(true);
     expect(second!.marker).toBe(false);
-    expect(second!.timestamp - first!.timestamp).toBe(160);
-    // RFC 3550 §5.1: through the silence the timestamp ran with the sampling clock, so the first
-    // packet is stamped after the report sent before it (§6.4.1) by the time between them.
+    expect(second!.timestamp - first!.timestamp).toBe(960);
+    // RFC 3550 §5.1: through the silence the timestamp ran with the sampling clock (48 kHz for
+    // Opus, RFC 7587 §4.1), so the first packet is stamped after the report sent before it
+    // (§6.4.1) by the time between them.
     const sr = caller.rtcpReceived[0]!;
     const srRtp = new DataView(sr.buffer, sr.byteOffset).getUint32(16);
     const ahead = (first!.timestamp - srRtp) >>> 0;
-    expect(ahead).toBeGreaterThanOrEqual(8 * 250);
-    expect(ahead).toBeLessThanOrEqual(8 * (spoke - srSeenAt + 250));
+    expect(ahead).toBeGreaterThanOrEqual(48 * 250);
+    expect(ahead).toBeLessThanOrEqual(48 * (spoke - srSeenAt + 250));
     await sup.deleteCall(call.id);
   });
 });
