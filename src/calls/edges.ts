@@ -1,4 +1,4 @@
-import { MAX_PAYLOAD_BYTES } from '../frames/PacketRing.ts';
+import { PACKET_SLOT_WORDS } from '../frames/PacketRing.ts';
 import { WIRE_SLOT_WORDS } from '../frames/wireRing.ts';
 
 /**
@@ -9,7 +9,7 @@ import { WIRE_SLOT_WORDS } from '../frames/wireRing.ts';
  * | edge      | carries                                       | slots | slot size           |
  * |-----------|-----------------------------------------------|-------|---------------------|
  * | `pcm`     | 20 ms PCM frames up to 48 kHz                 |    64 | 960 samples         |
- * | `packets` | one RTP payload a slot (leg → jitter/PLC)     |    64 | 1500 bytes (counted in the slot's length) |
+ * | `packets` | one RTP payload a slot (leg → jitter/PLC)     |    64 | 1500 bytes (750 words; length in the slot's BYTE_LENGTH) |
  * | `heard`   | counts with no samples (leg → agent)          |    64 | 1 word              |
  * | `wire`    | Twilio messages (leg → main thread)           |    64 | 80 words (160 bytes)|
  * | `echo`    | mark echoes (main thread → leg)               |  2048 | 1 word              |
@@ -26,7 +26,7 @@ export interface EdgeSpec {
 
 export const EDGES = {
   pcm: { slots: 64, maxSamples: 960 },
-  packets: { slots: 64, maxSamples: MAX_PAYLOAD_BYTES },
+  packets: { slots: 64, maxSamples: PACKET_SLOT_WORDS },
   heard: { slots: 64, maxSamples: 1 },
   wire: { slots: 64, maxSamples: WIRE_SLOT_WORDS },
   echo: { slots: 2048, maxSamples: 1 },
