@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { loadConfig } from '../src/config.ts';
 import { createRuntime } from '../src/supervisor/createRuntime.ts';
-import { createHttpServer } from '../src/supervisor/http/server.ts';
+import { createHttpServer } from '../src/server/server.ts';
 import { RequestError } from '../src/supervisor/Runtime.ts';
 import type { Supervisor } from '../src/supervisor/Supervisor.ts';
 import { printTable } from './table.ts';

@@ -22,7 +22,7 @@ import { createRtpLeg } from '../src/actors/rtp/RtpLeg.ts';
 import type { HostedActor } from '../src/actors/Actor.ts';
 import { FrameFlags } from '../src/frames/FrameRing.ts';
 import { Supervisor } from '../src/supervisor/Supervisor.ts';
-import { rtpTransport } from '../src/supervisor/rtpTransport.ts';
+import { rtpTransport } from '../src/legs/rtp/rtpTransport.ts';
 import { serializeRtp } from '../src/wire/rtp.ts';
 import { PCMU } from '../src/wire/rtpPayloadTypes.ts';
 import { printTable, rate } from './table.ts';

@@ -9,7 +9,7 @@ import { FrameMeta } from '../src/frames/FrameRing.ts';
 import { Supervisor } from '../src/supervisor/Supervisor.ts';
 import { captureKind } from '../src/actors/capture/kind.ts';
 import { loadConfig } from '../src/config.ts';
-import { createHttpServer } from '../src/supervisor/http/server.ts';
+import { createHttpServer } from '../src/server/server.ts';
 import { printTable } from './table.ts';
 import { nullKind } from '../test/fixtures/nullKind.ts';
 

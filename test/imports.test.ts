@@ -6,10 +6,18 @@
  * - `src/frames/` holds the contracts of shared memory between threads (the
  *   rings, their views, the heartbeat block, the clocks): it imports nothing
  *   else of the engine, so both sides of every contract can import it.
- * - Actors run on worker threads: nothing they load is supervisor code.
+ * - Actors run on worker threads: nothing they load is main-thread code
+ *   (supervision, server, calls, legs' main-thread sides).
  * - Configuration is read before anything serves HTTP: it loads no HTTP code.
- * - The main thread's supervisor, calls and command line know actors only by
- *   their descriptors (`ALLOWED_FROM_MAIN`), never by their internals.
+ * - The main thread is split: the server (`src/server/`, HTTP and WebSocket
+ *   routes) and the supervision (`src/supervisor/`: workers, placement,
+ *   restarts). Supervision imports no server code and no leg; only its
+ *   composition root (`createRuntime.ts`) puts the legs in. The server knows
+ *   the runtime through its interface (`Runtime.ts`) alone.
+ * - Each leg's main-thread side is one folder (`src/legs/<leg>/`: transport,
+ *   sockets, webhook routes) beside its actor (`src/actors/<leg>/`).
+ * - The main thread's supervisor, server, calls, legs and command line know
+ *   actors only by their descriptors (`ALLOWED_FROM_MAIN`), never by their internals.
  * - `src/wire/` (formats and protocols) sits below actors and supervisor alike.
  */
 import { readFileSync, readdirSync } from 'node:fs';
@@ -90,21 +98,31 @@ describe('import rules', () => {
     expect(directImports(inDirs('src/frames'), (t) => !under('src/frames')(t))).toEqual([]);
   });
 
-  it('actors load no supervisor code, directly or through anything they import', () => {
-    expect(reachedChains(inDirs('src/actors'), under('src/supervisor'))).toEqual([]);
+  it('actors load no main-thread code, directly or through anything they import', () => {
+    const mainThread = (t: string) => ['src/supervisor', 'src/server', 'src/legs', 'src/calls'].some((d) => under(d)(t));
+    expect(reachedChains(inDirs('src/actors'), mainThread)).toEqual([]);
   });
 
   it('configuration loads no HTTP code, directly or through anything it imports', () => {
-    expect(reachedChains(inDirs('src/config'), under('src/supervisor/http'))).toEqual([]);
+    expect(reachedChains(inDirs('src/config'), under('src/server'))).toEqual([]);
+  });
+
+  it('supervision imports no server code and no leg (only its composition root puts the legs in)', () => {
+    const supervision = inDirs('src/supervisor').filter((f) => f !== 'src/supervisor/createRuntime.ts');
+    expect(directImports(supervision, (t) => under('src/server')(t) || under('src/legs')(t))).toEqual([]);
+  });
+
+  it('the server knows the runtime only through its interface', () => {
+    expect(directImports(inDirs('src/server'), (t) => under('src/supervisor')(t) && t !== 'src/supervisor/Runtime.ts')).toEqual([]);
   });
 
   it('the main thread knows actors only by their descriptors', () => {
     const allowed = (t: string) => ALLOWED_FROM_MAIN.some(([re]) => re.test(t));
-    expect(directImports(inDirs('src/supervisor', 'src/calls', 'src/cli'), (t) => under('src/actors')(t) && !allowed(t))).toEqual([]);
+    expect(directImports(inDirs('src/supervisor', 'src/server', 'src/legs', 'src/calls', 'src/cli'), (t) => under('src/actors')(t) && !allowed(t))).toEqual([]);
   });
 
-  it('wire formats sit below actors, supervisor, calls and configuration', () => {
-    const above = (t: string) => ['src/actors', 'src/supervisor', 'src/calls', 'src/config'].some((d) => under(d)(t)) || t === 'src/config.ts';
+  it('wire formats sit below actors, supervisor, server, legs, calls and configuration', () => {
+    const above = (t: string) => ['src/actors', 'src/supervisor', 'src/server', 'src/legs', 'src/calls', 'src/config'].some((d) => under(d)(t)) || t === 'src/config.ts';
     expect(directImports(inDirs('src/wire'), above)).toEqual([]);
   });
 });

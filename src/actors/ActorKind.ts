@@ -1,4 +1,4 @@
-import type { EdgeKind } from '../calls/edges.ts';
+import type { EdgeKind } from '../frames/edges.ts';
 
 /**
  * How the supervisor knows an actor kind: which worker entry hosts it, what
@@ -11,7 +11,7 @@ export type PoolName = 'media' | 'network' | 'agent' | 'capture';
 export interface RingSpec {
   /** Role name the actor sees it under (`out`, `in`, …). */
   name: string;
-  /** What the ring carries, and so its size (src/calls/edges.ts): both ends of an edge name the same kind. */
+  /** What the ring carries, and so its size (src/frames/edges.ts): both ends of an edge name the same kind. */
   edge: EdgeKind;
 }
 

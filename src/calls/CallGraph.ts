@@ -14,7 +14,7 @@ import type { ActorConfig } from '../protocol.ts';
  * ```
  *
  * An edge joins a producer's ring role to a consumer's (`[node, role]`); its
- * ring is made once, sized by the kind that owns it (src/calls/edges.ts), and
+ * ring is made once, sized by the kind that owns it (src/frames/edges.ts), and
  * handed to both actors. Roles no edge names are the actor's own (a leg's
  * `wire` to the main thread, say).
  */

@@ -9,7 +9,7 @@ import { RequestError, type CallEvent, type CallInfo, type CallRequest, type Dae
 import { quote } from '../wire/text.ts';
 import { buildGraph, type CallGraph } from './CallGraph.ts';
 import { callMachine, type CallState, type EndReason } from './callMachine.ts';
-import { EDGES } from './edges.ts';
+import { EDGES } from '../frames/edges.ts';
 import type { CallSetup, Transport } from './transports.ts';
 
 export type { EndReason } from './callMachine.ts';

@@ -1,7 +1,7 @@
 import { configHelp, ConfigError, loadConfig, publicConfig, type Config } from '../config.ts';
 import { preflight } from '../config/preflight.ts';
 import { createLogger, type Logger } from '../log.ts';
-import { assertSafeBind, createHttpServer, type HttpServer } from '../supervisor/http/server.ts';
+import { assertSafeBind, createHttpServer, type HttpServer } from '../server/server.ts';
 import type { Runtime } from '../supervisor/Runtime.ts';
 import { createRuntime } from '../supervisor/createRuntime.ts';
 

@@ -27,7 +27,7 @@ import type { StandbyThreads } from './StandbyThreads.ts';
 import type { WorkerSlot } from './WorkerSlot.ts';
 import { MemoryReclaimer } from './MemoryReclaimer.ts';
 import { moveActors, type RehomeHost } from './rehome.ts';
-import { EDGES } from '../calls/edges.ts';
+import { EDGES } from '../frames/edges.ts';
 
 /** How often the watchdog samples heartbeats; well under the 500 ms hang limit. */
 export const WATCHDOG_INTERVAL_MS = 50;

@@ -1,11 +1,11 @@
 import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
 import { loadOpenAISettings, type AgentSettings } from './agentConfig.ts';
-import { registerPortMetrics } from './portMetrics.ts';
-import { rtpTransport } from './rtpTransport.ts';
+import { registerPortMetrics } from '../legs/rtp/portMetrics.ts';
+import { rtpTransport } from '../legs/rtp/rtpTransport.ts';
 import { Supervisor } from './Supervisor.ts';
 import { syntheticTransport } from '../calls/transports.ts';
-import { twilioTransport } from './twilioTransport.ts';
+import { twilioTransport } from '../legs/twilio/twilioTransport.ts';
 
 /** Reads the fields of the daemon's configuration that the runtime needs. */
 export interface RuntimeConfig {

@@ -1,7 +1,7 @@
 import { agentKind } from '../../src/actors/agent/kind.ts';
 import { jitterKind } from '../../src/actors/jitter/kind.ts';
 import { rtpKind } from '../../src/actors/rtp/kind.ts';
-import { rtpTransport } from '../../src/supervisor/rtpTransport.ts';
+import { rtpTransport } from '../../src/legs/rtp/rtpTransport.ts';
 import { Supervisor } from '../../src/supervisor/Supervisor.ts';
 import { memoryLogger } from './logger.ts';
 

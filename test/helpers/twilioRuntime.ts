@@ -4,9 +4,9 @@ import { jitterKind } from '../../src/actors/jitter/kind.ts';
 import { twilioKind } from '../../src/actors/twilio/kind.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import type { AgentSettings } from '../../src/supervisor/agentConfig.ts';
-import { createHttpServer, type HttpServer, type HttpServerOptions } from '../../src/supervisor/http/server.ts';
+import { createHttpServer, type HttpServer, type HttpServerOptions } from '../../src/server/server.ts';
 import { Supervisor } from '../../src/supervisor/Supervisor.ts';
-import { twilioTransport } from '../../src/supervisor/twilioTransport.ts';
+import { twilioTransport } from '../../src/legs/twilio/twilioTransport.ts';
 import { memoryLogger } from './logger.ts';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/config/', import.meta.url));

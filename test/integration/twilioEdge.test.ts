@@ -1,7 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { CLOSE_ANSWER_MS, STREAM_START_TIMEOUT_MS } from '../../src/supervisor/twilio/TwilioMediaServer.ts';
+import { CLOSE_ANSWER_MS, STREAM_START_TIMEOUT_MS } from '../../src/legs/twilio/TwilioMediaServer.ts';
 import { within } from '../helpers/poll.ts';
 import { startTwilioRuntime, type TwilioRuntime } from '../helpers/twilioRuntime.ts';
 import { TwilioClient } from '../peers/TwilioClient.ts';

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { createRuntime } from '../../src/supervisor/createRuntime.ts';
-import { createHttpServer, type HttpServer } from '../../src/supervisor/http/server.ts';
+import { createHttpServer, type HttpServer } from '../../src/server/server.ts';
 import { createRuntimeMetrics } from '../../src/supervisor/metrics.ts';
 import type { RuntimeStatus } from '../../src/supervisor/Runtime.ts';
 import type { Supervisor } from '../../src/supervisor/Supervisor.ts';

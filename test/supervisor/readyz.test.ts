@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
-import { createHttpServer, type HttpServer } from '../../src/supervisor/http/server.ts';
+import { createHttpServer, type HttpServer } from '../../src/server/server.ts';
 import { Supervisor } from '../../src/supervisor/Supervisor.ts';
 import { memoryLogger } from '../helpers/logger.ts';
 import { nullKind } from '../fixtures/nullKind.ts';

@@ -206,6 +206,7 @@ export async function createRtpLeg(ctx: ActorContext, config: ActorConfig): Prom
   };
 
   const none = new Int16Array(1);
+  const silentFrame = new Int16Array(frame.length);
   let heardValue = 0;
   const cleared = (): void => void heard.write(none, 0, heardValue, 0, 0, FrameFlags.CLEAR);
 
@@ -247,6 +248,9 @@ export async function createRtpLeg(ctx: ActorContext, config: ActorConfig): Prom
         cleared();
         have = input.peek(meta);
       }
+      // No frame from the agent in time (its thread ran late) on a live, continuous stream: a frame
+      // of silence keeps one packet per 20 ms, so the RTP clock never jumps under thread jitter.
+      const filler = !have && address !== undefined && !cfg.opusDtx;
       if (have) {
         // Before a peer there is nobody to send to. Silence is skipped only where the peer agreed to
         // gaps (Opus DTX, RFC 7587 §3.1.3); otherwise RTP stays continuous, as trunks, PBXs and
@@ -262,7 +266,7 @@ export async function createRtpLeg(ctx: ActorContext, config: ActorConfig): Prom
         else input.read(none, meta);
       }
       const event = dtmf.next(sender.timestamp);
-      if (event === null && !have) {
+      if (event === null && !have && !filler) {
         // Nothing to say: the clock runs on, nothing is encoded, sent or heard (nor, with no peer, even timed).
         sender.skip();
         if (address !== undefined) {
@@ -275,7 +279,7 @@ export async function createRtpLeg(ctx: ActorContext, config: ActorConfig): Prom
       const buf = takeBuffer();
       let n =
         event === null
-          ? sender.packetize(frame, true, buf, now)
+          ? sender.packetize(have ? frame : silentFrame, true, buf, now)
           : sender.packetizeEvent(event.payload, event.marker, dtmf.eventTimestamp, cfg.telephoneEventPt, buf, now);
       if (event !== null) stats[STAT.dtmfSent] = dtmf.sent;
       stats[STAT.framesEncoded] = sender.framesEncoded;

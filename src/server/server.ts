@@ -2,9 +2,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import type { Config } from '../../config.ts';
-import { BAD_INPUT_WINDOW_MS, RateLimitedLog } from '../../log.ts';
-import { RequestError, type Runtime } from '../Runtime.ts';
+import type { Config } from '../config.ts';
+import { BAD_INPUT_WINDOW_MS, RateLimitedLog } from '../log.ts';
+import { RequestError, type Runtime } from '../supervisor/Runtime.ts';
 import { addressGroup, AddressLimit } from './AddressLimit.ts';
 import { bearerCheck, readCheck, type Challenge } from './auth.ts';
 import { assertSafeBind, readsGuarded } from './bindPolicy.ts';
@@ -19,10 +19,10 @@ import { errorReply, writeReply } from './respond.ts';
 import { Router } from './router.ts';
 import { replyOnSocket } from './socketReply.ts';
 import { statusRoutes } from './status.ts';
-import { twilioRoutes } from './twilio.ts';
-import { TwilioMediaServer } from '../twilio/TwilioMediaServer.ts';
-import { TWILIO_MEDIA_PATH } from '../../wire/twilioTwiml.ts';
-import { clip } from '../../wire/text.ts';
+import { twilioRoutes } from '../legs/twilio/webhook.ts';
+import { TwilioMediaServer } from '../legs/twilio/TwilioMediaServer.ts';
+import { TWILIO_MEDIA_PATH } from '../wire/twilioTwiml.ts';
+import { clip } from '../wire/text.ts';
 
 /**
  * The daemon's one HTTP port on the main thread: health, status, metrics,

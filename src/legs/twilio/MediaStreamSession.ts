@@ -1,4 +1,4 @@
-import { closeWebSocket } from '../http/wsClose.ts';
+import { closeWebSocket } from '../../server/wsClose.ts';
 import { quote } from '../../wire/text.ts';
 import type { WebSocket } from 'ws';
 import type { FrameRing } from '../../frames/FrameRing.ts';

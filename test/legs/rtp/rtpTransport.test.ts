@@ -3,14 +3,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, type Config } from '../../src/config.ts';
-import { LATCH_PROBATION_PACKETS } from '../../src/actors/rtp/LatchProbation.ts';
-import { createRuntime } from '../../src/supervisor/createRuntime.ts';
-import { createHttpServer, type HttpServer } from '../../src/supervisor/http/server.ts';
-import type { Supervisor } from '../../src/supervisor/Supervisor.ts';
-import { serializeRtp } from '../../src/wire/rtp.ts';
-import { memoryLogger } from '../helpers/logger.ts';
-import { TestPeer, until } from '../actors/rtp/peer.ts';
+import { ConfigError, loadConfig, type Config } from '../../../src/config.ts';
+import { LATCH_PROBATION_PACKETS } from '../../../src/actors/rtp/LatchProbation.ts';
+import { createRuntime } from '../../../src/supervisor/createRuntime.ts';
+import { createHttpServer, type HttpServer } from '../../../src/server/server.ts';
+import type { Supervisor } from '../../../src/supervisor/Supervisor.ts';
+import { serializeRtp } from '../../../src/wire/rtp.ts';
+import { memoryLogger } from '../../helpers/logger.ts';
+import { TestPeer, until } from '../../actors/rtp/peer.ts';
 
 /**
  * The daemon's RTP transport as `switchboard start` builds it (createRuntime

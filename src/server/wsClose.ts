@@ -1,5 +1,5 @@
 import type { WebSocket } from 'ws';
-import { truncateUtf8, WS_CLOSE_REASON_MAX_BYTES } from '../../wire/text.ts';
+import { truncateUtf8, WS_CLOSE_REASON_MAX_BYTES } from '../wire/text.ts';
 
 /**
  * Closes a WebSocket with `code` and a reason cut to what a close frame holds

@@ -1,7 +1,7 @@
 import { createSocket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import type { PortAllocator } from './PortAllocator.ts';
-import { RequestError } from './Runtime.ts';
+import { RequestError } from '../../supervisor/Runtime.ts';
 
 /** What a probe found: both ports bindable, one held by another socket, or a failure that is not about the pair. */
 export type PairProbe = { kind: 'free' } | { kind: 'held' } | { kind: 'error'; message: string };

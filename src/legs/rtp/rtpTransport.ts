@@ -1,15 +1,15 @@
-import { quote } from '../wire/text.ts';
+import { quote } from '../../wire/text.ts';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import type { ActorConfig } from '../protocol.ts';
-import { RTP_LEG_CODECS, CODEC_AUDIO_RATE_HZ, type RtpLegCodec } from '../actors/rtp/RtpLegConfig.ts';
-import { agentActorConfig, type AgentSettings } from './agentConfig.ts';
+import type { ActorConfig } from '../../protocol.ts';
+import { RTP_LEG_CODECS, CODEC_AUDIO_RATE_HZ, type RtpLegCodec } from '../../actors/rtp/RtpLegConfig.ts';
+import { agentActorConfig, type AgentSettings } from '../../supervisor/agentConfig.ts';
 import { PortAllocator } from './PortAllocator.ts';
 import { reservePair } from './portProbe.ts';
-import { RequestError, type CallRequest } from './Runtime.ts';
-import { isRangeError, type Transport } from '../calls/transports.ts';
-import { legCall } from '../calls/CallGraph.ts';
-import { cidrListProblem } from '../wire/cidr.ts';
+import { RequestError, type CallRequest } from '../../supervisor/Runtime.ts';
+import { isRangeError, type Transport } from '../../calls/transports.ts';
+import { legCall } from '../../calls/CallGraph.ts';
+import { cidrListProblem } from '../../wire/cidr.ts';
 
 /** Call request keys passed to the leg as they are (it validates them: a RangeError is a 422). */
 const LEG_KEYS = ['srtp', 'payloadType', 'remoteRtcpPort', 'telephoneEventPt', 'opusDtx'] as const;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { FaultKind } from '../Runtime.ts';
+import type { FaultKind } from '../supervisor/Runtime.ts';
 import { readJsonBody } from './body.ts';
 import type { Route } from './router.ts';
 import { validateBody } from './validate.ts';

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import type { Config } from '../../config.ts';
-import type { Runtime } from '../Runtime.ts';
+import type { Config } from '../config.ts';
+import type { Runtime } from '../supervisor/Runtime.ts';
 import { HttpError } from './errors.ts';
 import type { Reply } from './respond.ts';
 

@@ -1,5 +1,5 @@
-import { PACKET_SLOT_WORDS } from '../frames/PacketRing.ts';
-import { WIRE_SLOT_WORDS } from '../frames/wireRing.ts';
+import { PACKET_SLOT_WORDS } from './PacketRing.ts';
+import { WIRE_SLOT_WORDS } from './wireRing.ts';
 
 /**
  * The geometry of every kind of edge in a call graph, in one place: a ring

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addressGroup, AddressLimit } from '../../../src/supervisor/http/AddressLimit.ts';
+import { addressGroup, AddressLimit } from '../../src/server/AddressLimit.ts';
 
 describe('addressGroup', () => {
   it('an IPv4 address is its own group, however it is written', () => {

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { HttpError } from './errors.ts';
-import { parseJson } from '../../wire/jsonSyntax.ts';
+import { parseJson } from '../wire/jsonSyntax.ts';
 
 /**
  * Reads a request's JSON body within a byte limit. A body announced larger

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PortAllocator } from '../../src/supervisor/PortAllocator.ts';
+import { PortAllocator } from '../../../src/legs/rtp/PortAllocator.ts';
 
 describe('PortAllocator', () => {
   it('hands out even RTP ports (RTCP = +1) from the range until it is exhausted', () => {

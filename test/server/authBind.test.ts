@@ -2,7 +2,7 @@ import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
-import { createHttpServer, type HttpServer } from '../../src/supervisor/http/server.ts';
+import { createHttpServer, type HttpServer } from '../../src/server/server.ts';
 import { Supervisor } from '../../src/supervisor/Supervisor.ts';
 import { memoryLogger } from '../helpers/logger.ts';
 import { nullKind } from '../fixtures/nullKind.ts';

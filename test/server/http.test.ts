@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, type Config } from '../../src/config.ts';
 import { findSyntaxError, parseJson } from '../../src/wire/jsonSyntax.ts';
-import { createHttpServer, isLoopback, type HttpServer } from '../../src/supervisor/http/server.ts';
+import { createHttpServer, isLoopback, type HttpServer } from '../../src/server/server.ts';
 import { RequestError } from '../../src/supervisor/Runtime.ts';
 import { Supervisor } from '../../src/supervisor/Supervisor.ts';
 import type { Transport } from '../../src/calls/transports.ts';

@@ -1,4 +1,4 @@
-import { quote } from '../../wire/text.ts';
+import { quote } from '../wire/text.ts';
 import type { z } from 'zod';
 import { HttpError } from './errors.ts';
 

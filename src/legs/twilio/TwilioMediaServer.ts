@@ -7,10 +7,10 @@ import { RateLimitedLog } from '../../log.ts';
 import { TWILIO_MAX_MESSAGE_CHARS } from '../../wire/twilio.ts';
 import { TWILIO_SIGNATURE_HEADER, validateUpgradeSignature } from '../../wire/twilioSignature.ts';
 import { streamUrlFor, TWILIO_MEDIA_PATH } from '../../wire/twilioTwiml.ts';
-import type { Runtime } from '../Runtime.ts';
+import type { Runtime } from '../../supervisor/Runtime.ts';
 import { MediaStreamSession } from './MediaStreamSession.ts';
-import { closeWebSocket } from '../http/wsClose.ts';
-import { replyOnSocket } from '../http/socketReply.ts';
+import { closeWebSocket } from '../../server/wsClose.ts';
+import { replyOnSocket } from '../../server/socketReply.ts';
 import { quote } from '../../wire/text.ts';
 
 /** How often queued outbound messages are sent: well inside a 20 ms frame. */

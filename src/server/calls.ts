@@ -1,6 +1,6 @@
-import { DTMF_DIGITS } from '../../wire/dtmf.ts';
+import { DTMF_DIGITS } from '../wire/dtmf.ts';
 import { z } from 'zod';
-import type { CallRequest } from '../Runtime.ts';
+import type { CallRequest } from '../supervisor/Runtime.ts';
 import { readJsonBody } from './body.ts';
 import { HttpError } from './errors.ts';
 import type { Route } from './router.ts';

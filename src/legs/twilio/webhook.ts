@@ -3,11 +3,11 @@ import type { IncomingMessage } from 'node:http';
 import type { Config } from '../../config.ts';
 import { TWILIO_SIGNATURE_HEADER, validateWebhookSignature } from '../../wire/twilioSignature.ts';
 import { connectStreamTwiml } from '../../wire/twilioTwiml.ts';
-import { signedStreamUrl } from '../twilio/TwilioMediaServer.ts';
-import { AGENT_NAMES } from '../agentConfig.ts';
-import { readFormBody } from './body.ts';
-import { HttpError } from './errors.ts';
-import type { Route } from './router.ts';
+import { signedStreamUrl } from './TwilioMediaServer.ts';
+import { AGENT_NAMES } from '../../supervisor/agentConfig.ts';
+import { readFormBody } from '../../server/body.ts';
+import { HttpError } from '../../server/errors.ts';
+import type { Route } from '../../server/router.ts';
 
 /** The URL Twilio requested, as it signed it: the configured public URL, else this request's Host over https. */
 export function signedWebhookUrl(req: IncomingMessage, config: Config): string {

@@ -1,9 +1,9 @@
-import { TWILIO_LEG_RATE_HZ } from '../actors/twilio/kind.ts';
-import { agentActorConfig, type AgentSettings } from './agentConfig.ts';
-import { RequestError } from './Runtime.ts';
-import { isRangeError, type Transport } from '../calls/transports.ts';
-import { legCall } from '../calls/CallGraph.ts';
-import { MediaStreamSession } from './twilio/MediaStreamSession.ts';
+import { TWILIO_LEG_RATE_HZ } from '../../actors/twilio/kind.ts';
+import { agentActorConfig, type AgentSettings } from '../../supervisor/agentConfig.ts';
+import { RequestError } from '../../supervisor/Runtime.ts';
+import { isRangeError, type Transport } from '../../calls/transports.ts';
+import { legCall } from '../../calls/CallGraph.ts';
+import { MediaStreamSession } from './MediaStreamSession.ts';
 
 export interface TwilioTransportOptions {
   agents: AgentSettings;

@@ -1,4 +1,4 @@
-import { ConfigError, type Config } from '../../config.ts';
+import { ConfigError, type Config } from '../config.ts';
 
 /**
  * What the daemon's port needs when others can reach it. On a loopback bind
