@@ -1,5 +1,4 @@
 import { createActor as createXstateActor } from 'xstate';
-import { Counter } from 'prom-client';
 import type { Logger } from 'pino';
 import { FrameRing } from '../frames/FrameRing.ts';
 import type { ActorCommand, ActorConfig, WorkerEvent } from '../protocol.ts';
@@ -71,8 +70,6 @@ export class Supervisor implements Runtime {
   readonly #kinds: Readonly<Record<string, ActorKind>>;
   readonly #standby = new Map<string, StandbyThreads>();
   readonly #metrics: ReturnType<typeof createRuntimeMetrics>;
-  readonly #callErrors: Counter<'source' | 'stage'>;
-  readonly #callsEnded: Counter<'transport' | 'reason'>;
   readonly #reclaimer: MemoryReclaimer;
   #watchdog: NodeJS.Timeout | undefined;
   #nextActor = 1;
@@ -92,7 +89,7 @@ export class Supervisor implements Runtime {
         ringOf: (actorId, name) => this.ringOf(actorId, name),
         actor: (actorId) => this.#actors.get(actorId),
         countCall: (transport) => this.#metrics.callsTotal.inc({ transport }),
-        countEnded: (transport, reason) => this.#callsEnded.inc({ transport, reason }),
+        countEnded: (transport, reason) => this.#metrics.callsEnded.inc({ transport, reason }),
         maxCalls: () => this.#opts.maxCalls ?? Infinity,
         overloaded: () => this.#overloaded(),
         ringEdge: (kind, role) => this.#kinds[kind]?.rings.find((r) => r.name === role)?.edge,
@@ -100,18 +97,6 @@ export class Supervisor implements Runtime {
       opts.transports ?? [syntheticTransport],
     );
     this.#metrics = createRuntimeMetrics(this, opts.metrics);
-    this.#callsEnded = new Counter({
-      name: 'switchboard_calls_ended_total',
-      help: 'Calls ended, by transport and reason (hangup, peer, worker-failed, actor-failed, drain)',
-      labelNames: ['transport', 'reason'],
-      registers: [this.#metrics.registry],
-    });
-    this.#callErrors = new Counter({
-      name: 'switchboard_call_errors_total',
-      help: "Faults in one call's handling that ended that call (the process went on)",
-      labelNames: ['source', 'stage'],
-      registers: [this.#metrics.registry],
-    });
     this.#reclaimer = new MemoryReclaimer(() => this.#allSlots(), this.#log);
     this.#daemon.start();
   }
@@ -228,7 +213,7 @@ export class Supervisor implements Runtime {
   }
 
   countCallError(source: string, stage: string): void {
-    this.#callErrors.inc({ source, stage });
+    this.#metrics.callErrors.inc({ source, stage });
   }
 
   // ── actors ────────────────────────────────────────────────────────────────

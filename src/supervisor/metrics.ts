@@ -32,6 +32,18 @@ export function createRuntimeMetrics(sup: Supervisor, opts: RuntimeMetricsOption
     labelNames: ['transport'] as const,
     registers: [registry],
   });
+  const callsEnded = new Counter({
+    name: 'switchboard_calls_ended_total',
+    help: 'Calls ended, by transport and reason (hangup, peer, worker-failed, actor-failed, drain)',
+    labelNames: ['transport', 'reason'] as const,
+    registers: [registry],
+  });
+  const callErrors = new Counter({
+    name: 'switchboard_call_errors_total',
+    help: "Faults in one call's handling that ended that call (the process went on)",
+    labelNames: ['source', 'stage'] as const,
+    registers: [registry],
+  });
 
   new Gauge({
     name: 'switchboard_ready',
@@ -91,5 +103,5 @@ export function createRuntimeMetrics(sup: Supervisor, opts: RuntimeMetricsOption
 
   registerCallMetrics(registry, sup, opts.perCallSeries === true);
 
-  return { registry, badInput, callsTotal };
+  return { registry, badInput, callsTotal, callsEnded, callErrors };
 }
