@@ -5,7 +5,7 @@ import { ReferenceConcealer, type PlcMode } from '../../src/dsp/reference/plc.ts
 import { newDspInstance } from '../../src/dsp/wasm.ts';
 import { speech } from '../helpers/fixtures.ts';
 import { mulberry32 } from '../helpers/prng.ts';
-import { maxAbsDiff, maxStep, play, vowel } from './plcPlay.ts';
+import { maxAbsDiff, maxStep, play, vowel } from '../helpers/plcPlay.ts';
 import { rms, sine, snrDb } from '../helpers/spectral.ts';
 
 function seededLoss(seed: number, rate: number): (f: number) => boolean {

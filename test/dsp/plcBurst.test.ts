@@ -4,7 +4,7 @@ import { ReferenceConcealer } from '../../src/dsp/reference/plc.ts';
 import { speech } from '../helpers/fixtures.ts';
 import { mulberry32 } from '../helpers/prng.ts';
 import { snrDb } from '../helpers/spectral.ts';
-import { maxAbsDiff, maxStep, play, playBursts, vowel } from './plcPlay.ts';
+import { maxAbsDiff, maxStep, play, playBursts, vowel } from '../helpers/plcPlay.ts';
 
 describe('Concealer (WASM) against the reference: whole bursts', () => {
   for (const rateHz of [8000, 16000, 24000, 48000]) {

@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import type { Socket } from 'node:dgram';
-import { bindPair } from '../actors/rtp/peer.ts';
+import { bindPair } from './rtpPeer.ts';
 
 /** True when an ffmpeg that speaks RTP is on PATH. */
 export function haveFfmpeg(): boolean {

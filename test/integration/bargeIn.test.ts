@@ -6,7 +6,7 @@ import { mulberry32 } from '../helpers/prng.ts';
 import { startRtpRuntime } from '../helpers/rtpRuntime.ts';
 import { startTwilioRuntime, type TwilioRuntime } from '../helpers/twilioRuntime.ts';
 import { within } from '../helpers/poll.ts';
-import { TestPeer } from '../actors/rtp/peer.ts';
+import { TestPeer } from '../helpers/rtpPeer.ts';
 import { TwilioClient } from '../peers/TwilioClient.ts';
 import type { RtpPacket } from '../../src/wire/rtp.ts';
 

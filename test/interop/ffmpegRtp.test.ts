@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Supervisor } from '../../src/supervisor/Supervisor.ts';
 import { readWav, toMono } from '../../src/wire/wav.ts';
 import { fixturePath } from '../helpers/fixtures.ts';
-import { segmentedCorrelation } from '../actors/rtp/peer.ts';
+import { segmentedCorrelation } from '../helpers/rtpPeer.ts';
 import { randomBytes } from 'node:crypto';
 import { freePair, haveFfmpeg, haveFfmpegSrtp, RtpRelay, runFfmpeg, sdp } from '../helpers/ffmpeg.ts';
 import { startRtpRuntime } from '../helpers/rtpRuntime.ts';

@@ -421,13 +421,8 @@ describe('HTTP server', () => {
       const res = await inject('null-0', { kind: 'crash' });
       expect(res.status).toBe(202);
       expect(await body(res)).toEqual({ target: 'null-0', kind: 'crash' });
-      const deadline = Date.now() + 5_000;
-      let st = rt.runtime.status();
-      while (Date.now() < deadline && !(st.workers[0]!.restarts > before && st.ready)) {
-        await new Promise((r) => setTimeout(r, 20));
-        st = rt.runtime.status();
-      }
-      expect(st.workers[0]!.restarts).toBe(before + 1);
+      await expect.poll(() => rt.runtime.status().workers[0]!.restarts > before && rt.runtime.status().ready, { timeout: 5_000, interval: 20 }).toBe(true);
+      expect(rt.runtime.status().workers[0]!.restarts).toBe(before + 1);
       expect((await get('/readyz')).status).toBe(200);
     });
   });

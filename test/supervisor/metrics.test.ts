@@ -1,6 +1,7 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createSocket, type Socket } from 'node:dgram';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { createRuntime } from '../../src/supervisor/createRuntime.ts';
 import { createHttpServer, type HttpServer } from '../../src/server/server.ts';
@@ -50,7 +51,6 @@ function valueOf(series: Series[], name: string, labels: Record<string, string>)
 
 const own = (series: Series[]) => series.filter((s) => s.name.startsWith('switchboard_'));
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Daemon {
   sup: Supervisor;
@@ -120,12 +120,15 @@ describe('/metrics by default: aggregates, no call ids', () => {
     await sendWithLoss(lossy.rtp!.localPort);
     // The gap is known once the packets after it arrived; then the counts stay put (no more media).
     let received = -1;
-    for (let i = 0; i < 60; i++) {
-      const q = (await status(d)).calls.find((c) => c.id === lossy.id)?.qos?.['jitter'];
-      if ((q?.['packetsLost'] ?? 0) >= 2 && q?.['packetsReceived'] === received) break;
-      received = q?.['packetsReceived'] ?? -1;
-      await sleep(50);
-    }
+    await vi.waitFor(
+      async () => {
+        const q = (await status(d)).calls.find((c) => c.id === lossy.id)?.qos?.['jitter'];
+        const settled = (q?.['packetsLost'] ?? 0) >= 2 && q?.['packetsReceived'] === received;
+        received = q?.['packetsReceived'] ?? -1;
+        if (!settled) throw new Error('the lossy call is still counting');
+      },
+      { timeout: 3000, interval: 50 },
+    );
     const first = await scrape(d);
     const st = await status(d);
     const second = await scrape(d);

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { captureKind } from '../../src/actors/capture/kind.ts';
 import { RequestError } from '../../src/supervisor/Runtime.ts';
@@ -21,7 +22,6 @@ afterEach(async () => {
   sup = undefined;
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const RESTARTS = 1;
 
 /** A call of one capture actor (a synthetic caller). */

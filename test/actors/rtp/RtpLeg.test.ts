@@ -9,7 +9,7 @@ import { sdesInline } from '../../../src/wire/srtpKeys.ts';
 import { serializeRtp } from '../../../src/wire/rtp.ts';
 import { DtmfReceive, DtmfReceiver } from '../../../src/wire/dtmf.ts';
 import { speech } from '../../helpers/fixtures.ts';
-import { segmentedCorrelation, sleep, TestPeer, until } from './peer.ts';
+import { segmentedCorrelation, sleep, TestPeer, until } from '../../helpers/rtpPeer.ts';
 import { startRtpRuntime } from '../../helpers/rtpRuntime.ts';
 
 /** A port range per test file and process, so parallel test files do not collide. */
@@ -348,7 +348,9 @@ describe('RTP leg (real sockets, real workers)', () => {
     expect(st['rttMs']).toBeLessThanOrEqual(readBy - srAtMs - 50 + 3);
     expect(st['opusBitrateBps']).toBe(22_400);
     expect(st['opusFec']).toBe(1);
-    // The call's one rating counts half this RTT.
-    expect(s.callQos(call.id)['call']!['oneWayDelayMs']).toBeGreaterThanOrEqual(st['rttMs']! / 2);
+    // The call's one rating counts half the leg's RTT (one reading of both).
+    const qos = s.callQos(call.id);
+    expect(qos['rtp']!['rttMs']).toBeGreaterThan(0);
+    expect(qos['call']!['oneWayDelayMs']).toBeGreaterThanOrEqual(qos['rtp']!['rttMs']! / 2);
   });
 });

@@ -5,7 +5,7 @@ import { OpusEncoder } from '../../../src/dsp/opus.ts';
 import { serializeRtp } from '../../../src/wire/rtp.ts';
 import { OPUS } from '../../../src/wire/rtpPayloadTypes.ts';
 import { startRtpRuntime } from '../../helpers/rtpRuntime.ts';
-import { sleep, TestPeer, until } from './peer.ts';
+import { sleep, TestPeer, until } from '../../helpers/rtpPeer.ts';
 
 /**
  * The leg and its peer, against real sockets on 127.0.0.1. Latch mode: who

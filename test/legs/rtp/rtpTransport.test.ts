@@ -10,7 +10,7 @@ import { createHttpServer, type HttpServer } from '../../../src/server/server.ts
 import type { Supervisor } from '../../../src/supervisor/Supervisor.ts';
 import { serializeRtp } from '../../../src/wire/rtp.ts';
 import { memoryLogger } from '../../helpers/logger.ts';
-import { TestPeer, until } from '../../actors/rtp/peer.ts';
+import { TestPeer, until } from '../../helpers/rtpPeer.ts';
 
 /**
  * The daemon's RTP transport as `switchboard start` builds it (createRuntime

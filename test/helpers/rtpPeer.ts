@@ -1,14 +1,17 @@
+import { vi } from 'vitest';
 import { createSocket, type Socket } from 'node:dgram';
-import { parseRtp, serializeRtp, type RtpPacket } from '../../../src/wire/rtp.ts';
+import { parseRtp, serializeRtp, type RtpPacket } from '../../src/wire/rtp.ts';
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export { setTimeout as sleep } from 'node:timers/promises';
 
+/** Waits (vitest's waitFor, every 5 ms) until `cond` holds; fails naming `what` after `timeoutMs`. */
 export async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const t0 = performance.now();
-  while (!cond()) {
-    if (performance.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
+  await vi.waitFor(
+    () => {
+      if (!cond()) throw new Error(`timed out waiting for ${what}`);
+    },
+    { timeout: timeoutMs, interval: 5 },
+  );
 }
 
 function bind(port: number): Promise<Socket> {

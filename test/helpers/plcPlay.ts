@@ -1,5 +1,5 @@
 /** Helpers shared by the concealer's tests: test signals and frame-by-frame players. */
-import { mulberry32 } from '../helpers/prng.ts';
+import { mulberry32 } from './prng.ts';
 
 /** What every concealer under test offers (the WASM one, the references). */
 export interface PlcLike {
