@@ -183,7 +183,8 @@ describe('RTP leg (real sockets, real workers)', () => {
     p.send(new Uint8Array([0x80, 0xc8, 0, 1, 2, 3]), port); // garbage RTCP on the RTP port
     p.send(new Uint8Array([0x80, 0xc8, 0xff, 0xff, 0, 0, 0, 0]), port + 1, p.rtcp); // garbage RTCP
     for (let i = 12; i < 20; i++) p.send(good(i), port);
-    await until(() => legStats(s, call.id)['packetsIn']! >= 18, 2000, 'good packets');
+    // Two sockets, read in no fixed order: the RTCP port's garbage may be read after the RTP port's last packet.
+    await until(() => legStats(s, call.id)['packetsIn']! >= 18 && legStats(s, call.id)['droppedBadRtcp']! >= 2, 2000, 'good packets and both bad RTCP');
     const st = legStats(s, call.id);
     expect(st['packetsIn']).toBe(18);
     expect(st['droppedWrongSource']).toBe(1);
