@@ -239,7 +239,8 @@ export class Supervisor implements Runtime {
     for (const r of kind.rings) rings[r.name] = shared[r.name] ?? FrameRing.create(EDGES[r.edge].slots, EDGES[r.edge].maxSamples);
     const statsBuffer = new SharedArrayBuffer(Math.max(1, kind.stats.length) * 8);
     const rec: ActorRecord = {
-      id: `${kindName}-${this.#nextActor++}`,
+      // `kind.n`: never the same as a worker's id (`kind-i`), which fault injection also takes.
+      id: `${kindName}.${this.#nextActor++}`,
       kind,
       config,
       rings,

@@ -89,7 +89,7 @@ describe('a call graph built by the registry', () => {
     const call = await sup.createCall({ transport: 'null-leg' });
     expect(call).toMatchObject({ transport: 'null-leg', state: 'active', leg: 'null' });
     const [leg, agent, jitter] = call.actors;
-    expect([leg, agent, jitter].map((a) => a!.split('-')[0])).toEqual(['nullLeg', 'agent', 'jitter']);
+    expect([leg, agent, jitter].map((a) => a!.split('.')[0])).toEqual(['nullLeg', 'agent', 'jitter']);
     // One ring per edge, the same object at both ends.
     expect(sup.ringOf(leg!, 'packets')).toBe(sup.ringOf(jitter!, 'in'));
     expect(sup.ringOf(jitter!, 'out')).toBe(sup.ringOf(agent!, 'in'));

@@ -168,7 +168,7 @@ describe('HTTP server', () => {
       const created = await post('/v1/calls', { transport: 'null' });
       expect(created.status).toBe(201);
       const call = await body(created);
-      expect(call).toMatchObject({ transport: 'null', state: 'active', actors: [expect.stringMatching(/^null-/)] });
+      expect(call).toMatchObject({ transport: 'null', state: 'active', actors: [expect.stringMatching(/^null\.\d+$/)] });
       expect(created.headers.get('location')).toBe(`/v1/calls/${call.id}`);
 
       const list = await body(await get('/v1/calls'));
