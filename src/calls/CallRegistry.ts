@@ -261,31 +261,23 @@ export class CallRegistry {
   /** Builds a graph for the call; all or nothing: a failure destroys what this build made (the transport may try again). */
   async #build(rec: CallRecord, graph: CallGraph): Promise<Record<string, string>> {
     const made: string[] = [];
+    const makeRing = (from: { kind: string; role: string }, to: { kind: string; role: string }): FrameRing => {
+      const edge = this.#host.ringEdge(from.kind, from.role);
+      const other = this.#host.ringEdge(to.kind, to.role);
+      if (edge === undefined || other === undefined) {
+        throw new RangeError(`call graph: no ring ${edge === undefined ? `${from.kind}.${from.role}` : `${to.kind}.${to.role}`}`);
+      }
+      if (edge !== other) throw new RangeError(`call graph: ${from.kind}.${from.role} (${edge}) cannot feed ${to.kind}.${to.role} (${other})`);
+      return FrameRing.create(EDGES[edge].slots, EDGES[edge].maxSamples);
+    };
     try {
-      const built = await this.#buildInto(rec, graph, made);
+      const built = await buildGraph(graph, (kind, config, shared) => this.#host.createActor(kind, config, rec.id, shared), makeRing, made);
       rec.actors.push(...made);
       return built;
     } catch (err) {
       await Promise.all(made.map((a) => this.#host.destroyActor(a)));
       throw err;
     }
-  }
-
-  #buildInto(rec: CallRecord, graph: CallGraph, made: string[]): Promise<Record<string, string>> {
-    return buildGraph(
-      graph,
-      (kind, config, shared) => this.#host.createActor(kind, config, rec.id, shared),
-      (from, to) => {
-        const edge = this.#host.ringEdge(from.kind, from.role);
-        const other = this.#host.ringEdge(to.kind, to.role);
-        if (edge === undefined || other === undefined) {
-          throw new RangeError(`call graph: no ring ${edge === undefined ? `${from.kind}.${from.role}` : `${to.kind}.${to.role}`}`);
-        }
-        if (edge !== other) throw new RangeError(`call graph: ${from.kind}.${from.role} (${edge}) cannot feed ${to.kind}.${to.role} (${other})`);
-        return FrameRing.create(EDGES[edge].slots, EDGES[edge].maxSamples);
-      },
-      made,
-    );
   }
 
   /** Destroys the call's actors and releases what its transport holds: once, from the machine's `ending`. */
