@@ -22,6 +22,8 @@ export interface ActorCreate {
   rings: RingBuffers;
   /** Float64 slots the actor writes its figures into (names in the actor's registration). */
   stats: SharedArrayBuffer;
+  /** Its place in the worker's tick, lowest first (ActorKind.stage). */
+  stage?: number;
 }
 
 /**

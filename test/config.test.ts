@@ -36,6 +36,7 @@ describe('loadConfig: layers', () => {
       networkWorkers: 1,
       agentWorkers: 1,
       captureWorkers: 1,
+      placement: 'call',
       enableFaultInjection: false,
       logLevel: 'info',
       drainDeadlineMs: 30_000,

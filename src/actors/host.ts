@@ -34,7 +34,15 @@ export type ActorLogger = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
 interface Hosted {
   readonly id: string;
   readonly kind: string;
+  readonly stage: number;
   readonly actor: HostedActor;
+}
+
+/** `list` with `h` after every actor of its stage or an earlier one: ticks run producers before consumers. */
+function insertByStage(list: readonly Hosted[], h: Hosted): Hosted[] {
+  let at = list.length;
+  while (at > 0 && list[at - 1]!.stage > h.stage) at--;
+  return [...list.slice(0, at), h, ...list.slice(at)];
 }
 
 export function hostActors(factories: Readonly<Record<string, ActorFactory>>): void {
@@ -48,7 +56,7 @@ export function hostActors(factories: Readonly<Record<string, ActorFactory>>): v
   const emit = (e: WorkerEvent): void => events.postMessage(e);
 
   // A dense array, rebuilt only at control time, so the tick loop iterates
-  // without allocating (no Map iterator objects).
+  // without allocating (no Map iterator objects); kept in stage order.
   let hosted: Hosted[] = [];
   const byId = new Map<string, Hosted>();
 
@@ -108,9 +116,9 @@ export function hostActors(factories: Readonly<Record<string, ActorFactory>>): v
       actor.close();
       return;
     }
-    const h = { id: req.actorId, kind: req.kind, actor };
+    const h = { id: req.actorId, kind: req.kind, stage: req.stage ?? 0, actor };
     byId.set(req.actorId, h);
-    hosted = [...hosted, h];
+    hosted = insertByStage(hosted, h);
   }
 
   function injectFault(kind: FaultKind): void {

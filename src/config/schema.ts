@@ -38,6 +38,11 @@ export const ConfigSchema = z.strictObject({
   networkWorkers: int(1, 64),
   agentWorkers: int(1, 64),
   captureWorkers: int(1, 16),
+  /**
+   * `call`: each call's actors on one call worker (as many as mediaWorkers), ticked in order so a
+   * frame crosses the call within its tick; `kind`: media, network and agent pools of their own.
+   */
+  placement: z.enum(['call', 'kind']).describe('call or kind'),
   controlToken: z.string().min(1).describe('a non-empty string').optional(),
   /**
    * Opens the read routes (/status, /metrics, /dashboard), which show callers' numbers, CallSids
@@ -189,6 +194,7 @@ export function defaults(parallelism: number): z.input<typeof ConfigSchema> {
     networkWorkers: 1,
     agentWorkers: 1,
     captureWorkers: 1,
+    placement: 'call',
     enableFaultInjection: false,
     logLevel: 'info',
     drainDeadlineMs: 30_000,

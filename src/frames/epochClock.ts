@@ -24,3 +24,19 @@ export function arrivalFromStamp(stamp: number, nowMs: number): number {
   const ageMs = (arrivalStamp(nowMs) - stamp) | 0;
   return nowMs - (ageMs > 0 ? ageMs : 0);
 }
+
+/**
+ * When a PCM frame was made, as `pcm` edges carry it in the ARRIVAL_MS stamp
+ * word (layout.ts): epoch microseconds mod 2^32 (wraps every 71 minutes; a
+ * frame lives for milliseconds). 0 is "not stamped", so a stamp that would
+ * be 0 is 1.
+ */
+export function madeStamp(epochMsValue: number): number {
+  return Math.floor(epochMsValue * 1000) >>> 0 || 1;
+}
+
+/** Microseconds since a `madeStamp`, read at `nowMs` (≥ 0). */
+export function madeAgeUs(stamp: number, nowMs: number): number {
+  const age = ((Math.floor(nowMs * 1000) >>> 0) - stamp) | 0;
+  return age > 0 ? age : 0;
+}

@@ -2,7 +2,7 @@ import { createActor as createXstateActor } from 'xstate';
 import type { Logger } from 'pino';
 import { FrameRing } from '../frames/FrameRing.ts';
 import type { ActorCommand, ActorConfig, WorkerEvent } from '../protocol.ts';
-import type { ActorKind, PoolName } from '../actors/ActorKind.ts';
+import { CALL_HOST, CALL_WORKER_ENTRY, hostOf, type ActorKind, type Placement, type PoolName } from '../actors/ActorKind.ts';
 import { ACTOR_KINDS } from '../actors/registry.ts';
 import { daemonMachine } from './daemonMachine.ts';
 import { createRuntimeMetrics } from './metrics.ts';
@@ -52,6 +52,8 @@ export interface SupervisorOptions {
   maxCalls?: number;
   /** What /metrics shows of calls (config `metrics.*`). */
   metrics?: Parameters<typeof createRuntimeMetrics>[1];
+  /** Where a call's actors run (ActorKind.ts; default `kind`); call workers are as many as media workers. */
+  placement?: Placement;
 }
 
 /**
@@ -121,17 +123,23 @@ export class Supervisor implements Runtime {
       onEvent: (s, e) => this.#onWorkerEvent(s, e),
       onStateChange: (s, state, prev) => this.#onSlotState(s, state, prev),
     };
+    const hosts = new Map<string, { name: string; entry: string; size: number }>();
     for (const kind of Object.values(this.#kinds)) {
-      const count = Math.max(1, this.#opts.poolSizes[kind.pool]);
-      const pool = startPool(kind, count, {
+      const name = hostOf(kind, this.#placement);
+      const size = this.#opts.poolSizes[name === CALL_HOST ? 'media' : kind.pool];
+      hosts.set(name, name === CALL_HOST ? { name, entry: CALL_WORKER_ENTRY, size } : { name, entry: kind.entry, size });
+    }
+    for (const host of hosts.values()) {
+      const count = Math.max(1, host.size);
+      const pool = startPool(host, count, {
         tickMs: TICK_MS,
         logLevel: this.#opts.logLevel,
         maxOldGenerationSizeMb: this.#opts.workerHeapMb ?? WORKER_HEAP_MB,
         log: this.#log,
       }, slotOpts);
-      this.#standby.set(kind.name, pool.threads);
+      this.#standby.set(host.name, pool.threads);
       starting.push(...pool.ready);
-      this.#slots.set(kind.name, pool.slots);
+      this.#slots.set(host.name, pool.slots);
     }
     // Ready means restart-ready too: each kind's spare thread is loaded.
     await Promise.all([...starting, ...[...this.#standby.values()].map((t) => t.warm())]);
@@ -234,7 +242,7 @@ export class Supervisor implements Runtime {
     for (const name of Object.keys(shared)) {
       if (!kind.rings.some((r) => r.name === name)) throw new RangeError(`actor kind "${kindName}" has no ring "${name}"`);
     }
-    const slot = leastLoaded(this.#slots.get(kindName) ?? [], this.#actors, kindName);
+    const slot = this.#callSlot(kind, callId) ?? leastLoaded(this.#slotsOf(kindName), this.#actors, kindName);
     const rings: Record<string, FrameRing> = {};
     for (const r of kind.rings) rings[r.name] = shared[r.name] ?? FrameRing.create(EDGES[r.edge].slots, EDGES[r.edge].maxSamples);
     const statsBuffer = new SharedArrayBuffer(Math.max(1, kind.stats.length) * 8);
@@ -371,6 +379,25 @@ export class Supervisor implements Runtime {
 
   // ── internals ─────────────────────────────────────────────────────────────
 
+  get #placement(): Placement {
+    return this.#opts.placement ?? 'kind';
+  }
+
+  /** The workers an actor of the kind may run on. */
+  #slotsOf(kindName: string): readonly WorkerSlot[] {
+    const kind = this.#kinds[kindName];
+    return kind === undefined ? [] : (this.#slots.get(hostOf(kind, this.#placement)) ?? []);
+  }
+
+  /** Under the `call` placement, the live call worker that already hosts one of the call's actors. */
+  #callSlot(kind: ActorKind, callId: string | undefined): WorkerSlot | undefined {
+    if (callId === undefined || hostOf(kind, this.#placement) !== CALL_HOST) return undefined;
+    for (const a of this.#actors.values()) {
+      if (a.callId === callId && a.slot.kind === CALL_HOST && a.slot.state !== 'failed' && a.slot.state !== 'stopped') return a.slot;
+    }
+    return undefined;
+  }
+
   #allSlots(): WorkerSlot[] {
     return [...this.#slots.values()].flat();
   }
@@ -380,7 +407,7 @@ export class Supervisor implements Runtime {
     return {
       log: this.#log,
       actors: this.#actors,
-      slotsOf: (kind) => this.#slots.get(kind) ?? [],
+      slotsOf: (kind) => this.#slotsOf(kind),
       sendCreate: (a) => this.#sendCreate(a),
       endCall: (callId, detail) => this.#calls.end(callId, 'worker-failed', detail),
     };
@@ -395,6 +422,7 @@ export class Supervisor implements Runtime {
       config: rec.config,
       rings,
       stats: rec.statsBuffer,
+      stage: rec.kind.stage ?? 0,
     });
     rec.state = 'running';
   }

@@ -4,6 +4,7 @@ import { loadOpenAISettings, type AgentSettings } from './agentConfig.ts';
 import { registerPortMetrics } from '../legs/rtp/portMetrics.ts';
 import { rtpTransport } from '../legs/rtp/rtpTransport.ts';
 import { Supervisor } from './Supervisor.ts';
+import type { Placement } from '../actors/ActorKind.ts';
 import { syntheticTransport } from '../calls/transports.ts';
 import { twilioTransport } from '../legs/twilio/twilioTransport.ts';
 
@@ -13,6 +14,7 @@ export interface RuntimeConfig {
   networkWorkers?: number;
   agentWorkers?: number;
   captureWorkers?: number;
+  placement?: Placement;
   logLevel?: string;
   host?: string;
   rtp?: { portMin: number; portMax: number; idleTimeoutMs?: number; bindHost?: string | undefined; latchCidr?: string | string[] | undefined };
@@ -57,6 +59,7 @@ export async function createRuntime(config: RuntimeConfig, log: Logger): Promise
     },
     logLevel: config.logLevel ?? 'info',
     log,
+    placement: config.placement ?? 'call',
     metrics: { perCallSeries: config.metrics?.perCallSeries ?? false },
     transports: [
       syntheticTransport,

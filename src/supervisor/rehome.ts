@@ -25,14 +25,21 @@ export interface RehomeHost {
  */
 export function moveActors(from: WorkerSlot, host: RehomeHost, why: string): ActorRecord[] {
   const stuck: ActorRecord[] = [];
+  // A call's actors move together: co-located (placement `call`) they stay in one tick.
+  const callTargets = new Map<string, WorkerSlot | undefined>();
   for (const a of [...host.actors.values()].filter((x) => x.slot === from)) {
     const others = host.slotsOf(a.kind.name).filter((s) => s !== from && s.state === 'ready');
     let target: WorkerSlot | undefined;
-    try {
-      target = others.length > 0 ? leastLoaded(others, host.actors, a.kind.name) : undefined;
-    } catch {
-      // Every sibling is overloaded: moving there would cost their calls too.
-      target = undefined;
+    if (a.callId !== undefined && callTargets.has(a.callId)) {
+      target = callTargets.get(a.callId);
+    } else {
+      try {
+        target = others.length > 0 ? leastLoaded(others, host.actors, a.kind.name) : undefined;
+      } catch {
+        // Every sibling is overloaded: moving there would cost their calls too.
+        target = undefined;
+      }
+      if (a.callId !== undefined) callTargets.set(a.callId, target);
     }
     if (target === undefined) {
       stuck.push(a);

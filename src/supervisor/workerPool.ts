@@ -9,12 +9,12 @@ import { WorkerSlot, type SlotOptions } from './WorkerSlot.ts';
 export type PoolSlotOptions = Omit<SlotOptions, 'id' | 'kind' | 'threads'>;
 
 /**
- * One kind's pool, started: its source of loaded spare threads and a
+ * One host's pool (an actor kind's, or the call workers'), started: its source of loaded spare threads and a
  * WorkerSlot per position (`media-0`, `media-1`, …), with a promise per slot
  * for its first ready.
  */
 export function startPool(
-  kind: ActorKind,
+  kind: Pick<ActorKind, 'name' | 'entry'>,
   count: number,
   thread: { tickMs: number; logLevel: string; maxOldGenerationSizeMb: number; log: Logger },
   slotOpts: PoolSlotOptions,

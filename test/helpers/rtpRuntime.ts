@@ -1,15 +1,24 @@
 import { agentKind } from '../../src/actors/agent/kind.ts';
 import { jitterKind } from '../../src/actors/jitter/kind.ts';
+import type { Placement } from '../../src/actors/ActorKind.ts';
 import { rtpKind } from '../../src/actors/rtp/kind.ts';
 import { rtpTransport } from '../../src/legs/rtp/rtpTransport.ts';
 import { Supervisor } from '../../src/supervisor/Supervisor.ts';
 import { memoryLogger } from './logger.ts';
 
-/** A real supervisor that takes RTP calls (jitter → agent → leg, one worker each) on a port range of the test's own. */
-export async function startRtpRuntime(opts: { portMin: number; portMax: number; rtcpMinIntervalS: number; idleTimeoutMs?: number }) {
+/** A real supervisor that takes RTP calls (jitter → agent → leg: one worker each, or together under `placement: call`) on a port range of the test's own. */
+export async function startRtpRuntime(opts: {
+  portMin: number;
+  portMax: number;
+  rtcpMinIntervalS: number;
+  idleTimeoutMs?: number;
+  placement?: Placement;
+  mediaWorkers?: number;
+}) {
   const transport = rtpTransport(opts);
   const sup = new Supervisor({
-    poolSizes: { media: 1, network: 1, agent: 1, capture: 1 },
+    poolSizes: { media: opts.mediaWorkers ?? 1, network: 1, agent: 1, capture: 1 },
+    ...(opts.placement !== undefined ? { placement: opts.placement } : {}),
     logLevel: 'warn',
     log: memoryLogger().log,
     kinds: { jitter: jitterKind, agent: agentKind, rtp: rtpKind },

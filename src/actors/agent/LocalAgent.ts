@@ -91,8 +91,9 @@ export function createLocalAgent(ctx: ActorContext, config: ActorConfig): Hosted
     if (timedOut) stats[STAT.heardTimeouts]++;
   };
 
-  const send = (samples: Int16Array, flags: number): void => {
-    if (output.write(samples, spf, outSeq >>> 0, (outSeq * spf) >>> 0, rateHz, flags)) stats[STAT.framesOut]++;
+  /** `made`: the caller frame's playout stamp the loopback passes on (engineLatency.ts); 0 for the agent's own audio. */
+  const send = (samples: Int16Array, flags: number, made = 0): void => {
+    if (output.writeStamped(samples, spf, outSeq >>> 0, (outSeq * spf) >>> 0, rateHz, flags, made, 0, 0)) stats[STAT.framesOut]++;
     else stats[STAT.outOverflows]++;
     outSeq++;
   };
@@ -154,14 +155,14 @@ export function createLocalAgent(ctx: ActorContext, config: ActorConfig): Hosted
         const h = heard.poll(nowMs);
         if (h !== Heard.NONE) settle(h === Heard.TIMED_OUT);
       }
-      while (input.available() > 0 && input.read(frame, meta)) {
+      while (input.available() > 0 && input.readStamped(frame, meta)) {
         frames++;
         stats[STAT.framesIn]++;
         if (meta.sampleCount !== spf || meta.rateHz !== rateHz) {
           stats[STAT.wrongSizeFrames]++;
           continue;
         }
-        if (agent === 'loopback') send(frame, meta.flags);
+        if (agent === 'loopback') send(frame, meta.flags, meta.arrivalMs);
         else if (agent === 'echo') hear();
       }
       if (agent === 'tone') {

@@ -1,17 +1,4 @@
 import { hostActors } from '../host.ts';
-import type { ActorContext } from '../Actor.ts';
-import type { ActorConfig } from '../../protocol.ts';
-import { createLocalAgent } from './LocalAgent.ts';
-
-/**
- * One actor kind, `agent`, for every agent: `config.agent` chooses. The
- * `openai` agent's module (and the `openai` package) loads on first use, so
- * workers of local agents never pay for it.
- */
-async function createAgent(ctx: ActorContext, config: ActorConfig) {
-  if (config['agent'] !== 'openai') return createLocalAgent(ctx, config);
-  const { createOpenAIAgent } = await import('./OpenAIAgent.ts');
-  return createOpenAIAgent(ctx, config);
-}
+import { createAgent } from './createAgent.ts';
 
 hostActors({ agent: createAgent });

@@ -53,6 +53,8 @@ export const agentKind: ActorKind = {
   name: 'agent',
   pool: 'agent',
   entry: './agent/agent.worker',
+  stage: 1,
+  perCall: true,
   rings: [
     { name: 'in', edge: 'pcm' },
     { name: 'out', edge: 'pcm' },

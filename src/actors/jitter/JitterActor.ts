@@ -1,7 +1,7 @@
 import type { ActorConfig } from '../../protocol.ts';
 import { FrameFlags } from '../../frames/FrameRing.ts';
 import { PACKET_CODEC_NUMBER, PacketReader } from '../../frames/PacketRing.ts';
-import { epochMs } from '../../frames/epochClock.ts';
+import { epochMs, madeStamp } from '../../frames/epochClock.ts';
 import { Concealer } from '../../dsp/plc.ts';
 import { TimeStretcher } from '../../dsp/timeStretch.ts';
 import type { ActorContext, HostedActor } from '../Actor.ts';
@@ -90,7 +90,8 @@ export function createJitterActor(ctx: ActorContext, config: ActorConfig): Hoste
         jb.insert(packets.sequence, packets.rtpTimestamp, packets.arrivalMs, packets.bytes, packets.byteLength, packets.marker, packets.ssrc);
       }
       const kind = jb.pull(frame, now);
-      output.write(frame, spf, frameSeq, (frameSeq * spf) >>> 0, cfg.rateHz, FLAGS_BY_KIND[kind] ?? 0);
+      // Stamped when made: the legs measure what the engine adds after playout (actors/engineLatency.ts).
+      output.writeStamped(frame, spf, frameSeq, (frameSeq * spf) >>> 0, cfg.rateHz, FLAGS_BY_KIND[kind] ?? 0, madeStamp(epochMs()), 0, 0);
       frameSeq = (frameSeq + 1) >>> 0;
       jb.stats.writeTo(stats);
       stats[ringOverflowsAt] = output.overflows;

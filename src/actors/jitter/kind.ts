@@ -21,6 +21,8 @@ export const jitterKind: ActorKind = {
   name: 'jitter',
   pool: 'media',
   entry: './jitter/jitter.worker',
+  stage: 0,
+  perCall: true,
   rings: [
     { name: 'in', edge: 'packets' },
     { name: 'out', edge: 'pcm' },

@@ -6,6 +6,7 @@ import { isRtcp } from '../../wire/rtp.ts';
 import { SrtpContext, SrtpError } from '../../wire/srtp.ts';
 import { commandRefused, type ActorContext, type HostedActor } from '../Actor.ts';
 import { epochMs } from '../../frames/epochClock.ts';
+import { recordEngineLatency } from '../engineLatency.ts';
 import { PacketWriter } from '../../frames/PacketRing.ts';
 import { OpusBitrateController } from './OpusBitrateController.ts';
 import { RtcpSession } from './RtcpSession.ts';
@@ -262,7 +263,7 @@ export async function createRtpLeg(ctx: ActorContext, config: ActorConfig): Prom
           stats[STAT.framesSkipped]++;
           have = false;
         }
-        if (have) input.read(frame, meta);
+        if (have) input.readStamped(frame, meta);
         else input.read(none, meta);
       }
       const event = dtmf.next(sender.timestamp);
@@ -288,6 +289,7 @@ export async function createRtpLeg(ctx: ActorContext, config: ActorConfig): Prom
         rtpSocket.send(buf, 0, n, receiver.remotePort, address);
         stats[STAT.packetsOut]++;
         stats[STAT.bytesOut] += n;
+        if (have && event === null) recordEngineLatency(stats, STAT.engineLatencyFrames, meta.arrivalMs, epochMs());
       }
       // The agent's frame is heard once on the wire, or once Opus DTX found it silent (n = 0: the peer's
       // decoder plays that silence in its place); not when an event took its place or it failed to encode.

@@ -1,3 +1,4 @@
+import { ENGINE_LATENCY_STATS } from '../engineLatency.ts';
 import type { ActorKind } from '../ActorKind.ts';
 
 /**
@@ -58,6 +59,7 @@ export const RTP_STATS = [
   'opusBitrateBps',
   'opusFec',
   'dtmfSent',
+  ...ENGINE_LATENCY_STATS,
 ] as const;
 export type RtpStatName = (typeof RTP_STATS)[number];
 
@@ -65,6 +67,8 @@ export const rtpKind: ActorKind = {
   name: 'rtp',
   pool: 'network',
   entry: './rtp/rtp.worker',
+  stage: 2,
+  perCall: true,
   rings: [
     // Packets to the jitter actor; the agent's audio in; `heard`: frames put on the wire are frames the caller hears.
     { name: 'packets', edge: 'packets' },

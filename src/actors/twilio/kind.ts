@@ -37,6 +37,8 @@ export const twilioKind: ActorKind = {
   name: 'twilio',
   pool: 'network',
   entry: './twilio/twilio.worker',
+  stage: 2,
+  perCall: true,
   rings: [
     { name: 'in', edge: 'pcm' },
     { name: 'heard', edge: 'heard' },
