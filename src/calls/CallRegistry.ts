@@ -7,9 +7,9 @@ import { callQuality } from '../qos/callQuality.ts';
 import type { ActorRecord } from '../supervisor/ActorRecord.ts';
 import { RequestError, type CallEvent, type CallInfo, type CallRequest, type DaemonState } from '../supervisor/Runtime.ts';
 import { quote } from '../wire/text.ts';
-import { buildGraph, type CallGraph } from './CallGraph.ts';
+import { buildGraph, type CallGraph, type MakeRing } from './CallGraph.ts';
 import { callMachine, type CallState, type EndReason } from './callMachine.ts';
-import { EDGES } from '../frames/edges.ts';
+import { callEdge, EDGES } from '../frames/edges.ts';
 import type { CallSetup, Transport } from './transports.ts';
 
 export type { EndReason } from './callMachine.ts';
@@ -261,14 +261,15 @@ export class CallRegistry {
   /** Builds a graph for the call; all or nothing: a failure destroys what this build made (the transport may try again). */
   async #build(rec: CallRecord, graph: CallGraph): Promise<Record<string, string>> {
     const made: string[] = [];
-    const makeRing = (from: { kind: string; role: string }, to: { kind: string; role: string }): FrameRing => {
+    const makeRing: MakeRing = (from, to) => {
       const edge = this.#host.ringEdge(from.kind, from.role);
       const other = this.#host.ringEdge(to.kind, to.role);
       if (edge === undefined || other === undefined) {
         throw new RangeError(`call graph: no ring ${edge === undefined ? `${from.kind}.${from.role}` : `${to.kind}.${to.role}`}`);
       }
       if (edge !== other) throw new RangeError(`call graph: ${from.kind}.${from.role} (${edge}) cannot feed ${to.kind}.${to.role} (${other})`);
-      return FrameRing.create(EDGES[edge].slots, EDGES[edge].maxSamples);
+      const { slots, maxSamples } = callEdge(edge, rateOf(from.config) ?? rateOf(to.config));
+      return FrameRing.create(slots, maxSamples);
     };
     try {
       const built = await buildGraph(graph, (kind, config, shared) => this.#host.createActor(kind, config, rec.id, shared), makeRing, made);
@@ -301,4 +302,10 @@ export class CallRegistry {
     if (reason === 'worker-failed' || reason === 'actor-failed') this.#log.warn(fields, 'call ended');
     else this.#log.info(fields, 'call ended');
   }
+}
+
+/** The sample rate an actor's configuration states (`rateHz`), if any: a call's pcm rings are sized by it. */
+function rateOf(config: ActorConfig): number | undefined {
+  const r = config['rateHz'];
+  return typeof r === 'number' ? r : undefined;
 }

@@ -326,6 +326,12 @@ export class FrameRing {
     return this.read(out, meta);
   }
 
+  /** Producer: refuses a frame for want of room, counted as `write` counts it (for a writer of several slots at once). */
+  refuse(): false {
+    this.#ctl[Ctl.OVERFLOWS]!++;
+    return false;
+  }
+
   /** Producer: the slot the next write fills, or -1 when the ring is full (looked at as `write` does). */
   #freeSlot(): number {
     const w = this.#ctl[Ctl.WRITE_INDEX]!;

@@ -9,7 +9,7 @@ import { WIRE_SLOT_WORDS } from './wireRing.ts';
  * | edge      | carries                                       | slots | slot size           |
  * |-----------|-----------------------------------------------|-------|---------------------|
  * | `pcm`     | 20 ms PCM frames up to 48 kHz                 |    64 | 960 samples         |
- * | `packets` | one RTP payload a slot (leg → jitter/PLC)     |    64 | 1500 bytes (750 words; length in the slot's BYTE_LENGTH) |
+ * | `packets` | RTP payloads (leg → jitter/PLC)               |    64 | 320 bytes (a larger packet takes several: PacketRing.ts) |
  * | `heard`   | counts with no samples (leg → agent)          |    64 | 1 word              |
  * | `wire`    | Twilio messages (leg → main thread)           |    64 | 80 words (160 bytes)|
  * | `echo`    | mark echoes (main thread → leg)               |  2048 | 1 word              |
@@ -18,6 +18,10 @@ import { WIRE_SLOT_WORDS } from './wireRing.ts';
  * 64 slots are 1.28 s of 20 ms frames: a consumer may lag that long before a
  * frame is dropped (counted, never thrown). Twilio echoes every pending mark
  * at once after a clear, so `echo` has room for all of them.
+ *
+ * A call's `pcm` rings hold frames of the call's rate only (`callEdge`): a
+ * narrowband call's is 24 KB, not 123 KB — every slot of a ring is touched
+ * within 1.28 s, so a ring's size is resident memory per call.
  */
 export interface EdgeSpec {
   readonly slots: number;
@@ -34,3 +38,14 @@ export const EDGES = {
 } as const satisfies Record<string, EdgeSpec>;
 
 export type EdgeKind = keyof typeof EDGES;
+
+/** The frame the engine moves: 20 ms (DESIGN: audio frames). */
+const FRAME_MS = 20;
+
+/** The geometry of a call's ring: a `pcm` edge of a call whose rate is known holds a 20 ms frame at that rate. */
+export function callEdge(edge: EdgeKind, rateHz: number | undefined): EdgeSpec {
+  const spec = EDGES[edge];
+  if (edge !== 'pcm' || rateHz === undefined || !Number.isInteger(rateHz) || rateHz <= 0) return spec;
+  const samples = (rateHz * FRAME_MS) / 1000;
+  return Number.isInteger(samples) && samples <= spec.maxSamples ? { slots: spec.slots, maxSamples: samples } : spec;
+}

@@ -4,12 +4,14 @@ import {
   MAX_PAYLOAD_BYTES,
   PACKET_CODEC_NUMBER,
   PACKET_SLOT_WORDS,
+  PACKET_SLOT_BYTES,
+  MAX_PACKET_SLOTS,
   PacketReader,
   PacketWriter,
 } from '../../src/frames/PacketRing.ts';
 import { mulberry32 } from '../helpers/prng.ts';
 
-/** A packet ring as a call graph makes one: 64 slots, room for an MTU. */
+/** A packet ring as a call graph makes one: 64 slots of PACKET_SLOT_BYTES (an MTU-sized packet takes several). */
 const ring = (): FrameRing => FrameRing.create(64, PACKET_SLOT_WORDS);
 
 function payloadOf(n: number, seed: number): Uint8Array {
@@ -78,11 +80,56 @@ describe('packet ring', () => {
       timestamp: 960,
       rateHz: 0,
       sampleCount: 31,
-      flags: (1 << 8) | (PACKET_CODEC_NUMBER.opus << 16),
+      // The marker, the codec, and the packet's slot count (one).
+      flags: (1 << 8) | (PACKET_CODEC_NUMBER.opus << 16) | (1 << 24),
       arrivalMs: 5_000_000_000 % 2 ** 32,
       byteLength: 61,
       source: 0xcafef00d,
     });
+  });
+
+  it('carries a packet larger than a slot in consecutive slots, intact among small ones', () => {
+    const r = ring();
+    const writer = new PacketWriter(r, 'PCMU');
+    const reader = new PacketReader(r);
+    const sizes = [160, MAX_PAYLOAD_BYTES, 1, PACKET_SLOT_BYTES, PACKET_SLOT_BYTES + 1, 161];
+    sizes.forEach((n, i) => expect(writer.write(i, i * 160, payloadOf(n, i), n, i === 1, 7, 1000 + i)).toBe(true));
+    expect(r.available()).toBe(1 + MAX_PACKET_SLOTS + 1 + 1 + 2 + 1);
+    sizes.forEach((n, i) => {
+      expect(reader.read(2000)).toBe(true);
+      expect([reader.sequence, reader.rtpTimestamp, reader.marker, reader.byteLength, reader.arrivalMs]).toEqual([i, i * 160, i === 1, n, 1000 + i]);
+      expect(reader.bytes.subarray(0, n)).toEqual(payloadOf(n, i));
+    });
+    expect(reader.read(2000)).toBe(false);
+    expect(reader.strays).toBe(0);
+  });
+
+  it('puts all of a packet in or none of it, and takes one only once all its slots are there', () => {
+    const r = FrameRing.create(4, PACKET_SLOT_WORDS);
+    const writer = new PacketWriter(r, 'L16');
+    const reader = new PacketReader(r);
+    for (let i = 0; i < 3; i++) writer.write(i, 0, payloadOf(100, i), 100, false, 1);
+    expect(writer.write(3, 0, payloadOf(2 * PACKET_SLOT_BYTES, 3), 2 * PACKET_SLOT_BYTES, false, 1)).toBe(false);
+    expect([r.available(), r.overflows]).toEqual([3, 1]);
+    for (let i = 0; i < 3; i++) expect(reader.read(0)).toBe(true);
+    // A writer part-way through a two-slot packet: its first slot alone is not a packet yet.
+    const words = new Int16Array(PACKET_SLOT_WORDS).fill(0x0101);
+    const flags = (PACKET_CODEC_NUMBER.L16 << 16) | (2 << 24);
+    r.writeStamped(words, PACKET_SLOT_WORDS, 9, 0, 0, flags, 5, PACKET_SLOT_BYTES + 2, 1);
+    expect(reader.read(10)).toBe(false);
+    expect(r.available()).toBe(1);
+    r.writeStamped(words, 1, 9, 0, 0, flags | (1 << 9), 5, PACKET_SLOT_BYTES + 2, 1);
+    expect(reader.read(10)).toBe(true);
+    expect([reader.sequence, reader.byteLength, reader.bytes[PACKET_SLOT_BYTES + 1]]).toEqual([9, PACKET_SLOT_BYTES + 2, 1]);
+  });
+
+  it('skips and counts a continuation slot where a packet should begin, and takes the packet after it', () => {
+    const r = ring();
+    const reader = new PacketReader(r);
+    r.writeStamped(new Int16Array(4), 4, 1, 0, 0, (1 << 9) | (2 << 24), 0, 8, 1);
+    new PacketWriter(r, 'PCMU').write(2, 0, payloadOf(160, 2), 160, false, 1, 0);
+    expect(reader.read(0) && reader.sequence).toBe(2);
+    expect(reader.strays).toBe(1);
   });
 
   it('refuses empty, oversize and overlong payloads without touching the ring', () => {

@@ -44,6 +44,9 @@ describe('placement: call', () => {
     }
     expect(new Set(workersOf.map((w) => [...w][0])).size).toBe(2);
     expect(sup.status().workers.map((w) => w.id).sort()).toEqual(['call-0', 'call-1']);
+    // A narrowband call's pcm rings hold 20 ms at 8 kHz (callEdge), its packet ring small slots: resident memory per call.
+    const agent = sup.getCall(calls[0]!.id)!.actors.find((a) => a.startsWith('agent.'))!;
+    expect([sup.ringOf(agent, 'in')!.maxSamples, sup.ringOf(agent, 'out')!.maxSamples]).toEqual([160, 160]);
 
     // A tone, one packet per 20 ms to every call.
     const payload = new Uint8Array(160);
