@@ -26,6 +26,8 @@ export interface WorkerStatus {
     /** Longest tick in the last status window, microseconds. */
     maxTickUs: number;
     lateTicks: number;
+    /** V8 heap the worker has in use, MB (its cap is the supervisor's workerHeapMb). */
+    heapMb: number;
   };
   /** Why it last crashed, when it has. */
   lastError?: string;
@@ -80,6 +82,20 @@ export interface RuntimeStatus {
   process: { pid: number; uptimeS: number; rssBytes: number; heapUsedBytes: number; cpuUserUs: number; cpuSystemUs: number };
 }
 
+/**
+ * An actor's stats slots read in place: shared with its worker (read them,
+ * never write), so a reader that samples every call each second (the
+ * dashboard) copies nothing.
+ */
+export interface ActorStatsView {
+  kind: string;
+  /** The slots' names, in order (the kind's `stats`). */
+  names: readonly string[];
+  values: Float64Array;
+  /** The codec it decodes or sends, where it has one (the E-model rates by codec). */
+  codec: string | undefined;
+}
+
 /** A 503 for a full daemon (calls, ports) or a worker being replaced: worth retrying after this many seconds. */
 export const DEFAULT_RETRY_AFTER_S = 1;
 
@@ -108,6 +124,14 @@ export interface Runtime {
   readonly state: DaemonState;
   readiness(): { ready: boolean; reasons: string[] };
   status(): RuntimeStatus;
+  /**
+   * The workers as in status(). `takeMaxTick: false` leaves the longest-tick
+   * window to status()'s readers (a sampler that runs whether or not anyone
+   * watches must not shorten it); `maxTickUs` is then 0.
+   */
+  workerStatuses(opts?: { takeMaxTick?: boolean }): WorkerStatus[];
+  /** An actor's stats slots, in place; undefined when there is no such actor. */
+  actorStats(actorId: string): ActorStatsView | undefined;
   /** Prometheus registry with the runtime's worker, actor and call metrics. */
   readonly metrics: Registry;
   /** Counts a dropped piece of bad input (`source` e.g. `http`, `rtp`, `twilio`). */

@@ -8,6 +8,7 @@ import { daemonMachine } from './daemonMachine.ts';
 import { createRuntimeMetrics } from './metrics.ts';
 import {
   RequestError,
+  type ActorStatsView,
   type ActorStatus,
   type CallInfo,
   type CallRequest,
@@ -207,9 +208,16 @@ export class Supervisor implements Runtime {
     };
   }
 
-  workerStatuses(): WorkerStatus[] {
+  workerStatuses(opts: { takeMaxTick?: boolean } = {}): WorkerStatus[] {
     const now = this.#now();
-    return this.#allSlots().map((s) => workerStatus(s, now, this.#actors));
+    return this.#allSlots().map((s) => workerStatus(s, now, this.#actors, opts.takeMaxTick ?? true));
+  }
+
+  actorStats(actorId: string): ActorStatsView | undefined {
+    const rec = this.#actors.get(actorId);
+    if (rec === undefined) return undefined;
+    const codec = rec.config['codec'];
+    return { kind: rec.kind.name, names: rec.kind.stats, values: rec.stats, codec: typeof codec === 'string' ? codec : undefined };
   }
 
   actorStatuses(): ActorStatus[] {

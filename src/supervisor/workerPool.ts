@@ -70,7 +70,7 @@ export function leastLoaded(
 }
 
 /** A worker's figures for /status: its state, its actors and the load its heartbeat block reports. */
-export function workerStatus(s: WorkerSlot, now: number, records: ReadonlyMap<string, ActorRecord>): WorkerStatus {
+export function workerStatus(s: WorkerSlot, now: number, records: ReadonlyMap<string, ActorRecord>, takeMaxTick = true): WorkerStatus {
   const hb = s.heartbeat;
   let actors = 0;
   for (const a of records.values()) if (a.slot === s) actors++;
@@ -84,8 +84,9 @@ export function workerStatus(s: WorkerSlot, now: number, records: ReadonlyMap<st
     load: {
       framesProcessed: hb?.framesProcessed ?? 0,
       tickUs: hb?.tickUs ?? 0,
-      maxTickUs: hb?.takeMaxTickUs() ?? 0,
+      maxTickUs: takeMaxTick ? (hb?.takeMaxTickUs() ?? 0) : 0,
       lateTicks: hb?.lateTicks ?? 0,
+      heapMb: hb?.heapMb ?? 0,
     },
   };
   if (s.lastError !== undefined) st.lastError = s.lastError;

@@ -7,6 +7,7 @@ import { TimeStretcher } from '../../dsp/timeStretch.ts';
 import type { ActorContext, HostedActor } from '../Actor.ts';
 import { FrameKind, JitterBuffer } from './JitterBuffer.ts';
 import { JITTER_STAT_NAMES } from './JitterStats.ts';
+import { InboundLevel } from './InboundLevel.ts';
 import { JITTER_CODECS, type JitterCodec } from './PacketDecoder.ts';
 
 const DEFAULT_RATE_HZ: Readonly<Record<JitterCodec, number>> = { opus: 48000, PCMU: 8000, PCMA: 8000, G722: 16000, L16: 16000 };
@@ -75,6 +76,8 @@ export function createJitterActor(ctx: ActorContext, config: ActorConfig): Hoste
   const stats = ctx.stats;
   const ringOverflowsAt = JITTER_STAT_NAMES.length;
   const rejectedAt = ringOverflowsAt + 1;
+  const levelAt = rejectedAt + 1;
+  const level = new InboundLevel((spf / cfg.rateHz) * 1000);
   let frameSeq = 0;
   let rejected = 0;
 
@@ -96,6 +99,7 @@ export function createJitterActor(ctx: ActorContext, config: ActorConfig): Hoste
       jb.stats.writeTo(stats);
       stats[ringOverflowsAt] = output.overflows;
       stats[rejectedAt] = rejected;
+      stats[levelAt] = level.measure(frame);
       return 1;
     },
     close(): void {

@@ -27,7 +27,8 @@ export const jitterKind: ActorKind = {
     { name: 'in', edge: 'packets' },
     { name: 'out', edge: 'pcm' },
   ],
-  stats: [...JITTER_STAT_NAMES, 'ringOverflows', 'packetsRejected'],
+  // levelDbfs: the played stream's RMS level, VU-smoothed (InboundLevel.ts); a figure to look at, not to sum, so not in `qos`.
+  stats: [...JITTER_STAT_NAMES, 'ringOverflows', 'packetsRejected', 'levelDbfs'],
   qos: [
     'packetsReceived',
     'packetsLost',
