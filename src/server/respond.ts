@@ -9,6 +9,8 @@ export interface Reply {
   text?: string;
   contentType?: string;
   headers?: Readonly<Record<string, string>>;
+  /** The handler answers on the response itself (an event stream): nothing more is written. */
+  taken?: true;
 }
 
 /** Sent with every response: nothing here is meant to be cached or sniffed. */
@@ -18,6 +20,7 @@ const COMMON_HEADERS: Readonly<Record<string, string>> = {
 };
 
 export function writeReply(res: ServerResponse, reply: Reply): void {
+  if (reply.taken === true) return;
   let body: string | undefined;
   let type = reply.contentType;
   if (reply.json !== undefined) {

@@ -9,7 +9,8 @@ import { addressGroup, AddressLimit } from './AddressLimit.ts';
 import { bearerCheck, readCheck, type Challenge } from './auth.ts';
 import { assertSafeBind, readsGuarded } from './bindPolicy.ts';
 import { callRoutes } from './calls.ts';
-import { dashboardRoutes } from './dashboard.ts';
+import { DashboardEvents, type DashboardEventsOptions, type StreamState } from './dashboard/events.ts';
+import { dashboardRoutes } from './dashboard/routes.ts';
 import { drainRoutes } from './drain.ts';
 import { CODE_OF_STATUS, HttpError } from './errors.ts';
 import { faultRoutes } from './faults.ts';
@@ -55,11 +56,15 @@ const READ_ROUTES: ReadonlyMap<string, Challenge> = new Map([
   ['/status', 'Bearer'],
   ['/metrics', 'Bearer'],
   ['/dashboard', 'Basic'],
+  // The page's own event stream: the browser sends the Basic credentials it was given for the page.
+  ['/dashboard/events', 'Basic'],
 ]);
 
 export interface HttpServerOptions {
   /** How long a Media Stream may go without `start` (STREAM_START_TIMEOUT_MS unless set; tests shorten it). */
   twilioStartTimeoutMs?: number;
+  /** The dashboard's sampling period, stream cap and slow-reader bounds (events.ts has the defaults; tests shorten them). */
+  dashboard?: DashboardEventsOptions;
 }
 
 export interface HttpServer {
@@ -68,6 +73,8 @@ export interface HttpServer {
   listen(): Promise<{ host: string; port: number }>;
   /** Stops accepting, lets requests in flight end (up to CLOSE_GRACE_MS); safe to call twice. */
   close(): Promise<void>;
+  /** The dashboard's open event streams: what each still has to send and how many updates it skipped. */
+  dashboardStreams(): StreamState[];
 }
 
 const LISTEN_ERRORS: Readonly<Record<string, string>> = {
@@ -94,11 +101,12 @@ export function createHttpServer(runtime: Runtime, config: Config, logger: Logge
   const readTokens = [config.controlToken, config.statusToken].filter((t) => t !== undefined);
   const authorizeRead = readsGuarded(config) ? readCheck(readTokens) : undefined;
   const webSockets = new AddressLimit(config.http.maxWebSocketsPerIp);
+  const dashboard = new DashboardEvents(runtime, logger.child({ component: 'dashboard' }), options.dashboard);
   const router = new Router([
     ...healthRoutes,
     ...statusRoutes,
     ...metricsRoutes,
-    ...dashboardRoutes,
+    ...dashboardRoutes(dashboard),
     ...callRoutes,
     ...drainRoutes,
     ...twilioRoutes,
@@ -239,10 +247,12 @@ export function createHttpServer(runtime: Runtime, config: Config, logger: Logge
 
   const sweep = setInterval(() => badInputLog.sweep(), BAD_INPUT_WINDOW_MS);
   sweep.unref();
+  dashboard.start();
   let closing: Promise<void> | undefined;
 
   return {
     server,
+    dashboardStreams: () => dashboard.streams(),
     listen() {
       return new Promise((resolve, reject) => {
         const onError = (err: NodeJS.ErrnoException): void => {
@@ -261,6 +271,8 @@ export function createHttpServer(runtime: Runtime, config: Config, logger: Logge
     close() {
       closing ??= new Promise<void>((resolve) => {
         clearInterval(sweep);
+        // Event streams never end by themselves: ended here, they do not hold the close for its grace.
+        dashboard.close();
         void twilioMedia.close();
         badInputLog.flush();
         if (!server.listening) {

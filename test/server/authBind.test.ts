@@ -18,7 +18,7 @@ const CONTROL = 'control-token-5e1c';
 const STATUS = 'status-token-9a0f';
 /** A token in UTF-8: compared as the bytes the client sends. */
 const UNICODE = 'ключ-☎-é';
-const READ_PATHS = ['/status', '/metrics', '/dashboard'];
+const READ_PATHS = ['/status', '/metrics', '/dashboard', '/dashboard/events'];
 
 let sup: Supervisor;
 const servers: HttpServer[] = [];
@@ -47,7 +47,9 @@ const basic = (user: string, password: string) => ({ authorization: `Basic ${Buf
 
 async function statusOf(base: string, path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<number> {
   const res = await fetch(base + path, { method, headers });
-  await res.arrayBuffer();
+  // An event stream never ends by itself: its status is all this needs.
+  if (res.headers.get('content-type')?.startsWith('text/event-stream') === true) await res.body?.cancel();
+  else await res.arrayBuffer();
   return res.status;
 }
 
@@ -85,6 +87,10 @@ describe('a non-loopback bind', () => {
     const page = await fetch(`${base}/dashboard`);
     expect([page.status, page.headers.get('www-authenticate')]).toEqual([401, 'Basic realm="switchboard", charset="UTF-8"']);
     expect(await page.text()).not.toContain('<script>');
+    // The page's event stream asks the same way: the browser sends the page's credentials with it.
+    const events = await fetch(`${base}/dashboard/events`);
+    expect([events.status, events.headers.get('www-authenticate')]).toEqual([401, 'Basic realm="switchboard", charset="UTF-8"']);
+    await events.arrayBuffer();
     expect(await statusOf(base, '/status', {}, 'HEAD')).toBe(401);
   });
 

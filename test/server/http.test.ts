@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -148,17 +149,24 @@ describe('HTTP server', () => {
       expect(text).toMatch(/^process_cpu_user_seconds_total /m);
     });
 
-    it('GET /dashboard is a self-contained live page polling /status', async () => {
+    it('GET /dashboard is a self-contained live page fed by its event stream, its scripts and style allowed by hash', async () => {
       const res = await get('/dashboard');
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
-      expect(res.headers.get('content-security-policy')).toMatch(/default-src 'none'; script-src 'sha256-/);
+      const csp = res.headers.get('content-security-policy')!;
+      expect(csp).toMatch(/^default-src 'none'; script-src 'sha256-[^']+' 'sha256-[^']+'; style-src 'sha256-[^']+'; connect-src 'self'/);
       const html = await res.text();
-      expect(html).toContain("fetch(location.origin + '/status'");
-      // The inline script at least compiles (it is not run here: there is no DOM).
-      const script = /<script>([\s\S]*)<\/script>/.exec(html)![1]!;
-      expect(() => new Function(script)).not.toThrow();
-      expect(html).not.toMatch(/<(?:script|link)[^>]+(?:src|href)=/);
+      expect(html).toContain("new EventSource(location.origin + '/dashboard/events')");
+      // Every inline script is allowed by its hash, and at least compiles (the browser test runs them).
+      const scripts = [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => m[1]!);
+      expect(scripts).toHaveLength(2);
+      for (const script of scripts) {
+        expect(csp).toContain(`'sha256-${createHash('sha256').update(script).digest('base64')}'`);
+        expect(() => new Function(script)).not.toThrow();
+      }
+      const style = /<style>([\s\S]*?)<\/style>/.exec(html)![1]!;
+      expect(csp).toContain(`style-src 'sha256-${createHash('sha256').update(style).digest('base64')}'`);
+      expect(html).not.toMatch(/<(?:script|link|img)[^>]+(?:src|href)=/);
       expect(html).not.toContain(SECRET);
     });
   });
