@@ -14,6 +14,7 @@
  *   7           PROGRESS         worker       +1 per actor ticked (wraps): a long tick still moves it
  *   8           LOAD_PERMILLE    worker       tick work / frame period, smoothed (1000 = the whole frame)
  *   9           HEAP_MB          worker       V8 heap in use, sampled off the frame path
+ *  10–15        TICKS_LE_*       worker       ticks whose work took at most 1, 2, 5, 10, 20 ms, and longer (wrap)
  * ```
  * A worker whose BEAT and PROGRESS both stand still is hung (a loop in one
  * actor); one whose ticks merely run long is overloaded: it keeps moving
@@ -32,7 +33,16 @@ export const HB = {
   PROGRESS: 7,
   LOAD_PERMILLE: 8,
   HEAP_MB: 9,
+  /** The first of the tick-time histogram's counters (TICK_BOUNDS_US, then one for longer ticks). */
+  TICK_HISTOGRAM: 10,
 } as const;
+
+/**
+ * Upper bounds of the tick-time histogram's buckets, µs: percentiles of tick
+ * work over any window are differences of these counters (a capacity run's
+ * "tick p99 < 10 ms" is the share of ticks in the first four buckets).
+ */
+export const TICK_BOUNDS_US = [1000, 2000, 5000, 10_000, 20_000] as const;
 
 /** Smoothing of LOAD_PERMILLE per tick: a time constant of ~10 frames (200 ms). */
 const LOAD_ALPHA = 0.1;
@@ -67,6 +77,9 @@ export class HeartbeatWriter {
     Atomics.store(c, HB.TICK_US, tickUs);
     if (tickUs > Atomics.load(c, HB.MAX_TICK_US)) Atomics.store(c, HB.MAX_TICK_US, tickUs);
     if (late) Atomics.add(c, HB.LATE_TICKS, 1);
+    let b = 0;
+    while (b < TICK_BOUNDS_US.length && tickUs > TICK_BOUNDS_US[b]!) b++;
+    Atomics.add(c, HB.TICK_HISTOGRAM + b, 1);
     Atomics.store(c, HB.ACTORS, actors);
     // The beat goes last: a reader that sees a new beat sees this tick's figures.
     Atomics.add(c, HB.BEAT, 1);
@@ -135,6 +148,12 @@ export class HeartbeatReader {
   }
   get lateTicks(): number {
     return Atomics.load(this.#cells, HB.LATE_TICKS);
+  }
+  /** Ticks by work time so far: TICK_BOUNDS_US's buckets, then the longer ones (counters that wrap at 2^32). */
+  tickHistogram(): number[] {
+    const out: number[] = [];
+    for (let b = 0; b <= TICK_BOUNDS_US.length; b++) out.push(Atomics.load(this.#cells, HB.TICK_HISTOGRAM + b) >>> 0);
+    return out;
   }
   get actors(): number {
     return Atomics.load(this.#cells, HB.ACTORS);

@@ -28,6 +28,8 @@ export interface WorkerStatus {
     lateTicks: number;
     /** V8 heap the worker has in use, MB (its cap is the supervisor's workerHeapMb). */
     heapMb: number;
+    /** Ticks so far by work time: ≤ 1, 2, 5, 10, 20 ms and longer (frames/heartbeat.ts TICK_BOUNDS_US); percentiles over a window are differences. */
+    tickHistogram: number[];
   };
   /** Why it last crashed, when it has. */
   lastError?: string;

@@ -87,6 +87,7 @@ export function workerStatus(s: WorkerSlot, now: number, records: ReadonlyMap<st
       maxTickUs: takeMaxTick ? (hb?.takeMaxTickUs() ?? 0) : 0,
       lateTicks: hb?.lateTicks ?? 0,
       heapMb: hb?.heapMb ?? 0,
+      tickHistogram: hb?.tickHistogram() ?? [0, 0, 0, 0, 0, 0],
     },
   };
   if (s.lastError !== undefined) st.lastError = s.lastError;
