@@ -2,12 +2,15 @@
  * Opus encode and decode speed, one stream on one core: the native addon and
  * the WebAssembly build of the same libopus side by side, at the engine's
  * 20 ms frame on 48 and 16 kHz speech. "× real time" is seconds of audio
- * coded per second of one core's time.
+ * coded per second of one core's time. Then a call's codec cost (one frame
+ * encoded and one decoded per 20 ms) per backend, and the codec-bound limit:
+ * the calls per core native libopus alone allows.
  */
 import { OpusDecoder, OpusEncoder, loadNativeOpus, opusEncoderBackend, type OpusBackend } from '../src/dsp/opus.ts';
 import { opusWasm } from '../src/dsp/opusWasm.ts';
 import { speech } from '../test/helpers/fixtures.ts';
-import { printTable, rate } from './table.ts';
+import { availableParallelism } from 'node:os';
+import { bestRates, printTable, rate } from './table.ts';
 
 const SECONDS = 8;
 const BITRATE_BPS: Record<number, number> = { 48000: 32000, 16000: 24000 };
@@ -78,7 +81,81 @@ export default async function opusBench(): Promise<void> {
     `Opus, one mono stream, 20 ms frames (${SECONDS} s of synthetic male speech; 48 kHz at 32 kbit/s, 16 kHz at 24 kbit/s)`,
     rows,
   );
+  if (native.binding !== undefined) codecBound(native.binding);
 }
+
+/** libopus's default complexity, which the engine's Opus leg keeps. */
+const ENGINE_COMPLEXITY = 9;
+
+/**
+ * Encode + decode of one call's 20 ms frame (one each way), native and
+ * WebAssembly measured in alternating rounds in CPU time, and the calls per
+ * core the codec alone allows: the codec-bound limit capacity runs are held to.
+ */
+function codecBound(binding: NonNullable<ReturnType<typeof loadNativeOpus>['binding']>): void {
+  const rows: Array<Record<string, string | number>> = [];
+  let limit48 = 0;
+  for (const rateHz of [48000, 16000]) {
+    const frameSamples = rateHz / 50;
+    const name = rateHz === 48000 ? 'synth-m-48k' : 'synth-m-16k';
+    const input = frames(speech(name).samples.subarray(0, SECONDS * rateHz), frameSamples);
+    const out = new Uint8Array(1500);
+    const pcmOut = new Int16Array(5760);
+    const opts = { rateHz, bitrateBps: BITRATE_BPS[rateHz]!, complexity: ENGINE_COMPLEXITY };
+    const encN = new OpusEncoder({ ...opts, backend: 'native' });
+    const encW = new OpusEncoder({ ...opts, backend: 'wasm' });
+    const packets = input.map((f) => out.slice(0, encN.encode(f, out)));
+    const decN = new binding.Decoder({ channels: 1, sample_rate: rateHz });
+    const decW = new OpusDecoder({ rateHz });
+    const cycle = <T>(items: T[], fn: (item: T) => void): (() => void) => {
+      let i = 0;
+      return () => {
+        fn(items[i]!);
+        i = i + 1 === items.length ? 0 : i + 1;
+      };
+    };
+    const fns = [
+      cycle(input, (f) => void encN.encode(f, out)),
+      cycle(input, (f) => void encW.encode(f, out)),
+      cycle(packets, (p) => void decN.decode(p)),
+      cycle(packets, (p) => void decW.decode(p, pcmOut)),
+    ];
+    for (const fn of fns) for (let k = 0; k < input.length; k++) fn(); // tier up
+    const us = bestRates(fns, 8, 150).map((perSec) => 1e6 / perSec);
+    const [encNus, encWus, decNus, decWus] = us as [number, number, number, number];
+    encN.destroy();
+    encW.destroy();
+    decW.destroy();
+    const add = (encoder: OpusBackend, decoder: OpusBackend, enc: number, dec: number): number => {
+      const callsPerCore = (OPUS_FRAME_US / (enc + dec)) | 0;
+      rows.push({
+        'rate kHz': String(rateHz / 1000),
+        encoder,
+        decoder,
+        'encode µs/frame': enc,
+        'decode µs/frame': dec,
+        'encode + decode µs': enc + dec,
+        'calls per core': callsPerCore,
+      });
+      return callsPerCore;
+    };
+    const limit = add('native', 'native', encNus, decNus);
+    add('wasm', 'wasm', encWus, decWus);
+    // The engine's pairing: concealment and FEC decode need the WebAssembly binding.
+    add('native', 'wasm', encNus, decWus);
+    if (rateHz === 48000) limit48 = limit;
+  }
+  printTable(
+    `Opus codec cost per call: one 20 ms frame encoded and one decoded (complexity ${ENGINE_COMPLEXITY}, CPU time, best of 8 alternating rounds)`,
+    rows,
+  );
+  const cores = availableParallelism();
+  console.log(
+    `\ncodec-bound limit (native libopus encode + decode alone, 48 kHz): ${limit48} calls per core, ${limit48 * cores} on this machine's ${cores} cores`,
+  );
+}
+
+const OPUS_FRAME_US = 20_000;
 
 function row(
   op: string,

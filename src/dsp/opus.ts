@@ -23,8 +23,9 @@ import { KernelMemory } from './KernelMemory.ts';
  * one decoder state, and only the direct binding reaches `opus_decode`'s
  * concealment (`data == NULL`) and FEC (`decode_fec`) modes. Encoding has no
  * such need, so it uses the package's native build where one loads (it encodes
- * about 1.8× faster) and the WebAssembly build otherwise, or when
- * `OPUS_FORCE_WASM` is set (the package's own switch).
+ * about 1.7× faster) and the WebAssembly build otherwise, or when
+ * `OPUS_FORCE_WASM` is set (the package's own switch). On worker threads each
+ * thread opens its own copy of the addon, kept mapped (opusNative.ts says why).
  *
  * Per-frame calls (`encode`, `decode`, `conceal`, `decodeFec`) allocate
  * nothing and never throw: they return a count, or a negative libopus error
