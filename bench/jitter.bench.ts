@@ -29,6 +29,9 @@
  * The concealed share counts every concealed frame, the frames that waited
  * for a late packet (which then played) included; "lost + late" is what it
  * would be if only packets that never played were concealed.
+ *
+ * First, the memory one stream's buffer holds, for PCMU and Opus at their
+ * default rates (bench/lib/jitterMemory.ts).
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -44,6 +47,7 @@ import { baseDelayMs, oracleDelay } from './lib/oracle.ts';
 import { repeatLast, zeroFill } from './lib/baselines.ts';
 import { PlcMos } from './lib/plcmos.ts';
 import { loadEvalSpeech } from './lib/speech.ts';
+import { jitterMemoryPerStream } from './lib/jitterMemory.ts';
 import { printTable } from './table.ts';
 
 const RATE_HZ = 16000;
@@ -216,6 +220,14 @@ async function qualityRow(mos: PlcMos, frames: number, run: (lost: boolean[]) =>
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 export default async function jitterBench(): Promise<void> {
+  printTable(
+    'Memory per jitter actor: one stream at the codec’s default rate (300 buffers, 200 packets through each, in a fresh process)',
+    (['PCMU', 'opus'] as const).map((codec) => {
+      const m = jitterMemoryPerStream(codec);
+      const kb = (x: number) => x.toFixed(1);
+      return { codec, 'payload bytes': m.payloadBytes, 'RSS KB': kb(m.rssKb), 'JS heap KB': kb(m.heapKb), 'off-heap KB (typed arrays, WebAssembly)': kb(m.offHeapKb) };
+    }),
+  );
   const speech = loadSpeech();
   const mos = await PlcMos.load();
   const payloads: Record<'L16' | 'opus', Uint8Array[]> = { L16: l16Payloads(speech), opus: opusPayloads(speech) };

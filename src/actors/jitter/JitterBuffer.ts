@@ -1,8 +1,8 @@
 import { DelayManager, type DelayLimits } from './DelayManager.ts';
 import { JitterStats } from './JitterStats.ts';
 import { MAX_PAYLOAD_BYTES } from '../../frames/PacketRing.ts';
-import { PacketDecoder, type JitterCodec } from './PacketDecoder.ts';
-import { PacketStore, PutResult } from './PacketStore.ts';
+import { maxPayloadBytesPerSecond, PacketDecoder, type JitterCodec } from './PacketDecoder.ts';
+import { arenaBytesFor, PacketStore, PutResult } from './PacketStore.ts';
 import type { PcmConcealer, PcmStretcher } from './FrameKind.ts';
 import { Playout } from './Playout.ts';
 
@@ -67,10 +67,15 @@ export class JitterBuffer {
   readonly clockHz: number;
 
   readonly #decoder: PacketDecoder;
-  readonly #store = new PacketStore();
+  readonly #store: PacketStore;
   readonly #delay: DelayManager;
   readonly #playout: Playout;
-  readonly #seen = new Float64Array(SEEN_WINDOW).fill(-1);
+  /**
+   * The extended sequence number last seen at each position, as int32 (`ext
+   * | 0`): half the bytes of a float64, and two values only collide 2³²
+   * packets apart, years of a stream.
+   */
+  readonly #seen = new Int32Array(SEEN_WINDOW).fill(-1);
 
   #haveStream = false;
   #ssrc = 0;
@@ -87,6 +92,7 @@ export class JitterBuffer {
 
   constructor(opts: JitterBufferOptions) {
     this.#decoder = new PacketDecoder(opts.codec, opts.rateHz);
+    this.#store = new PacketStore(arenaBytesFor(maxPayloadBytesPerSecond(opts.codec, opts.rateHz), opts.maxDelayMs));
     this.#delay = new DelayManager({ ...opts, quantile: opts.quantile ?? TARGET_QUANTILE });
     this.rateHz = opts.rateHz;
     this.clockHz = this.#decoder.clockHz;
@@ -166,7 +172,7 @@ export class JitterBuffer {
     }
     this.#badSeq = -1;
     const seenAt = ext % SEEN_WINDOW;
-    if (this.#seen[seenAt] === ext) {
+    if (this.#seen[seenAt] === (ext | 0)) {
       st.packetsDuplicated++;
       return InsertResult.DUPLICATE;
     }
@@ -191,8 +197,13 @@ export class JitterBuffer {
       st.packetsDiscarded++;
       return InsertResult.LATE;
     }
-    const put = this.#store.put(ext, extTs, arrivalMs, marker, payload, payloadLength);
+    const store = this.#store;
+    const evictedBefore = store.evicted;
+    const put = store.put(ext, extTs, arrivalMs, marker, payload, payloadLength);
     if (put === PutResult.REPLACED) st.packetsDiscarded++;
+    const evicted = store.evicted - evictedBefore;
+    st.packetsEvicted += evicted;
+    st.packetsDiscarded += evicted;
     st.totalSamplesReceived += this.samplesPerFrame;
     return started ? InsertResult.NEW_STREAM : InsertResult.STORED;
   }

@@ -10,8 +10,10 @@
  *   included, so `packetsLost = expected − packetsReceived` (RFC 3550 A.3)
  *   is the number of sequence numbers never seen, summed over SSRCs.
  * - `packetsDiscarded` (WebRTC: dropped for early or late arrival) counts
- *   late packets and packets too far ahead to store; `packetsLate` is the late
- *   share; `packetsInvalid` are zero-length or oversized payloads.
+ *   late packets, packets too far ahead to store and stored packets dropped
+ *   unplayed; `packetsLate` is the late share, `packetsEvicted` the share
+ *   whose bytes the packet store's arena came round to (PacketStore.ts);
+ *   `packetsInvalid` are zero-length or oversized payloads.
  * - `jitter` is RFC 3550 §6.4.1 / A.8 interarrival jitter, in seconds as
  *   WebRTC reports it; `jitterTimestampUnits` is the same in RTP clock units.
  * - `jitterBufferDelay` is cumulative seconds over every emitted decoded
@@ -28,6 +30,8 @@ export class JitterStats {
   packetsInvalid = 0;
   /** Packets beyond the store's window (and not a sequence restart). */
   packetsTooEarly = 0;
+  /** Stored packets overwritten in the packet store's arena before they played (long overdue). */
+  packetsEvicted = 0;
   jitter = 0;
   jitterTimestampUnits = 0;
   jitterMs = 0;
@@ -130,4 +134,5 @@ export const JITTER_STAT_NAMES: readonly NumericField[] = [
   'framesEmitted',
   'ssrcChanges',
   'fecPacketsRecovered',
+  'packetsEvicted',
 ];

@@ -20,8 +20,47 @@ import { MAX_PAYLOAD_BYTES } from '../../frames/PacketRing.ts';
 export type JitterCodec = 'PCMU' | 'PCMA' | 'G722' | 'opus' | 'L16';
 export const JITTER_CODECS: readonly JitterCodec[] = ['PCMU', 'PCMA', 'G722', 'opus', 'L16'];
 
-/** Longest decoded packet: 120 ms of Opus at 48 kHz. */
+/** Longest decoded packet of any stream: 120 ms of Opus at 48 kHz. */
 export const MAX_PACKET_SAMPLES = 5760;
+
+/**
+ * Samples the largest packet a stream can carry decodes to at its rate:
+ * Opus packets last at most 120 ms (RFC 6716 §3.2.1); the others are sample
+ * codecs, so a MAX_PAYLOAD_BYTES payload is the most (G.711 187.5 ms, as RFC
+ * 3551 §4.2's 200 ms packets allow; G.722 two samples a byte; L16 two bytes a
+ * sample).
+ */
+export function maxPacketSamples(codec: JitterCodec, rateHz: number): number {
+  switch (codec) {
+    case 'PCMU':
+    case 'PCMA':
+      return MAX_PAYLOAD_BYTES;
+    case 'G722':
+      return 2 * MAX_PAYLOAD_BYTES;
+    case 'L16':
+      return MAX_PAYLOAD_BYTES >> 1;
+    default:
+      return Math.ceil((rateHz * 120) / 1000);
+  }
+}
+
+/**
+ * Payload bytes per second of the stream's codec at its highest sensible
+ * bitrate, what the packet store is sized from: G.711 and G.722 64 kbit/s
+ * (RFC 3551 §4.5.14, §4.5.2); L16 two bytes a sample, mono (§4.5.11); Opus
+ * 128 kbit/s, the top of RFC 7587 §3.1.1's recommended range (fullband
+ * stereo music; speech needs 40 kbit/s at most).
+ */
+export function maxPayloadBytesPerSecond(codec: JitterCodec, rateHz: number): number {
+  switch (codec) {
+    case 'L16':
+      return 2 * rateHz;
+    case 'opus':
+      return 128000 / 8;
+    default:
+      return 8000;
+  }
+}
 
 const L16_RATES_HZ: readonly number[] = [8000, 16000, 24000, 48000];
 
@@ -57,6 +96,8 @@ export class PacketDecoder {
   readonly samplesPerFrame: number;
   /** Opus conceals and recovers FEC inside its decoder; the others need a Concealer. */
   readonly ownsConcealment: boolean;
+  /** What `decode`'s output must hold: the longest packet of this stream (`maxPacketSamples`). */
+  readonly maxPacketSamples: number;
 
   readonly #g722: G722Decoder | undefined;
   readonly #opus: OpusDecoder | undefined;
@@ -67,6 +108,7 @@ export class PacketDecoder {
     this.rateHz = rateHz;
     this.samplesPerFrame = (rateHz * 20) / 1000;
     this.ownsConcealment = codec === 'opus';
+    this.maxPacketSamples = maxPacketSamples(codec, rateHz);
     this.#g722 = codec === 'G722' ? new G722Decoder() : undefined;
     this.#opus = codec === 'opus' ? new OpusDecoder({ rateHz }) : undefined;
   }
@@ -78,7 +120,7 @@ export class PacketDecoder {
 
   /**
    * Decodes the first `length` bytes of `payload` into `out` (which must hold
-   * MAX_PACKET_SAMPLES); returns the samples written, or 0 for a payload the
+   * `maxPacketSamples`); returns the samples written, or 0 for a payload the
    * codec refuses (the caller conceals). A stateless decoder of a stateful
    * codec (G.722) runs its state forward.
    */

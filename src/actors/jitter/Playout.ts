@@ -1,7 +1,7 @@
 import type { DelayManager } from './DelayManager.ts';
 import type { JitterStats } from './JitterStats.ts';
 import { FrameKind, type PcmConcealer, type PcmStretcher } from './FrameKind.ts';
-import { MAX_PACKET_SAMPLES, type PacketDecoder } from './PacketDecoder.ts';
+import type { PacketDecoder } from './PacketDecoder.ts';
 import type { PacketStore } from './PacketStore.ts';
 import { PlayoutOperations } from './PlayoutOperations.ts';
 import { SampleQueue } from './SampleQueue.ts';
@@ -62,7 +62,6 @@ export class Playout {
   readonly #msPerTs: number;
 
   readonly #queue: SampleQueue;
-  readonly #decoded = new Int16Array(MAX_PACKET_SAMPLES);
   readonly #ops: PlayoutOperations;
 
   #lastArrivalMs = 0;
@@ -92,7 +91,7 @@ export class Playout {
     this.#msPerTs = 1000 / decoder.clockHz;
     this.#tsPerFrame = decoder.clockHz / 50;
     this.#tsPerSample = decoder.clockHz / decoder.rateHz;
-    this.#queue = new SampleQueue(this.#spf);
+    this.#queue = new SampleQueue(this.#spf, decoder.maxPacketSamples);
     this.#ops = new PlayoutOperations(this.#queue, decoder, stats, decoder.ownsConcealment ? undefined : concealer, stretcher);
   }
 
@@ -279,7 +278,7 @@ export class Playout {
   /** Decodes the packet in `slot`, moves the playout past it and hands its audio to #ops.play. */
   #play(slot: number, delayMs: number, target: number): number {
     const store = this.#store;
-    const dec = this.#decoded;
+    const dec = this.#ops.decoded;
     const n = this.#decoder.decode(store.payloadOf(slot), store.lengthOf(slot), dec);
     if (n <= 0) this.#stats.packetsDiscarded++;
     this.#countPacket(n <= 0);

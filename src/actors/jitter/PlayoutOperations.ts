@@ -1,6 +1,6 @@
 import type { JitterStats } from './JitterStats.ts';
 import { FrameKind, type PcmConcealer, type PcmStretcher } from './FrameKind.ts';
-import { MAX_PACKET_SAMPLES, type PacketDecoder } from './PacketDecoder.ts';
+import type { PacketDecoder } from './PacketDecoder.ts';
 import { rmsOf, type SampleQueue } from './SampleQueue.ts';
 import * as T from './playoutTuning.ts';
 import { gridPoint, steerSpeech, trimPause } from './delaySteering.ts';
@@ -26,7 +26,12 @@ export class PlayoutOperations {
   readonly #stretcher: PcmStretcher | undefined;
   readonly #spf: number;
   readonly #msPerSample: number;
-  readonly #ahead = new Int16Array(MAX_PACKET_SAMPLES);
+  /**
+   * Decoded audio of one packet (the stream's longest), for Playout's decodes
+   * and the packet a concealment heads for: each is queued or copied out
+   * before the next decode, so one buffer serves both.
+   */
+  readonly decoded: Int16Array;
   readonly #frameIn: Int16Array;
   readonly #frameOut: Int16Array;
   /** Frames concealed since the last decoded packet. */
@@ -49,6 +54,7 @@ export class PlayoutOperations {
     this.#stretcher = stretcher;
     this.#spf = decoder.samplesPerFrame;
     this.#msPerSample = 1000 / decoder.rateHz;
+    this.decoded = new Int16Array(decoder.maxPacketSamples);
     this.#frameIn = new Int16Array(this.#spf);
     this.#frameOut = new Int16Array(this.#spf);
   }
@@ -132,9 +138,10 @@ export class PlayoutOperations {
       this.planned = true;
       this.#stats.fecPacketsRecovered = dec.fecRecovered;
     } else if (this.#concealer !== undefined && dec.stateless) {
-      const n = dec.decode(payload, length, this.#ahead);
+      const ahead = this.decoded;
+      const n = dec.decode(payload, length, ahead);
       if (n < this.#spf) return this.conceal();
-      for (let i = 0; i < this.#spf; i++) this.#frameIn[i] = this.#ahead[i]!;
+      for (let i = 0; i < this.#spf; i++) this.#frameIn[i] = ahead[i]!;
       this.#concealer.concealBefore(this.#frameIn, frame, framesUntilNext);
       this.planned = true;
     } else {

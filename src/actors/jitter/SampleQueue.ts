@@ -6,8 +6,9 @@ const MAX_NOISE_RMS = 300;
 
 /**
  * The decoded audio waiting to play, ahead of the frame `pull` takes: a
- * preallocated linear buffer (a packet may decode to up to 120 ms, and
- * stretching changes lengths, so units of audio do not line up with frames).
+ * preallocated linear buffer (a packet may decode to up to 120 ms, more for
+ * G.711 and G.722, and stretching changes lengths, so units of audio do not
+ * line up with frames), sized for the stream's longest packet.
  * Also makes comfort noise at the stream's noise floor. Nothing here
  * allocates after construction.
  */
@@ -18,8 +19,9 @@ export class SampleQueue {
   #noiseRms = 0;
   #lcg = 0x2545f491;
 
-  constructor(samplesPerFrame: number) {
-    this.#buf = new Int16Array(MAX_PACKET_SAMPLES + 4 * samplesPerFrame);
+  /** `maxPacketSamples`: the longest packet the stream decodes to (PacketDecoder.maxPacketSamples). */
+  constructor(samplesPerFrame: number, maxPacketSamples = MAX_PACKET_SAMPLES) {
+    this.#buf = new Int16Array(maxPacketSamples + 4 * samplesPerFrame);
     this.#stretched = new Int16Array(4 * samplesPerFrame);
   }
 
