@@ -1,4 +1,4 @@
-/** A history point's columns, in order: seconds since the epoch, live calls, process CPU % of one core, the longest last tick of any worker (µs), RSS (MB). */
+/** A history point's columns, in order: seconds since the epoch (to a tenth), live calls, process CPU % of one core, the longest last tick of any worker (µs), RSS (MB). */
 export const HISTORY_COLUMNS = ['t', 'calls', 'cpuPct', 'tickUs', 'rssMb'] as const;
 
 const WIDTH = HISTORY_COLUMNS.length;

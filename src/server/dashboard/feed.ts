@@ -108,7 +108,7 @@ export class DashboardFeed {
     const live = opts.calls ? this.#readCalls() : this.#runtime.listCalls().length;
     let tickUs = 0;
     for (const w of workers) tickUs = Math.max(tickUs, w.load.tickUs);
-    if (opts.history) this.#point = this.#history.push(Math.round(nowMs / 1000), live, this.#cpuPct, tickUs, rssMb);
+    if (opts.history) this.#point = this.#history.push(Math.round(nowMs / 100) / 10, live, this.#cpuPct, tickUs, rssMb);
     const { ready, reasons } = this.#runtime.readiness();
     this.#head =
       `"now":${Math.round(nowMs)},"daemon":${JSON.stringify(this.#runtime.state)},"ready":${ready},"reasons":${JSON.stringify(reasons)},` +
