@@ -58,9 +58,8 @@ export class RtpSender {
     this.#timestamp = start.timestamp;
     this.lastTimestamp = start.timestamp;
     if (codec === 'G722') this.#g722 = new G722Encoder();
-    // The WebAssembly build: the native addon takes the whole process down when
-    // a worker thread holding an encoder exits (seen on supervisor stop).
-    if (codec === 'opus') this.#opus = new OpusEncoder({ rateHz, bitrateBps: opusStartBps, fec: false, dtx: opusDtx, backend: 'wasm' });
+    // The native addon where this thread could open its own copy of it (src/dsp/opusNative.ts), else WebAssembly.
+    if (codec === 'opus') this.#opus = new OpusEncoder({ rateHz, bitrateBps: opusStartBps, fec: false, dtx: opusDtx });
     this.#dtx = codec === 'opus' && opusDtx;
   }
 

@@ -205,6 +205,19 @@ export class MediaStreamSession {
     const ws = this.#ws;
     const sid = this.#start.streamSid;
     const open = ws.readyState === ws.OPEN;
+    if (wire.available() === 0) return true;
+    // A chunk and its mark (and whatever else is queued) leave in one write: ws writes each
+    // message at once, a system call apiece; corked, the socket gathers them into one.
+    const socket = open ? (ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket : undefined;
+    socket?.cork();
+    try {
+      return this.#send(wire, ws, sid, open, io.echo);
+    } finally {
+      socket?.uncork();
+    }
+  }
+
+  #send(wire: WireReader, ws: WebSocket, sid: string, open: boolean, echo: EchoWriter): boolean {
     while (wire.available() > 0) {
       if (open && ws.bufferedAmount > SEND_HIGH_WATER_BYTES) return false;
       const message = wire.read();
@@ -214,7 +227,7 @@ export class MediaStreamSession {
         ws.send(buildTwilioClear(sid));
         this.figures.clearsOut++;
         // Echoes read after this may be Twilio's flush of the cleared audio.
-        io.echo.fence();
+        echo.fence();
       } else if (message === WireMessage.MARK) {
         ws.send(buildTwilioMark(sid, markName(wire.markSlot)));
         this.figures.marksOut++;
