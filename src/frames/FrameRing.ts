@@ -33,9 +33,17 @@ const READ_VIEW_ADOPT = 16;
  * (`overflows`, `underflows`, `oversize`), which any thread can read. They
  * allocate nothing, except that `read` remakes its per-slot views when a
  * stream settles on a new frame length (see `#readView`): once per format
- * change, never per frame. The waits block or return a promise and are for
+ * change, never per frame. Small slots have no per-slot views at all: each
+ * view is ~60 bytes of heap on each side, 7.6 KB a 64-slot ring, more than a
+ * narrowband call's frames are worth copying by memcpy. The waits block or return a promise and are for
  * the consumer (data) or the producer (space) of this ring only.
  */
+/**
+ * Slots of fewer samples (a 20 ms frame under 16 kHz: G.711 calls, packet
+ * and wire slots) are read with an element loop, without per-slot views.
+ */
+const READ_VIEW_MIN_SAMPLES = 320;
+
 export class FrameRing {
   readonly buffer: SharedArrayBuffer;
   readonly slots: number;
@@ -48,13 +56,16 @@ export class FrameRing {
   readonly #mask: number;
   readonly #slotWords: number;
   readonly #firstSlotWord: number;
-  /** A full-slot PCM view per slot, made once here so `write` copies with one `set`. */
-  readonly #pcm: Int16Array[];
+  /** The whole buffer as samples: `write` copies into a slot with one `set` at its offset (a memcpy). */
+  readonly #all: Int16Array;
+  readonly #firstSample: number;
+  readonly #slotSamples: number;
   /**
    * Per slot, a view as long as the stream's steady frame length, so `read`
    * copies with one `set` too (a memcpy, several times faster than an element
    * loop over shared memory). Frames of other lengths take the element loop;
-   * the views are remade only when a new length holds for a while.
+   * the views are remade only when a new length holds for a while. Empty for
+   * slots under READ_VIEW_MIN_SAMPLES: those frames always take the loop.
    */
   readonly #readView: Int16Array[];
   /**
@@ -78,11 +89,13 @@ export class FrameRing {
     this.#mask = slots - 1;
     this.#slotWords = slotBytes(maxSamples) >> 2;
     this.#firstSlotWord = slotByteOffset(0, maxSamples) >> 2;
-    this.#pcm = [];
-    for (let s = 0; s < slots; s++) {
-      this.#pcm.push(new Int16Array(buffer, slotPcmByteOffset(s, maxSamples), maxSamples));
+    this.#all = new Int16Array(buffer);
+    this.#firstSample = slotPcmByteOffset(0, maxSamples) >> 1;
+    this.#slotSamples = slotBytes(maxSamples) >> 1;
+    this.#readView = [];
+    if (maxSamples >= READ_VIEW_MIN_SAMPLES) {
+      for (let s = 0; s < slots; s++) this.#readView.push(new Int16Array(buffer, slotPcmByteOffset(s, maxSamples), maxSamples));
     }
-    this.#readView = this.#pcm.slice();
     this.#readSeen = Atomics.load(this.#ctl, Ctl.READ_INDEX);
     this.#writeSeen = Atomics.load(this.#ctl, Ctl.WRITE_INDEX);
   }
@@ -198,10 +211,11 @@ export class FrameRing {
     if (samples.length <= maxSamples) {
       // Copies the whole source (a memcpy); samples past sampleCount land in
       // the slot's spare room, where no reader looks.
-      this.#pcm[slot]!.set(samples);
+      this.#all.set(samples, this.#firstSample + slot * this.#slotSamples);
     } else {
-      const pcm = this.#pcm[slot]!;
-      for (let i = 0; i < sampleCount; i++) pcm[i] = samples[i]!;
+      const all = this.#all;
+      const at = this.#firstSample + slot * this.#slotSamples;
+      for (let i = 0; i < sampleCount; i++) all[at + i] = samples[i]!;
     }
     // Publish. Atomics.store is sequentially consistent, so every plain store
     // above (header and PCM) happens-before any thread's Atomics.load that
@@ -241,22 +255,19 @@ export class FrameRing {
     }
     const slot = r & this.#mask;
     const n = this.#readHeader(slot, meta);
-    const view = this.#readView[slot]!;
-    if (view.length === n && out.length >= n) {
+    const view = this.#readView[slot];
+    if (view !== undefined && view.length === n && out.length >= n) {
       out.set(view);
     } else {
-      // A frame of another length: copied element by element, so frames whose
-      // length keeps changing (Opus packets) allocate nothing. A new length
-      // that holds for READ_VIEW_ADOPT frames in a row gets views of its own.
-      const pcm = this.#pcm[slot]!;
+      // A frame of another length (or a small slot): copied element by element,
+      // so frames whose length keeps changing (Opus packets) allocate nothing.
+      // A new length that holds for READ_VIEW_ADOPT frames in a row gets views
+      // of its own, where the ring has views.
+      const all = this.#all;
+      const at = this.#firstSample + slot * this.#slotSamples;
       const m = Math.min(n, out.length);
-      for (let i = 0; i < m; i++) out[i] = pcm[i]!;
-      if (n === this.#lastLength) {
-        if (++this.#sameLength === READ_VIEW_ADOPT) this.#adoptReadLength(n);
-      } else {
-        this.#lastLength = n;
-        this.#sameLength = 1;
-      }
+      for (let i = 0; i < m; i++) out[i] = all[at + i]!;
+      if (this.#readView.length > 0) this.#trackLength(n);
     }
     // Hand the slot back. The release store orders our copies out of the slot
     // before the producer's acquire load that lets it overwrite the slot.
@@ -266,9 +277,18 @@ export class FrameRing {
     return true;
   }
 
+  #trackLength(n: number): void {
+    if (n === this.#lastLength) {
+      if (++this.#sameLength === READ_VIEW_ADOPT) this.#adoptReadLength(n);
+    } else {
+      this.#lastLength = n;
+      this.#sameLength = 1;
+    }
+  }
+
   /** A steady new frame length: every slot's read view takes it (once per change of stream format). */
   #adoptReadLength(n: number): void {
-    for (let s = 0; s < this.slots; s++) this.#readView[s] = new Int16Array(this.buffer, this.#pcm[s]!.byteOffset, n);
+    for (let s = 0; s < this.slots; s++) this.#readView[s] = new Int16Array(this.buffer, slotPcmByteOffset(s, this.maxSamples), n);
   }
 
   /** Consumer: fills `meta` with the oldest frame's header without consuming it; false when empty (not counted). */
