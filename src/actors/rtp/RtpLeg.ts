@@ -31,8 +31,13 @@ const SEND_BUFFERS = 16;
 const SEND_BUFFER_BYTES = 1536;
 /** Agent frames waiting beyond this are dropped, oldest first: two workers' clocks drift in phase, not in rate. */
 const MAX_BACKLOG_FRAMES = 2;
-/** A port released by a call that just ended may still be closing (its BYE in flight): retry the bind this long. */
-const BIND_RETRY_MS = 300;
+/**
+ * A port released by a call that just ended may still be closing (its BYE in flight), and a leg
+ * re-created after its worker was replaced waits for the old thread to let go of its sockets:
+ * a stalled thread's teardown on a loaded machine takes more than a second (seen at 150 calls
+ * under a load average of 7). Retry the bind this long.
+ */
+const BIND_RETRY_MS = 3000;
 const BIND_RETRY_STEP_MS = 20;
 /** How long close() waits for the BYE to leave before closing the sockets anyway. */
 const BYE_GRACE_MS = 100;
