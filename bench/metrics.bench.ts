@@ -13,35 +13,14 @@ import { pino } from 'pino';
 import { loadConfig } from '../src/config.ts';
 import { createRuntime } from '../src/supervisor/createRuntime.ts';
 import { createHttpServer } from '../src/server/server.ts';
-import { RequestError } from '../src/supervisor/Runtime.ts';
-import type { Supervisor } from '../src/supervisor/Supervisor.ts';
+import { fillRtpCalls } from './lib/fillCalls.ts';
 import { printTable } from './table.ts';
 
 const CALLS = [0, 60, 600];
 const SCRAPES = 10;
 const PORT_MIN = 32_000;
-const FILL_PATIENCE_MS = 30_000;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const quiet = pino({ level: 'silent' });
 const ms = (ns: number) => ns / 1e6;
-
-/**
- * Places RTP calls until there are `calls`. A runtime that refuses calls
- * because its workers are overloaded (a busy machine) is given time; past
- * FILL_PATIENCE_MS without progress the row is measured at what it holds.
- */
-async function fill(sup: Supervisor, calls: number): Promise<void> {
-  let lastProgress = performance.now();
-  while (sup.listCalls().length < calls && performance.now() - lastProgress < FILL_PATIENCE_MS) {
-    try {
-      await sup.createCall({ transport: 'rtp', remote: 'latch', codec: 'PCMU', agent: 'loopback' });
-      lastProgress = performance.now();
-    } catch (err) {
-      if (!(err instanceof RequestError) || err.status !== 503) throw err;
-      await sleep((err.retryAfterS ?? 1) * 1000);
-    }
-  }
-}
 
 async function measure(perCallSeries: boolean): Promise<Array<Record<string, string | number>>> {
   const config = loadConfig({
@@ -61,7 +40,7 @@ async function measure(perCallSeries: boolean): Promise<Array<Record<string, str
   const rows: Array<Record<string, string | number>> = [];
   try {
     for (const calls of CALLS) {
-      await fill(sup, calls);
+      await fillRtpCalls(sup, calls);
       await sup.metrics.metrics(); // warm-up
       const render = createHistogram();
       let text = '';

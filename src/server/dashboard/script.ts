@@ -1,4 +1,4 @@
-import { CALL_COLUMNS, HISTORY_COLUMNS, PROCESS_COLUMNS, WORKER_COLUMNS } from './feed.ts';
+import { CALL_COLUMNS, CALL_UNITS, HISTORY_COLUMNS, PROCESS_COLUMNS, WORKER_COLUMNS } from './feed.ts';
 import { CALL_ROW_PX } from './style.ts';
 
 /**
@@ -8,7 +8,7 @@ import { CALL_ROW_PX } from './style.ts';
  * whatever the number of calls, only the rows in view (plus a margin) exist,
  * re-used as the view scrolls, so 1,000 calls cost what 30 do.
  */
-const COLUMNS = JSON.stringify({ call: CALL_COLUMNS, worker: WORKER_COLUMNS, process: PROCESS_COLUMNS, history: HISTORY_COLUMNS });
+const COLUMNS = JSON.stringify({ call: CALL_COLUMNS, units: CALL_UNITS, worker: WORKER_COLUMNS, process: PROCESS_COLUMNS, history: HISTORY_COLUMNS });
 
 export const DASHBOARD_SCRIPT = `'use strict';
 (function () {
@@ -30,19 +30,23 @@ let sortDir = 1;
 let filter = '';
 const history = COLS.history.map(() => []);
 
+// Figures come as whole counts of their unit (feed.ts CALL_UNITS).
+const fig = (rows, i, name) => { const v = rows[i + C[name]]; return v === '' ? null : Number(v) * COLS.units[name]; };
+
 // Each call's record, kept across frames so sorting and rendering allocate little per update.
-function applyRows(rows) {
+function applyRows(text) {
+  const rows = text === '' ? [] : text.split(',');
   const next = [];
   for (let i = 0; i + STRIDE <= rows.length; i += STRIDE) {
-    const m = meta.get(rows[i + C.key]);
+    const m = meta.get(Number(rows[i + C.key]));
     if (m === undefined) continue;
-    m.state = rows[i + C.state];
-    m.level = rows[i + C.levelDbfs];
-    m.jitter = rows[i + C.jitterMs];
-    m.loss = rows[i + C.lossPct];
-    m.delay = rows[i + C.delayMs];
-    m.conceal = rows[i + C.concealPct];
-    m.mos = rows[i + C.mos];
+    m.state = Number(rows[i + C.state]);
+    m.level = fig(rows, i, 'levelDbfs');
+    m.jitter = fig(rows, i, 'jitterMs');
+    m.loss = fig(rows, i, 'lossPct');
+    m.delay = fig(rows, i, 'delayMs');
+    m.conceal = fig(rows, i, 'concealPct');
+    m.mos = fig(rows, i, 'mos');
     m.seen = true;
     next.push(m);
   }
