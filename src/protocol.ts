@@ -22,8 +22,10 @@ export interface ActorCreate {
   rings: RingBuffers;
   /** Float64 slots the actor writes its figures into (names in the actor's registration). */
   stats: SharedArrayBuffer;
-  /** Its place in the worker's tick, lowest first (ActorKind.stage). */
+  /** Its place in the worker's tick, lowest first (ActorKind.stage), among the actors of its group. */
   stage?: number;
+  /** Actors of one group (a call) tick one after another, in stage order: a frame crosses the call without waiting for other calls. */
+  group?: string;
 }
 
 /**

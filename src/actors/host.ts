@@ -16,6 +16,7 @@ import { FrameRing } from '../frames/FrameRing.ts';
 import { FrameClock } from '../frames/FrameClock.ts';
 import { HeartbeatWriter } from '../frames/heartbeat.ts';
 import { commandRefused, type ActorFactory, type HostedActor } from './Actor.ts';
+import { insertInGroup, type Hosted } from './tickOrder.ts';
 
 /**
  * The worker side of the runtime: hosts many logical actors on one thread,
@@ -31,19 +32,6 @@ const HEAP_SAMPLE_MS = 25;
 /** What an actor logs through: pino's call shape (`fields` first), bound to the actor's id. */
 export type ActorLogger = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
 
-interface Hosted {
-  readonly id: string;
-  readonly kind: string;
-  readonly stage: number;
-  readonly actor: HostedActor;
-}
-
-/** `list` with `h` after every actor of its stage or an earlier one: ticks run producers before consumers. */
-function insertByStage(list: readonly Hosted[], h: Hosted): Hosted[] {
-  let at = list.length;
-  while (at > 0 && list[at - 1]!.stage > h.stage) at--;
-  return [...list.slice(0, at), h, ...list.slice(at)];
-}
 
 export function hostActors(factories: Readonly<Record<string, ActorFactory>>): void {
   if (parentPort === null) throw new Error('hostActors must run in a worker thread');
@@ -56,7 +44,7 @@ export function hostActors(factories: Readonly<Record<string, ActorFactory>>): v
   const emit = (e: WorkerEvent): void => events.postMessage(e);
 
   // A dense array, rebuilt only at control time, so the tick loop iterates
-  // without allocating (no Map iterator objects); kept in stage order.
+  // without allocating (no Map iterator objects); in tick order (tickOrder.ts).
   let hosted: Hosted[] = [];
   const byId = new Map<string, Hosted>();
 
@@ -116,9 +104,9 @@ export function hostActors(factories: Readonly<Record<string, ActorFactory>>): v
       actor.close();
       return;
     }
-    const h = { id: req.actorId, kind: req.kind, stage: req.stage ?? 0, actor };
+    const h = { id: req.actorId, kind: req.kind, stage: req.stage ?? 0, group: req.group, actor };
     byId.set(req.actorId, h);
-    hosted = insertByStage(hosted, h);
+    hosted = insertInGroup(hosted, h);
   }
 
   function injectFault(kind: FaultKind): void {

@@ -431,6 +431,7 @@ export class Supervisor implements Runtime {
       rings,
       stats: rec.statsBuffer,
       stage: rec.kind.stage ?? 0,
+      ...(rec.callId !== undefined ? { group: rec.callId } : {}),
     });
     rec.state = 'running';
   }
