@@ -1,5 +1,5 @@
 import { callQuality } from '../../qos/callQuality.ts';
-import type { ActorStatsView, CallInfo, Runtime, WorkerStatus } from '../../supervisor/Runtime.ts';
+import type { ActorStatsView, Runtime, WorkerStatus } from '../../supervisor/Runtime.ts';
 import { HistoryRing } from './HistoryRing.ts';
 
 /**
@@ -16,6 +16,7 @@ import { HistoryRing } from './HistoryRing.ts';
  *   place of `history`.
  * `meta` entries are `[key, id, transport, createdAtMs]`: a call's key is a
  *   small integer the feed gives it, so its id crosses the wire once.
+ * A call's state is 0 (active) or 1 (ending).
  * `rows` is one string of comma-separated integers, CALL_COLUMNS.length
  *   per live call, each a count of its CALL_UNITS (empty where a call has
  *   no such figure); a key not in `rows` is a call that has gone.
@@ -44,9 +45,6 @@ export const WORKER_COLUMNS = ['id', 'kind', 'state', 'restarts', 'actors', 'tic
 export const PROCESS_COLUMNS = ['cpuPct', 'rssMb', 'heapMb', 'uptimeS'] as const;
 export { HISTORY_COLUMNS } from './HistoryRing.ts';
 
-/** A call's state on the wire: 0 active, 1 ending. */
-const STATE_CODE: Readonly<Record<CallInfo['state'], number>> = { active: 0, ending: 1, ended: 2 };
-
 /** Where a call's figures are among its actors' stats slots (found once per kind). */
 interface JitterSlots {
   received: number;
@@ -60,6 +58,7 @@ interface JitterSlots {
 }
 
 interface CallEntry {
+  readonly id: string;
   key: number;
   /** `[key,"id","transport",createdAtMs]`, made once. */
   meta: string;
@@ -175,6 +174,7 @@ export class DashboardFeed {
       if (entry === undefined) {
         const key = this.#nextKey++;
         entry = {
+          id: call.id,
           key,
           meta: `[${key},${JSON.stringify(call.id)},${JSON.stringify(call.transport)},${Date.parse(call.createdAt) || 0}]`,
           jitter: undefined,
@@ -188,10 +188,10 @@ export class DashboardFeed {
       }
       entry.seen = sample;
       if (entry.jitter === undefined) this.#findActors(entry, call.actors);
-      at = this.#row(entry, STATE_CODE[call.state], at);
+      at = this.#row(entry, call.state === 'ending' ? 1 : 0, at);
       live++;
     }
-    for (const [id, entry] of this.#calls) if (entry.seen !== sample) this.#calls.delete(id);
+    for (const entry of this.#calls.values()) if (entry.seen !== sample) this.#calls.delete(entry.id);
     this.#values.length = at;
     // One join of small integers and nulls (which join as nothing): several times faster than printing each figure.
     this.#rows = `"${this.#values.join(',')}"`;
