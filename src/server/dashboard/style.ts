@@ -9,7 +9,7 @@ table { border-collapse: collapse; } th, td { padding: 0.15em 0.7em; text-align:
 th { background: #f4f4f4; font-weight: 600; }
 #charts { display: flex; flex-wrap: wrap; gap: 1em; }
 #charts > div { border: 1px solid #e4e4e4; padding: 0.3em; }
-.grid { display: grid; grid-template-columns: 20em 6em 4.5em 4.5em 11em 5.5em 4.5em 6.5em 7.5em 4em; align-items: center; }
+.grid { display: grid; grid-template-columns: 20em 6.5em 4.5em 4.5em 11em 6.5em 4.5em 6.5em 8.5em 4em; align-items: center; }
 .grid > span { padding: 0 0.4em; overflow: hidden; white-space: nowrap; text-overflow: ellipsis; }
 #callhead { background: #f4f4f4; font-weight: 600; border-bottom: 1px solid #ccc; }
 #callhead > span { cursor: pointer; user-select: none; }
