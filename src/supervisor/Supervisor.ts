@@ -28,6 +28,7 @@ import type { WorkerSlot } from './WorkerSlot.ts';
 import { MemoryReclaimer } from './MemoryReclaimer.ts';
 import { moveActors, type RehomeHost } from './rehome.ts';
 import { EDGES } from '../frames/edges.ts';
+import { processFigures } from './statusSummary.ts';
 
 /** How often the watchdog samples heartbeats; well under the 500 ms hang limit. */
 export const WATCHDOG_INTERVAL_MS = 50;
@@ -187,8 +188,6 @@ export class Supervisor implements Runtime {
   status(): RuntimeStatus {
     const now = this.#now();
     const { ready, reasons } = this.readiness();
-    const mem = process.memoryUsage();
-    const cpu = process.cpuUsage();
     return {
       daemon: this.state,
       ready,
@@ -197,14 +196,7 @@ export class Supervisor implements Runtime {
       actors: [...this.#actors.values()].map((a) => actorStatus(a)),
       calls: this.listCalls().map((c) => ({ ...c, qos: this.callQos(c.id) })),
       endedCalls: [...this.#calls.ended()],
-      process: {
-        pid: process.pid,
-        uptimeS: process.uptime(),
-        rssBytes: mem.rss,
-        heapUsedBytes: mem.heapUsed,
-        cpuUserUs: cpu.user,
-        cpuSystemUs: cpu.system,
-      },
+      process: processFigures(),
     };
   }
 

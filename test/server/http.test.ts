@@ -137,6 +137,27 @@ describe('HTTP server', () => {
       expect(st.process.pid).toBe(process.pid);
     });
 
+    it('GET /status?calls=false is the daemon, its workers and process without a row per call; a bad query is 400', async () => {
+      const res = await get('/status?calls=false');
+      expect(res.status).toBe(200);
+      const st = await body(res);
+      expect(st).toEqual({
+        daemon: 'running',
+        ready: true,
+        notReadyReasons: [],
+        workers: [expect.objectContaining({ id: 'null-0', load: expect.objectContaining({ tickHistogram: expect.any(Array) }) })],
+        calls: expect.any(Object),
+        engineLatency: expect.any(Object),
+        process: expect.objectContaining({ pid: process.pid }),
+      });
+      expect((st as { workers: { load: { tickHistogram: number[] } }[] }).workers[0]!.load.tickHistogram).toHaveLength(6);
+      for (const q of ['calls=maybe', 'calls=false&calls=true', 'verbose=1', 'calls=' + 'x'.repeat(5000)]) {
+        const bad = await get(`/status?${q}`);
+        expect(bad.status, q).toBe(400);
+        expect(((await body(bad)) as { error: { code: string; message: string } }).error.message.length).toBeLessThan(200);
+      }
+    });
+
     it('GET /metrics is Prometheus text with runtime and HTTP metrics', async () => {
       await get('/healthz');
       const res = await get('/metrics');

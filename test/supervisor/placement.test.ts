@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Supervisor } from '../../src/supervisor/Supervisor.ts';
+import { statusSummary } from '../../src/supervisor/statusSummary.ts';
 import { ENGINE_LATENCY_BOUNDS_US } from '../../src/actors/engineLatency.ts';
 import { serializeRtp } from '../../src/wire/rtp.ts';
 import { startRtpRuntime } from '../helpers/rtpRuntime.ts';
@@ -58,6 +59,16 @@ describe('placement: call', () => {
       await new Promise((r) => setTimeout(r, 20));
     }
     await until(() => calls.every((c) => stats(c.id, 'rtp')['engineLatencyFrames']! >= PACKETS / 2), 3000, 'the looped-back frames to be measured');
+    // The summary a sampler polls sums the legs' histograms over the live calls.
+    // (The legs keep sending concealment while this reads: the sum lies between two readings.)
+    const frames = (): number => calls.reduce((n, c) => n + stats(c.id, 'rtp')['engineLatencyFrames']!, 0);
+    const before = frames();
+    const summary = statusSummary(sup);
+    const after = frames();
+    expect(summary.calls).toEqual({ rtp: CALLS });
+    expect(summary.engineLatency['engineLatencyFrames']).toBeGreaterThanOrEqual(before);
+    expect(summary.engineLatency['engineLatencyFrames']).toBeLessThanOrEqual(after);
+    expect(before).toBeGreaterThan(0);
     for (const c of calls) {
       const st = stats(c.id, 'rtp');
       // Played out and sent in one tick: well under a frame for nearly all of them. Under the `kind`

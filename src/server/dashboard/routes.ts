@@ -1,30 +1,12 @@
 import type { DashboardEvents } from './events.ts';
 import { HttpError } from '../errors.ts';
+import { badQuery, checkQuery } from '../query.ts';
 import type { Route } from '../router.ts';
 import { DASHBOARD_CSP, DASHBOARD_PAGE } from './page.ts';
 
 /** The page takes no query; the stream only `history` (seconds of chart history to send first). */
 const PAGE_PARAMS: readonly string[] = [];
 const EVENTS_PARAMS: readonly string[] = ['history'];
-
-function badQuery(message: string): HttpError {
-  return new HttpError(400, 'bad_query', message, { badInput: true });
-}
-
-/** Refuses a query with other parameters than `allowed`, or one given twice: a mistyped link should say so, not be ignored. */
-function checkQuery(url: URL, allowed: readonly string[]): void {
-  const seen = new Set<string>();
-  for (const name of url.searchParams.keys()) {
-    if (!allowed.includes(name)) {
-      throw badQuery(
-        `unknown query parameter ${JSON.stringify(name.slice(0, 40))} on ${url.pathname}` +
-          (allowed.length === 0 ? ' (it takes none)' : ` (it takes: ${allowed.join(', ')})`),
-      );
-    }
-    if (seen.has(name)) throw badQuery(`query parameter "${name}" given twice`);
-    seen.add(name);
-  }
-}
 
 /** `history`: whole seconds, 0 up to what the daemon keeps. */
 function historyParam(url: URL, max: number): number {
