@@ -1,30 +1,8 @@
+import { formatTable } from '../src/cli/table.ts';
+
 /** Prints a titled, aligned text table: the form every benchmark reports in. */
 export function printTable(title: string, rows: ReadonlyArray<Record<string, string | number>>): void {
-  if (rows.length === 0) {
-    console.log(`\n## ${title}\n(no rows)`);
-    return;
-  }
-  const cols = Object.keys(rows[0]!);
-  const cell = (v: string | number | undefined): string =>
-    v === undefined ? '' : typeof v === 'number' ? formatNumber(v) : v;
-  const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
-  const line = (vals: string[]): string =>
-    '| ' + vals.map((v, i) => (i === 0 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join(' | ') + ' |';
-  console.log(`\n## ${title}\n`);
-  console.log(line(cols));
-  console.log('|' + widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|') + '|');
-  for (const r of rows) console.log(line(cols.map((c) => cell(r[c]))));
-}
-
-function formatNumber(v: number): string {
-  if (!Number.isFinite(v)) return String(v);
-  if (Number.isInteger(v)) return v.toLocaleString('en-US');
-  const a = Math.abs(v);
-  if (a >= 1000) return Math.round(v).toLocaleString('en-US');
-  if (a >= 100) return v.toFixed(0);
-  if (a >= 10) return v.toFixed(1);
-  if (a >= 1) return v.toFixed(2);
-  return v.toPrecision(3);
+  console.log(formatTable(title, rows));
 }
 
 /** Runs `fn` repeatedly for about `ms` milliseconds; returns calls per second. */

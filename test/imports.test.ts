@@ -19,6 +19,9 @@
  * - The main thread's supervisor, server, calls, legs and command line know
  *   actors only by their descriptors (`ALLOWED_FROM_MAIN`), never by their internals.
  * - `src/wire/` (formats and protocols) sits below actors and supervisor alike.
+ * - The load driver (`src/load/`) is a client of the daemon, which it reaches over HTTP,
+ *   UDP and WebSockets only: it loads no server, supervision, leg, call, actor or
+ *   configuration code, except the helper that starts a worker thread from source or build.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -119,6 +122,14 @@ describe('import rules', () => {
   it('the main thread knows actors only by their descriptors', () => {
     const allowed = (t: string) => ALLOWED_FROM_MAIN.some(([re]) => re.test(t));
     expect(directImports(inDirs('src/supervisor', 'src/server', 'src/legs', 'src/calls', 'src/cli'), (t) => under('src/actors')(t) && !allowed(t))).toEqual([]);
+  });
+
+  it('the load driver loads none of the daemon beyond the worker starter, directly or through anything it imports', () => {
+    const daemon = (t: string) =>
+      (['src/server', 'src/supervisor', 'src/legs', 'src/calls', 'src/actors', 'src/config'].some((d) => under(d)(t)) || t === 'src/config.ts') &&
+      t !== 'src/supervisor/workerEntry.ts';
+    expect(inDirs('src/load').length).toBeGreaterThan(10);
+    expect(reachedChains(inDirs('src/load'), daemon)).toEqual([]);
   });
 
   it('wire formats sit below actors, supervisor, server, legs, calls and configuration', () => {

@@ -14,6 +14,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'start            run the daemon (HTTP control API, workers); --help for its options',
     load: async () => (await import('./start.ts')).start,
   },
+  load: {
+    summary: 'load             run N synthetic calls against a daemon and report latency, loss, MOS and cost; --help for its options',
+    load: async () => (await import('./load.ts')).load,
+  },
   convert: {
     summary: 'convert IN OUT   convert audio between WAV, .ulaw, .alaw, .g722, .l16 and Ogg .opus',
     load: async () => (await import('./convert.ts')).convert,
