@@ -1,11 +1,11 @@
-import { statusSummary } from '../supervisor/statusSummary.ts';
+import { statusSummary } from './statusSummary.ts';
 import { badQuery, checkQuery } from './query.ts';
 import type { Route } from './router.ts';
 
 /**
  * The runtime's own report (actors, workers, calls with QoS, process figures); never secrets,
  * but callers' numbers, CallSids and DTMF digits: a read route, guarded beyond loopback (server.ts).
- * `?calls=false` leaves out the actors and calls (supervisor/statusSummary.ts): for samplers.
+ * `?calls=false` leaves out the actors and calls (statusSummary.ts): for samplers.
  */
 export const statusRoutes: readonly Route[] = [
   {

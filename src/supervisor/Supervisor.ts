@@ -28,7 +28,7 @@ import type { WorkerSlot } from './WorkerSlot.ts';
 import { MemoryReclaimer } from './MemoryReclaimer.ts';
 import { moveActors, type RehomeHost } from './rehome.ts';
 import { EDGES } from '../frames/edges.ts';
-import { processFigures } from './statusSummary.ts';
+import { processFigures } from '../processFigures.ts';
 
 /** How often the watchdog samples heartbeats; well under the 500 ms hang limit. */
 export const WATCHDOG_INTERVAL_MS = 50;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Supervisor } from '../../src/supervisor/Supervisor.ts';
-import { statusSummary } from '../../src/supervisor/statusSummary.ts';
+import { statusSummary } from '../../src/server/statusSummary.ts';
 import { ENGINE_LATENCY_BOUNDS_US } from '../../src/actors/engineLatency.ts';
 import { serializeRtp } from '../../src/wire/rtp.ts';
 import { startRtpRuntime } from '../helpers/rtpRuntime.ts';
