@@ -14,12 +14,12 @@
  *   7           PROGRESS         worker       +1 per actor ticked (wraps): a long tick still moves it
  *   8           LOAD_PERMILLE    worker       tick work / frame period, smoothed (1000 = the whole frame)
  *   9           HEAP_MB          worker       V8 heap in use, sampled off the frame path
- *  10–15        TICKS_LE_*       worker       ticks whose work took at most 1, 2, 5, 10, 20 ms, and longer (wrap)
+ *  10–19        TICK_HISTOGRAM   worker       ticks whose work took at most 0.5, 1, 2, 3, 5, 7.5, 10, 15, 20 ms, and longer (wrap)
  * ```
  * A worker whose BEAT and PROGRESS both stand still is hung (a loop in one
  * actor); one whose ticks merely run long is overloaded: it keeps moving
  * PROGRESS and is shed (no new actors), not killed.
- * One 64-byte line per worker, so two workers' blocks never share a cache
+ * A block of its own per worker, so two workers' blocks never share a cache
  * line. All accesses use Atomics: the values are read on another thread.
  */
 export const HB = {
@@ -42,12 +42,13 @@ export const HB = {
  * work over any window are differences of these counters (a capacity run's
  * "tick p99 < 10 ms" is the share of ticks in the first four buckets).
  */
-export const TICK_BOUNDS_US = [1000, 2000, 5000, 10_000, 20_000] as const;
+export const TICK_BOUNDS_US = [500, 1000, 2000, 3000, 5000, 7500, 10_000, 15_000, 20_000] as const;
 
 /** Smoothing of LOAD_PERMILLE per tick: a time constant of ~10 frames (200 ms). */
 const LOAD_ALPHA = 0.1;
 
-export const HEARTBEAT_BYTES = 64;
+/** Two 64-byte lines (the histogram fills the second); one block per worker, so no two workers share a line. */
+export const HEARTBEAT_BYTES = 128;
 
 export function createHeartbeatBlock(): SharedArrayBuffer {
   return new SharedArrayBuffer(HEARTBEAT_BYTES);

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { TICK_BOUNDS_US } from '../frames/heartbeat.ts';
 import type { ActorKind } from '../actors/ActorKind.ts';
 import type { ActorRecord } from './ActorRecord.ts';
 import { RequestError, type WorkerStatus } from './Runtime.ts';
@@ -87,7 +88,7 @@ export function workerStatus(s: WorkerSlot, now: number, records: ReadonlyMap<st
       maxTickUs: takeMaxTick ? (hb?.takeMaxTickUs() ?? 0) : 0,
       lateTicks: hb?.lateTicks ?? 0,
       heapMb: hb?.heapMb ?? 0,
-      tickHistogram: hb?.tickHistogram() ?? [0, 0, 0, 0, 0, 0],
+      tickHistogram: hb?.tickHistogram() ?? new Array<number>(TICK_BOUNDS_US.length + 1).fill(0),
     },
   };
   if (s.lastError !== undefined) st.lastError = s.lastError;

@@ -150,7 +150,7 @@ describe('HTTP server', () => {
         engineLatency: expect.any(Object),
         process: expect.objectContaining({ pid: process.pid }),
       });
-      expect((st as { workers: { load: { tickHistogram: number[] } }[] }).workers[0]!.load.tickHistogram).toHaveLength(6);
+      expect((st as { workers: { load: { tickHistogram: number[] } }[] }).workers[0]!.load.tickHistogram).toHaveLength(10);
       for (const q of ['calls=maybe', 'calls=false&calls=true', 'verbose=1', 'calls=' + 'x'.repeat(5000)]) {
         const bad = await get(`/status?${q}`);
         expect(bad.status, q).toBe(400);
