@@ -92,7 +92,7 @@ const ENGINE_COMPLEXITY = 9;
  * WebAssembly measured in alternating rounds in CPU time, and the calls per
  * core the codec alone allows: the codec-bound limit capacity runs are held to.
  */
-function codecBound(binding: NonNullable<ReturnType<typeof loadNativeOpus>['binding']>): void {
+export function codecBound(binding: NonNullable<ReturnType<typeof loadNativeOpus>['binding']>): number {
   const rows: Array<Record<string, string | number>> = [];
   let limit48 = 0;
   for (const rateHz of [48000, 16000]) {
@@ -153,6 +153,7 @@ function codecBound(binding: NonNullable<ReturnType<typeof loadNativeOpus>['bind
   console.log(
     `\ncodec-bound limit (native libopus encode + decode alone, 48 kHz): ${limit48} calls per core, ${limit48 * cores} on this machine's ${cores} cores`,
   );
+  return limit48;
 }
 
 const OPUS_FRAME_US = 20_000;
