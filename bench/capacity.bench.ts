@@ -45,7 +45,7 @@ const RETURNED_PCT = 99.9;
 /** Why a step is not real time, or undefined when it is. */
 function failure(s: LoadSummary, ticks: number): string | undefined {
   const why: string[] = [];
-  if (s.tickP99Ms === null || s.tickP99Ms >= TICK_P99_MS) why.push(`tick p99 ${s.tickP99Ms ?? '?'} ms`);
+  if (s.tickP99Ms === null || s.tickP99Ms >= TICK_P99_MS) why.push(`tick p99 ${fmt(s.tickP99Ms)} ms`);
   if (s.lateTicks !== null && ticks > 0 && s.lateTicks / ticks >= LATE_SHARE) why.push(`late ticks ${((100 * s.lateTicks) / ticks).toFixed(2)}%`);
   if (s.returnedPct === null || s.returnedPct < RETURNED_PCT) why.push(`returned ${s.returnedPct ?? '?'}%`);
   if ((s.callsRefused ?? 0) > 0 || (s.callsFailed ?? 0) > 0) why.push(`${s.callsRefused ?? 0} refused, ${s.callsFailed ?? 0} failed`);
