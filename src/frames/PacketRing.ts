@@ -119,6 +119,8 @@ export class PacketReader {
   readonly #words: Int16Array;
   readonly #parts: Int16Array[] = [];
   readonly #meta = new FrameMeta();
+  /** A packet's first slot header, kept while its other slots are read into `#meta`. */
+  readonly #first = new FrameMeta();
 
   constructor(ring: FrameRing) {
     this.#ring = ring;
@@ -167,8 +169,6 @@ export class PacketReader {
     this.#fill(first, words, nowMs);
     return true;
   }
-
-  readonly #first = new FrameMeta();
 
   #fill(meta: FrameMeta, words: number, nowMs: number): void {
     this.sequence = meta.sequence & 0xffff;
