@@ -9,6 +9,7 @@ import { addressGroup, AddressLimit } from './AddressLimit.ts';
 import { bearerCheck, readCheck, type Challenge } from './auth.ts';
 import { assertSafeBind, readsGuarded } from './bindPolicy.ts';
 import { callRoutes } from './calls.ts';
+import { conferenceRoutes } from './conferences.ts';
 import { DashboardEvents, type DashboardEventsOptions, type StreamState } from './dashboard/events.ts';
 import { dashboardRoutes } from './dashboard/routes.ts';
 import { drainRoutes } from './drain.ts';
@@ -108,6 +109,7 @@ export function createHttpServer(runtime: Runtime, config: Config, logger: Logge
     ...metricsRoutes,
     ...dashboardRoutes(dashboard),
     ...callRoutes,
+    ...conferenceRoutes,
     ...drainRoutes,
     ...twilioRoutes,
     ...(config.enableFaultInjection ? faultRoutes : []),

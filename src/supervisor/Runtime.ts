@@ -1,5 +1,7 @@
 import type { Registry } from 'prom-client';
 import type { FaultKind as WorkerFaultKind } from '../protocol.ts';
+import type { ConferenceRegistry } from '../conferences/ConferenceRegistry.ts';
+import type { ConferenceInfo } from '../conferences/conferenceInfo.ts';
 
 /**
  * What the HTTP server (and the CLI) see of the running engine. The
@@ -82,7 +84,12 @@ export interface RuntimeStatus {
   /** The newest ended calls with why they ended (hangup, peer, worker-failed, actor-failed, drain). */
   endedCalls?: Array<{ id: string; transport: string; endedAt: string; reason: string; detail: string }>;
   process: { pid: number; uptimeS: number; rssBytes: number; heapUsedBytes: number; cpuUserUs: number; cpuSystemUs: number };
+  /** Live conferences with each member's level and talk state. */
+  conferences?: ConferenceInfo[];
 }
+
+/** What the HTTP layer uses of the conferences (src/conferences/ConferenceRegistry.ts). */
+export type Conferences = Pick<ConferenceRegistry, 'create' | 'list' | 'get' | 'addMember' | 'updateMember' | 'removeMember' | 'delete'>;
 
 /**
  * An actor's stats slots read in place: shared with its worker (read them,
@@ -150,6 +157,8 @@ export interface Runtime {
   sendToolOutput(callId: string, toolCallId: string, output: string): Promise<boolean>;
   /** Hangs up; false when there is no such call. */
   deleteCall(id: string): Promise<boolean>;
+  /** Conferences: a mixer each, calls as members. */
+  readonly conferences: Conferences;
 
   /** Stops taking calls; resolves when live calls ended or the deadline passed. */
   drain(deadlineMs: number): Promise<void>;
