@@ -7,12 +7,17 @@ import { MAX_MEMBERS, MIXER_STATS, memberStatIndex } from './kind.ts';
 import { parseMixerConfig } from './mixerConfig.ts';
 
 /**
- * Frames a member's ring may hold beyond its alignment delay before the
- * oldest are dropped: the member's worker and this one tick on their own
- * clocks (one frame of phase), and a stalled thread must not leave a member
- * heard late for the rest of the call.
+ * Frames a member's ring may hold beyond its alignment delay. The member's
+ * worker and this one tick on their own clocks (a frame of phase), and a
+ * loaded machine delays either by a frame or two now and then: a backlog
+ * above SETTLED_LAG_FRAMES is let drain by itself for LAG_PATIENCE_TICKS,
+ * and only then the oldest frame is dropped, one per tick, so a stall once
+ * does not leave the member heard late for the rest of the call and a burst
+ * costs no audio. Beyond MAX_LAG_FRAMES frames are dropped at once.
  */
-export const MAX_LAG_FRAMES = 3;
+export const SETTLED_LAG_FRAMES = 2;
+export const LAG_PATIENCE_TICKS = 25;
+export const MAX_LAG_FRAMES = 8;
 /** Mix-minus frames a member's leg may leave unread before the mixer stops adding more (its worker is down or stalled). */
 export const MAX_OUT_BACKLOG = 4;
 
@@ -40,6 +45,8 @@ export function createMixerActor(ctx: ActorContext, config: ActorConfig): Hosted
   const outRings = new Array<FrameRing | undefined>(MAX_MEMBERS).fill(undefined);
   const meta = new FrameMeta();
   const stats = ctx.stats;
+  /** Ticks in a row each member's ring held more than SETTLED_LAG_FRAMES beyond its delay. */
+  const lagTicks = new Uint16Array(MAX_MEMBERS);
   let frameSeq = 0;
 
   const attach = (m: MixerMemberConfig, input: FrameRing | undefined, output: FrameRing | undefined): void => {
@@ -66,7 +73,9 @@ export function createMixerActor(ctx: ActorContext, config: ActorConfig): Hosted
     if (m === undefined || ring === undefined) return;
     const delay = m.settings.delayFrames;
     let avail = ring.available();
-    for (; avail > delay + MAX_LAG_FRAMES; avail--) {
+    lagTicks[slot] = avail > delay + SETTLED_LAG_FRAMES ? lagTicks[slot]! + 1 : 0;
+    const keep = lagTicks[slot]! > LAG_PATIENCE_TICKS ? avail - 1 : delay + MAX_LAG_FRAMES;
+    for (; avail > keep; avail--) {
       ring.read(m.input, meta);
       stats[memberStatIndex(slot, 'framesDropped')]++;
     }
