@@ -59,7 +59,7 @@ Converts mono audio by file extension: ${Object.keys(FORMATS).join(' ')}
   --rate HZ       rate of a .wav, .l16 or .opus output, and of an .l16 input (L16 default: 8000)
   --bitrate BPS   Opus bitrate for an .opus output (default: chosen by libopus)`;
 
-interface Audio {
+export interface Audio {
   rateHz: number;
   samples: Int16Array;
 }
@@ -237,7 +237,7 @@ function outputRate(format: Format, inputHz: number, rateHz: number | undefined)
  * `delaySamples` outputs are dropped and zeros pushed through at the end, so
  * output sample k is input instant k and the length scales with the rate.
  */
-function resample(audio: Audio, toHz: number, outPath: string): Audio {
+export function resample(audio: Audio, toHz: number, outPath: string): Audio {
   const rates = SUPPORTED_RATES_HZ as readonly number[];
   if (!rates.includes(audio.rateHz) || !rates.includes(toHz)) {
     const bad = rates.includes(audio.rateHz) ? toHz : audio.rateHz;

@@ -22,6 +22,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'convert IN OUT   convert audio between WAV, .ulaw, .alaw, .g722, .l16 and Ogg .opus',
     load: async () => (await import('./convert.ts')).convert,
   },
+  stream: {
+    summary: 'stream URL       play a WAV into a call over the raw audio stream and save the reply (--in, --out, --codec)',
+    load: async () => (await import('./stream.ts')).stream,
+  },
   call: {
     summary: 'call             place a Twilio call connected to this engine (--to, --from); --help for its options',
     load: async () => (await import('./call.ts')).call,

@@ -117,6 +117,13 @@ export const ConfigSchema = z.strictObject({
     /** A stream that sends nothing this long is treated as gone (Twilio sends media every 20 ms). */
     idleTimeoutMs: int(100, 600_000),
   }),
+  // The raw audio stream (WS /v1/stream, DESIGN: "The raw audio stream protocol").
+  stream: z.strictObject({
+    /** A ping goes out this often; a client that answers nothing (no pong, no message) for two periods is gone. */
+    pingIntervalMs: int(100, 600_000),
+    /** A WebSocket message longer than this closes the stream with 1009 (a 20 ms L16 frame at 48 kHz is 1928 bytes). */
+    maxMessageBytes: int(64, 1024 * 1024),
+  }),
   http: z
     .strictObject({
       bodyLimitBytes: int(64, 16 * 1024 * 1024),
@@ -207,6 +214,7 @@ export function defaults(parallelism: number): z.input<typeof ConfigSchema> {
       instructions: 'You are a helpful voice assistant answering a phone call. Keep your answers short.',
     },
     twilio: { idleTimeoutMs: 10_000, allowUnsigned: false },
+    stream: { pingIntervalMs: 5_000, maxMessageBytes: 4096 },
     http: {
       bodyLimitBytes: 65_536,
       maxConnections: 1024,

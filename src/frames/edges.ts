@@ -13,6 +13,7 @@ import { WIRE_SLOT_WORDS } from './wireRing.ts';
  * | `heard`   | counts with no samples (leg → agent)          |    64 | 1 word              |
  * | `wire`    | Twilio messages (leg → main thread)           |    64 | 80 words (160 bytes)|
  * | `echo`    | mark echoes (main thread → leg)               |  2048 | 1 word              |
+ * | `streamWire` | raw stream frames, any codec (leg → main thread) | 64 | a 20 ms L16 frame at the call's rate, ≥ 640 bytes |
  * | `capture` | a local source's PCM (a consumer may be slow) |   128 | 960 samples         |
  *
  * 64 slots are 1.28 s of 20 ms frames: a consumer may lag that long before a
@@ -34,6 +35,7 @@ export const EDGES = {
   heard: { slots: 64, maxSamples: 1 },
   wire: { slots: 64, maxSamples: WIRE_SLOT_WORDS },
   echo: { slots: 2048, maxSamples: 1 },
+  streamWire: { slots: 64, maxSamples: 960 },
   capture: { slots: 128, maxSamples: 960 },
 } as const satisfies Record<string, EdgeSpec>;
 
@@ -45,7 +47,19 @@ const FRAME_MS = 20;
 /** The geometry of a call's ring: a `pcm` edge of a call whose rate is known holds a 20 ms frame at that rate. */
 export function callEdge(edge: EdgeKind, rateHz: number | undefined): EdgeSpec {
   const spec = EDGES[edge];
+  if (edge === 'streamWire') return streamWireEdge(rateHz);
   if (edge !== 'pcm' || rateHz === undefined || !Number.isInteger(rateHz) || rateHz <= 0) return spec;
   const samples = (rateHz * FRAME_MS) / 1000;
   return Number.isInteger(samples) && samples <= spec.maxSamples ? { slots: spec.slots, maxSamples: samples } : spec;
+}
+
+/** Words a raw stream frame slot needs at least: an Opus frame of up to ~256 kbit/s (20 ms), or a G.722/G.711 frame. */
+const STREAM_WIRE_MIN_WORDS = 320;
+
+/** A raw stream leg's wire slot holds its largest frame: 20 ms of L16 at the call's rate (a word a sample), or an Opus frame. */
+function streamWireEdge(rateHz: number | undefined): EdgeSpec {
+  const spec = EDGES.streamWire;
+  if (rateHz === undefined || !Number.isInteger(rateHz) || rateHz <= 0) return spec;
+  const samples = (rateHz * FRAME_MS) / 1000;
+  return { slots: spec.slots, maxSamples: Math.min(spec.maxSamples, Math.max(STREAM_WIRE_MIN_WORDS, Math.ceil(samples))) };
 }

@@ -10,7 +10,8 @@
  * | message | FLAGS      | other slot words (layout.ts)                              |
  * |---------|------------|-----------------------------------------------------------|
  * | media   | bit 8      | µ-law bytes packed in the data area, BYTE_LENGTH of them; |
- * |         |            | SEQUENCE the chunk's number; RATE_HZ 8000                 |
+ * |         | (+SPEECH)  | SEQUENCE the chunk's number; RATE_HZ 8000; a raw stream  |
+ * |         |            | leg's frames (any codec, larger slots) add TIMESTAMP, ms  |
  * | mark    | bit 9      | SEQUENCE the mark's slot: its name is `markName(slot)`    |
  * | clear   | CLEAR      | —                                                         |
  *
@@ -66,17 +67,23 @@ export class WireWriter {
   /** Where the leg puts the next media chunk's bytes before `media`. */
   readonly chunk: Uint8Array;
   readonly #ring: FrameRing;
-  readonly #words = new Int16Array(WIRE_SLOT_WORDS);
+  readonly #words: Int16Array;
   readonly #none = new Int16Array(1);
 
   constructor(ring: FrameRing) {
     this.#ring = ring;
+    // A slot's data area: WIRE_SLOT_WORDS on a Twilio leg's ring, larger on a raw stream leg's (edges.ts).
+    this.#words = new Int16Array(ring.maxSamples);
     this.chunk = new Uint8Array(this.#words.buffer);
   }
 
-  /** Sends the first `byteLength` bytes of `chunk` as one media message. */
-  media(byteLength: number, sequence: number): boolean {
-    return this.#ring.writeStamped(this.#words, (byteLength + 1) >> 1, sequence, 0, WIRE_RATE_HZ, MEDIA_FLAG, 0, byteLength, 0);
+  /**
+   * Sends the first `byteLength` bytes of `chunk` as one media message;
+   * `timestamp` and the SPEECH flag travel with it for a
+   * leg whose wire format carries them (the raw stream's header).
+   */
+  media(byteLength: number, sequence: number, timestamp = 0, flags = 0): boolean {
+    return this.#ring.writeStamped(this.#words, (byteLength + 1) >> 1, sequence, timestamp, WIRE_RATE_HZ, MEDIA_FLAG | (flags & FrameFlags.SPEECH), 0, byteLength, 0);
   }
 
   mark(slot: number): boolean {
@@ -100,12 +107,17 @@ export class WireReader {
   byteLength = 0;
   /** The last mark's slot. */
   markSlot = 0;
+  /** The last media message's sequence, timestamp and SPEECH flag (as WireWriter.media took them). */
+  sequence = 0;
+  timestamp = 0;
+  flags = 0;
   readonly #ring: FrameRing;
-  readonly #words = new Int16Array(WIRE_SLOT_WORDS);
+  readonly #words: Int16Array;
   readonly #meta = new FrameMeta();
 
   constructor(ring: FrameRing) {
     this.#ring = ring;
+    this.#words = new Int16Array(ring.maxSamples);
     this.bytes = new Uint8Array(this.#words.buffer);
   }
 
@@ -126,6 +138,9 @@ export class WireReader {
     // Only the words that fit here were copied: never more bytes than those.
     const copied = Math.min(2 * meta.sampleCount, this.bytes.length);
     this.byteLength = Math.min(meta.byteLength, copied);
+    this.sequence = meta.sequence;
+    this.timestamp = meta.timestamp;
+    this.flags = meta.flags & FrameFlags.SPEECH;
     return WireMessage.MEDIA;
   }
 }

@@ -23,6 +23,7 @@ import { statusRoutes } from './status.ts';
 import { twilioRoutes } from '../legs/twilio/webhook.ts';
 import { TwilioMediaServer } from '../legs/twilio/TwilioMediaServer.ts';
 import { TWILIO_MEDIA_PATH } from '../wire/twilioTwiml.ts';
+import { STREAM_PATH, STREAM_SUBPROTOCOL, StreamServer } from '../legs/stream/StreamServer.ts';
 import { clip } from '../wire/text.ts';
 
 /**
@@ -223,10 +224,11 @@ export function createHttpServer(runtime: Runtime, config: Config, logger: Logge
     idleTimeoutMs: config.twilio.idleTimeoutMs,
     ...(options.twilioStartTimeoutMs !== undefined ? { startTimeoutMs: options.twilioStartTimeoutMs } : {}),
   });
+  const rawStream = new StreamServer({ runtime, log: logger.child({ component: 'stream' }), ...config.stream });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
     const path = (req.url ?? '').split('?')[0];
-    if (path !== TWILIO_MEDIA_PATH || req.method !== 'GET') {
+    if ((path !== TWILIO_MEDIA_PATH && path !== STREAM_PATH) || req.method !== 'GET') {
       runtime.countBadInput('http', 'route_not_found');
       replyOnSocket(socket, 404, 'route_not_found', `no WebSocket route at ${shorten(path)}`);
       return;
@@ -242,7 +244,20 @@ export function createHttpServer(runtime: Runtime, config: Config, logger: Logge
       return;
     }
     socket.once('close', () => webSockets.release(group));
-    twilioMedia.handleUpgrade(req, socket, head);
+    if (path === TWILIO_MEDIA_PATH) return twilioMedia.handleUpgrade(req, socket, head);
+    try {
+      // The raw stream is part of the control API (`/v1/*`): the control token when one is set.
+      authorize?.(req);
+    } catch (err) {
+      const e = err as HttpError;
+      countBadInput(req, e.code, e.message);
+      return replyOnSocket(socket, e.status, e.code, e.message, e.options.headers);
+    }
+    if (!StreamServer.offersSubprotocol(req)) {
+      countBadInput(req, 'no_subprotocol', `upgrade without Sec-WebSocket-Protocol: ${STREAM_SUBPROTOCOL}`);
+      return replyOnSocket(socket, 400, 'no_subprotocol', `${STREAM_PATH} needs Sec-WebSocket-Protocol: ${STREAM_SUBPROTOCOL}`);
+    }
+    rawStream.handleUpgrade(req, socket, head);
   });
 
   const sweep = setInterval(() => badInputLog.sweep(), BAD_INPUT_WINDOW_MS);
@@ -274,6 +289,7 @@ export function createHttpServer(runtime: Runtime, config: Config, logger: Logge
         // Event streams never end by themselves: ended here, they do not hold the close for its grace.
         dashboard.close();
         void twilioMedia.close();
+        void rawStream.close();
         badInputLog.flush();
         if (!server.listening) {
           resolve();

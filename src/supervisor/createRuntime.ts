@@ -7,6 +7,7 @@ import { Supervisor } from './Supervisor.ts';
 import type { Placement } from '../actors/ActorKind.ts';
 import { syntheticTransport } from '../calls/transports.ts';
 import { twilioTransport } from '../legs/twilio/twilioTransport.ts';
+import { streamTransport } from '../legs/stream/streamTransport.ts';
 
 /** Reads the fields of the daemon's configuration that the runtime needs. */
 export interface RuntimeConfig {
@@ -65,6 +66,7 @@ export async function createRuntime(config: RuntimeConfig, log: Logger): Promise
       syntheticTransport,
       rtp,
       twilioTransport({ agents }),
+      streamTransport({ agents }),
     ],
   });
   registerPortMetrics(sup.metrics, rtp.ports);

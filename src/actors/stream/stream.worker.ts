@@ -1,0 +1,4 @@
+import { hostActors } from '../host.ts';
+import { createStreamLeg } from './StreamLeg.ts';
+
+hostActors({ stream: createStreamLeg });
