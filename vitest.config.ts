@@ -11,6 +11,8 @@ const LOAD_TESTS = [
   // Echo similarity through the jitter buffer is checked against another talker's: under a
   // contended suite the buffer time-stretches more and the margin shrinks, so it runs alone.
   'test/integration/twilioCall.test.ts',
+  // The same for the raw stream's codecs, five calls at once.
+  'test/integration/streamCall.test.ts',
 ];
 
 export default defineConfig({

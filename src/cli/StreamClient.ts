@@ -43,8 +43,11 @@ export class StreamClient {
   readonly #decoder: PacketDecoder;
   readonly #spf: number;
   #ws: WebSocket | undefined;
-  /** Decoded frames waiting to play, with their timestamp (ms), and marks at their place in the queue. */
-  #queue: Array<{ pcm: Int16Array; tsMs: number } | { mark: string }> = [];
+  /**
+   * Decoded frames scheduled on the playout clock (each plays for 20 ms from when the one before
+   * ends, or from its arrival after a pause), and marks at the time the audio before them ends.
+   */
+  #queue: Array<{ pcm: Int16Array; tsMs: number; endMs: number } | { mark: string; endMs: number }> = [];
   #playoutEndMs = 0;
   #firstTsMs: number | undefined;
   #player: NodeJS.Timeout | undefined;
@@ -53,6 +56,8 @@ export class StreamClient {
   callId: string | undefined;
   readonly events: Array<{ event: string; [key: string]: unknown }> = [];
   framesReceived = 0;
+  /** The header timestamp (ms) of every frame received, in arrival order. */
+  readonly timestampsMs: number[] = [];
   marksEchoed = 0;
   clears = 0;
   /** Close code and reason, once closed. */
@@ -176,12 +181,14 @@ export class StreamClient {
     }
     this.events.push(m);
     if (m.event === 'started' && typeof m['callId'] === 'string') this.callId = m['callId'];
-    else if (m.event === 'mark' && typeof m['name'] === 'string') this.#queue.push({ mark: m['name'] });
+    else if (m.event === 'mark' && typeof m['name'] === 'string') this.#queue.push({ mark: m['name'], endMs: this.#playoutEndMs });
     else if (m.event === 'clear') {
       this.clears++;
+      this.#play();
       // Drop what has not played; every pending mark comes back at once.
       for (const q of this.#queue) if ('mark' in q) this.#echo(q.mark);
       this.#queue = [];
+      this.#playoutEndMs = performance.now();
     }
   }
 
@@ -192,25 +199,22 @@ export class StreamClient {
     const n = this.#decoder.decode(bytes.subarray(h.payloadOffset), h.payloadLength, pcm);
     if (n <= 0) return;
     this.framesReceived++;
-    this.#queue.push({ pcm: pcm.slice(0, this.#spf), tsMs: h.timestampMs });
+    this.timestampsMs.push(h.timestampMs);
+    this.#playoutEndMs = Math.max(this.#playoutEndMs, performance.now()) + FRAME_MS;
+    this.#queue.push({ pcm: pcm.slice(0, this.#spf), tsMs: h.timestampMs, endMs: this.#playoutEndMs });
   }
 
-  /** The playout clock: a frame plays for 20 ms once the one before has ended; marks go back as they are reached. */
+  /** Everything whose time on the playout clock has passed: frames are heard, marks go back. */
   #play(): void {
     const now = performance.now();
-    while (this.#queue.length > 0) {
-      const q = this.#queue[0]!;
+    while (this.#queue.length > 0 && this.#queue[0]!.endMs <= now) {
+      const q = this.#queue.shift()!;
       if ('mark' in q) {
-        if (this.#playoutEndMs > now) return;
-        this.#queue.shift();
         this.#echo(q.mark);
         continue;
       }
-      if (this.#playoutEndMs > now) return;
-      this.#queue.shift();
       this.#firstTsMs ??= q.tsMs;
       this.#heard.set(Math.round(((q.tsMs - this.#firstTsMs) >>> 0) / FRAME_MS), q.pcm);
-      this.#playoutEndMs = Math.max(this.#playoutEndMs, now) + FRAME_MS;
     }
   }
 
