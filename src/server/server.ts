@@ -64,6 +64,8 @@ const READ_ROUTES: ReadonlyMap<string, Challenge> = new Map([
 export interface HttpServerOptions {
   /** How long a Media Stream may go without `start` (STREAM_START_TIMEOUT_MS unless set; tests shorten it). */
   twilioStartTimeoutMs?: number;
+  /** The same for a raw audio stream (WS /v1/stream). */
+  streamStartTimeoutMs?: number;
   /** The dashboard's sampling period, stream cap and slow-reader bounds (events.ts has the defaults; tests shorten them). */
   dashboard?: DashboardEventsOptions;
 }
@@ -224,7 +226,12 @@ export function createHttpServer(runtime: Runtime, config: Config, logger: Logge
     idleTimeoutMs: config.twilio.idleTimeoutMs,
     ...(options.twilioStartTimeoutMs !== undefined ? { startTimeoutMs: options.twilioStartTimeoutMs } : {}),
   });
-  const rawStream = new StreamServer({ runtime, log: logger.child({ component: 'stream' }), ...config.stream });
+  const rawStream = new StreamServer({
+    runtime,
+    log: logger.child({ component: 'stream' }),
+    ...config.stream,
+    ...(options.streamStartTimeoutMs !== undefined ? { startTimeoutMs: options.streamStartTimeoutMs } : {}),
+  });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
     const path = (req.url ?? '').split('?')[0];

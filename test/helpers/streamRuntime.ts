@@ -33,7 +33,8 @@ export async function startStreamRuntime(opts: { argv?: string[]; env?: Record<s
     transports: [streamTransport({ agents: { defaultAgent: config.agent.default } })],
   });
   await sup.start();
-  const http = createHttpServer(sup, config, log);
+  // A stream that never starts is closed after 1 s here (5 s in the daemon), so tests do not wait for it.
+  const http = createHttpServer(sup, config, log, { streamStartTimeoutMs: 1000 });
   const { port } = await http.listen();
   return {
     sup,
@@ -46,6 +47,15 @@ export async function startStreamRuntime(opts: { argv?: string[]; env?: Record<s
       await sup.stop();
     },
   };
+}
+
+/** Another HTTP server on the same supervisor, with its own configuration (a control token, say): no second set of workers. */
+export async function extraServer(rt: StreamRuntime, env: Record<string, string>): Promise<{ url: string; close(): Promise<void> }> {
+  const config = loadConfig({ argv: ['--port', '0'], env, cwd: FIXTURES });
+  const { log } = memoryLogger();
+  const http = createHttpServer(rt.sup, config, log);
+  const { port } = await http.listen();
+  return { url: `ws://127.0.0.1:${port}/v1/stream`, close: () => http.close() };
 }
 
 /** The bad-input count of the raw stream, for one reason or all. */
