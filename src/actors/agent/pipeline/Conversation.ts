@@ -207,8 +207,8 @@ export class Conversation {
       this.#awaiting.add(c.id);
       this.#h.emit('tool.call', { name: c.name, callId: c.id, arguments: c.arguments });
     }
+    // The reply stays current while it plays: a barge-in cuts it (`cancel`), the next turn replaces it.
     await this.#speaking;
-    if (this.#reply === reply) this.#reply = undefined;
   }
 
   async #speak(sentence: string, ordinal: number, signal: AbortSignal, timing: TurnTiming): Promise<void> {
