@@ -48,6 +48,18 @@ describe('loadConfig: layers', () => {
         voice: 'marin',
         instructions: 'You are a helpful voice assistant answering a phone call. Keep your answers short.',
       },
+      pipeline: {
+        hangoverMs: 500,
+        timeoutMs: 10_000,
+        stt: { baseUrl: 'https://api.openai.com/v1', model: 'whisper-1', apiKeyEnv: 'OPENAI_API_KEY', stream: false },
+        llm: {
+          baseUrl: 'https://api.openai.com/v1',
+          model: 'gpt-4o-mini',
+          apiKeyEnv: 'OPENAI_API_KEY',
+          instructions: 'You are a helpful voice assistant answering a phone call. Keep your answers short.',
+        },
+        tts: { baseUrl: 'https://api.openai.com/v1', model: 'gpt-4o-mini-tts', voice: 'alloy', apiKeyEnv: 'OPENAI_API_KEY' },
+      },
       twilio: { idleTimeoutMs: 10_000, allowUnsigned: false },
       http: {
         bodyLimitBytes: 65_536,
@@ -104,6 +116,11 @@ describe('loadConfig: layers', () => {
       SWITCHBOARD_AGENT__DEFAULT: 'loopback',
       SWITCHBOARD_HTTP__BODY_LIMIT_BYTES: '1024',
       SWITCHBOARD_ENABLE_FAULT_INJECTION: 'yes',
+      SWITCHBOARD_PIPELINE__STT__BASE_URL: 'http://127.0.0.1:8081/v1',
+      SWITCHBOARD_PIPELINE__LLM__API_KEY_ENV: 'VLLM_KEY',
+      SWITCHBOARD_PIPELINE__TTS__VOICE: 'nova',
+      SWITCHBOARD_PIPELINE__HANGOVER_MS: '700',
+      SWITCHBOARD_PIPELINE__STT__STREAM: 'true',
     };
     expect(load({ env })).toMatchObject({
       mediaWorkers: 3,
@@ -115,6 +132,7 @@ describe('loadConfig: layers', () => {
       agent: { default: 'loopback' },
       http: { bodyLimitBytes: 1024 },
       enableFaultInjection: true,
+      pipeline: { hangoverMs: 700, stt: { baseUrl: 'http://127.0.0.1:8081/v1', stream: true }, llm: { apiKeyEnv: 'VLLM_KEY' }, tts: { voice: 'nova' } },
     });
     const argv = ['--host', '::1', '--media-workers', '2', '--enable-fault-injection', '--log-level', 'debug', '--control-token', 'flagtok'];
     expect(load({ env, argv })).toMatchObject({
