@@ -35,6 +35,8 @@ export interface ConversationHost {
   failure(f: StageFailure): void;
   /** The turn's audio is queued: the first frame the actor plays closes its timing. */
   timing(t: TurnTiming): void;
+  /** Audio was queued on the downlink. */
+  audioReady(): void;
 }
 
 /** The reply being made: its sentences (ordinals [first, end)) and its message in the history. */
@@ -230,6 +232,7 @@ export class Conversation {
           }
           downlink.push(bytes, bytes.length, ordinal);
           spoken.received(ordinal, bytes.length / TTS_BYTES_PER_MS);
+          this.#h.audioReady();
         }),
       (f) => this.#h.failure(f),
     );

@@ -52,6 +52,7 @@ export function createPipelineAgent(ctx: ActorContext, config: ActorConfig): Hos
   const log = ctx.log;
 
   const frame = new Int16Array(spf);
+  const outFrame = new Int16Array(spf);
   const silence = new Int16Array(spf);
   const meta = new FrameMeta();
   const recorder = new TurnRecorder(rateHz, tickMs, cfg.hangoverMs);
@@ -66,6 +67,8 @@ export function createPipelineAgent(ctx: ActorContext, config: ActorConfig): Hos
   let pendingTiming: TurnTiming | undefined;
   /** The interrupted reply, waiting for the leg's final heard count. */
   let cutRange: { first: number; end: number } | undefined;
+  /** This tick's frame went out already (the first of a reply, written when it arrived). */
+  let playedEarly = false;
 
   const conversation = new Conversation(cfg, {
     rateHz,
@@ -84,6 +87,14 @@ export function createPipelineAgent(ctx: ActorContext, config: ActorConfig): Hos
     },
     timing(t: TurnTiming): void {
       pendingTiming = t;
+    },
+    audioReady(): void {
+      // A reply's first frame goes out as soon as it exists, in the slot of the
+      // next tick (which then writes nothing): up to a frame sooner, and the
+      // `out` ring still gets one frame per tick.
+      if (pendingTiming === undefined || playedEarly || downlink.queuedFrames === 0) return;
+      playedEarly = true;
+      play(performance.now());
     },
   });
 
@@ -160,19 +171,8 @@ export function createPipelineAgent(ctx: ActorContext, config: ActorConfig): Hos
           conversation.startTurn(recorder.take(), nowMs);
         }
       }
-      const ordinal = downlink.pop(frame);
-      if (ordinal >= 0) {
-        spoken.played(outSeq, ordinal);
-        lastAudioSeq = outSeq;
-        if (pendingTiming !== undefined) {
-          firstAudio(pendingTiming, nowMs);
-          pendingTiming = undefined;
-        }
-        send(frame, FrameFlags.SPEECH);
-      } else {
-        spoken.played(outSeq, -1);
-        send(silence, FrameFlags.SILENCE);
-      }
+      if (playedEarly) playedEarly = false;
+      else play(nowMs);
       stats[STAT.queueOverflows] = downlink.overflows;
       return frames + 1;
     },
@@ -189,6 +189,23 @@ export function createPipelineAgent(ctx: ActorContext, config: ActorConfig): Hos
       downlink.destroy();
     },
   };
+
+  /** One frame out: the reply's next, or silence. */
+  function play(nowMs: number): void {
+    const ordinal = downlink.pop(outFrame);
+    if (ordinal >= 0) {
+      spoken.played(outSeq, ordinal);
+      lastAudioSeq = outSeq;
+      if (pendingTiming !== undefined) {
+        firstAudio(pendingTiming, nowMs);
+        pendingTiming = undefined;
+      }
+      send(outFrame, FrameFlags.SPEECH);
+    } else {
+      spoken.played(outSeq, -1);
+      send(silence, FrameFlags.SILENCE);
+    }
+  }
 
   function send(samples: Int16Array, flags: number): void {
     if (output.write(samples, spf, outSeq >>> 0, (outSeq * spf) >>> 0, rateHz, flags)) stats[STAT.framesOut]++;
