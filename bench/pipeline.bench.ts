@@ -33,7 +33,7 @@ const PERIOD_MS = SPEECH_MS + SILENCE_MS;
 const ARRIVAL_GAP_MS = 20;
 const LEAD_MS = 1500;
 const DRAIN_MS = 2000;
-const KEY_ENV = 'SWITCHBOARD_BENCH_PIPELINE_KEY';
+const KEY_ENV = 'BENCH_PIPELINE_KEY';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
