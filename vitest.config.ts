@@ -14,6 +14,8 @@ const LOAD_TESTS = [
   // The Realtime test server's pacing is checked against the wall clock (a 1 s reply at 2× in
   // 450 ms): two contended cores can hold a timer back past the bound.
   'test/peers/RealtimeServer.test.ts',
+  // Starves a worker with busy processes on one core: alone, so it slows nothing else.
+  'test/supervisor/starvation.test.ts',
 ];
 
 export default defineConfig({

@@ -18,6 +18,10 @@ export interface WorkerStatus {
   restarts: number;
   /** Milliseconds since the worker's last heartbeat (-1 before the first). */
   heartbeatAgeMs: number;
+  /** Time its threads waited for a CPU while their heartbeat stood still (starved by the machine, excused, not restarted), ms. */
+  starvedMs: number;
+  /** The worker's kernel thread id (for `top -H`, `perf`, `taskset`), 0 where unknown. */
+  osThreadId: number;
   actors: number;
   load: {
     framesProcessed: number;

@@ -175,7 +175,9 @@ export async function createRtpLeg(ctx: ActorContext, config: ActorConfig): Prom
     }
   };
 
+  const alive = ctx.alive;
   rtpSocket.on('message', (msg: Buffer, rinfo: RemoteInfo) => {
+    alive?.();
     const now = epochMs();
     if (isRtcp(msg, msg.length)) {
       // RTCP multiplexed on the RTP port (RFC 5761), from the peer's RTP address.
