@@ -22,6 +22,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'chaos            calls under load while workers are crashed, hung and killed at random; --help for its options',
     load: async () => (await import('./chaos.ts')).chaos,
   },
+  soak: {
+    summary: 'soak             keep N calls churning for M minutes and watch the daemon for leaks; --help for its options',
+    load: async () => (await import('./soak.ts')).soak,
+  },
   convert: {
     summary: 'convert IN OUT   convert audio between WAV, .ulaw, .alaw, .g722, .l16 and Ogg .opus',
     load: async () => (await import('./convert.ts')).convert,
