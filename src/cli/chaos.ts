@@ -1,10 +1,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { chaosTables, missedGoals } from '../chaos/chaosTables.ts';
 import { CHAOS_FAULTS, type ChaosFault } from '../chaos/faultPlan.ts';
 import { runChaos, type ChaosOptions } from '../chaos/runChaos.ts';
 import { UsageError } from './main.ts';
+import { parseCommandOptions, positiveOption } from './options.ts';
 
 /**
  * `switchboard chaos` (`npm run chaos`): calls under load while the daemon's
@@ -22,45 +22,32 @@ Runs calls against a daemon started for the run and faults its call workers at r
   --report DIR    write chaos-report.json there
 Goals: no call dropped, an affected call silent ≤ 100 ms, no silence on a call no fault touched.`;
 
-function num(v: unknown, name: string, fallback: number): number {
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (typeof v !== 'string' || !/^\d+(?:\.\d+)?$/.test(v) || !(n > 0)) throw new UsageError(`--${name} expects a positive number [got:${String(v).slice(0, 40)}]`);
-  return n;
-}
-
 export function parseChaosArgs(args: string[]): { options: ChaosOptions; reportDir: string | undefined; help: boolean } {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        calls: { type: 'string' },
-        minutes: { type: 'string' },
-        seconds: { type: 'string' },
-        every: { type: 'string' },
-        faults: { type: 'string' },
-        seed: { type: 'string' },
-        report: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    throw new UsageError(`${(err as Error).message}\n\n${USAGE}`);
-  }
+  const values = parseCommandOptions(
+    args,
+    {
+      calls: { type: 'string' },
+      minutes: { type: 'string' },
+      seconds: { type: 'string' },
+      every: { type: 'string' },
+      faults: { type: 'string' },
+      seed: { type: 'string' },
+      report: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    USAGE,
+  );
   const kinds = typeof values['faults'] === 'string' ? values['faults'].split(',').map((k) => k.trim()) : [...CHAOS_FAULTS];
   const unknown = kinds.filter((k) => !(CHAOS_FAULTS as readonly string[]).includes(k));
   if (unknown.length > 0 || kinds.length === 0) throw new UsageError(`--faults: unknown kind ${JSON.stringify(unknown[0] ?? '')}; kinds: ${CHAOS_FAULTS.join(', ')}`);
-  const durationS = values['seconds'] !== undefined ? num(values['seconds'], 'seconds', 0) : num(values['minutes'], 'minutes', 5) * 60;
+  const durationS = values['seconds'] !== undefined ? positiveOption(values['seconds'], 'seconds', 0) : positiveOption(values['minutes'], 'minutes', 5) * 60;
   return {
     options: {
-      calls: Math.round(num(values['calls'], 'calls', 100)),
+      calls: Math.round(positiveOption(values['calls'], 'calls', 100)),
       durationS,
-      everyS: num(values['every'], 'every', 10),
+      everyS: positiveOption(values['every'], 'every', 10),
       kinds: kinds as ChaosFault[],
-      seed: Math.round(num(values['seed'], 'seed', 1)),
+      seed: Math.round(positiveOption(values['seed'], 'seed', 1)),
     },
     reportDir: typeof values['report'] === 'string' ? resolve(values['report']) : undefined,
     help: values['help'] === true,

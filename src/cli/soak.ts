@@ -1,10 +1,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { runSoak } from '../soak/runSoak.ts';
 import { soakHtml } from '../soak/soakHtml.ts';
 import { soakMissed, soakTables } from '../soak/soakTables.ts';
 import { UsageError } from './main.ts';
+import { parseCommandOptions, positiveOption } from './options.ts';
 
 /**
  * `switchboard soak` (`npm run soak -- --minutes M --calls N`): calls churned
@@ -23,48 +23,35 @@ Keeps N calls live for M minutes, each ending and replaced, and watches the daem
 Goals: RSS flat after warm-up (≤ 5 MB/h, judged on runs of 10 minutes or more); descriptors,
 handles, timers and RTP ports back to their idle counts after the last call.`;
 
-function num(v: string | boolean | undefined, name: string, fallback: number): number {
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (typeof v !== 'string' || !/^\d+(?:\.\d+)?$/.test(v) || !(n > 0)) throw new UsageError(`--${name} expects a positive number [got:${String(v).slice(0, 40)}]`);
-  return n;
-}
-
 export async function soak(args: string[]): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        calls: { type: 'string' },
-        minutes: { type: 'string' },
-        seconds: { type: 'string' },
-        'call-seconds': { type: 'string' },
-        every: { type: 'string' },
-        seed: { type: 'string' },
-        report: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    throw new UsageError(`${(err as Error).message}\n\n${USAGE}`);
-  }
+  const values = parseCommandOptions(
+    args,
+    {
+      calls: { type: 'string' },
+      minutes: { type: 'string' },
+      seconds: { type: 'string' },
+      'call-seconds': { type: 'string' },
+      every: { type: 'string' },
+      seed: { type: 'string' },
+      report: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    USAGE,
+  );
   if (values['help'] === true) {
     console.log(USAGE);
     return 0;
   }
-  const durationS = values['seconds'] !== undefined ? num(values['seconds'], 'seconds', 0) : num(values['minutes'], 'minutes', 60) * 60;
+  const durationS = values['seconds'] !== undefined ? positiveOption(values['seconds'], 'seconds', 0) : positiveOption(values['minutes'], 'minutes', 60) * 60;
   let report;
   try {
     report = await runSoak(
       {
-        calls: Math.round(num(values['calls'], 'calls', 100)),
+        calls: Math.round(positiveOption(values['calls'], 'calls', 100)),
         durationS,
-        callS: num(values['call-seconds'], 'call-seconds', 30),
-        sampleS: num(values['every'], 'every', 5),
-        seed: Math.round(num(values['seed'], 'seed', 1)),
+        callS: positiveOption(values['call-seconds'], 'call-seconds', 30),
+        sampleS: positiveOption(values['every'], 'every', 5),
+        seed: Math.round(positiveOption(values['seed'], 'seed', 1)),
       },
       (s) => process.stderr.isTTY && process.stderr.write(`\r${Math.round(s.t)} s  calls ${s.calls}  rss ${(s.rssBytes / 1048576).toFixed(1)} MB  fds ${s.fds}  `),
     );
