@@ -129,6 +129,10 @@ describe('calls answered by the pipeline agent', () => {
     const metrics = await (await fetch(`${rt.base}/metrics`)).text();
     expect(metrics).toMatch(/switchboard_calls_qos\{transport="twilio",kind="agent",figure="pipelineTurns"\} 2/);
     expect(metrics).toMatch(/figure="engineMsTotal"\} \d/);
+    // Every turn in the histogram (it outlives the call); the turn after the tool output had no speech to transcribe.
+    expect(metrics).toMatch(/switchboard_pipeline_turn_seconds_count\{part="response"\} 2\n/);
+    expect(metrics).toMatch(/switchboard_pipeline_turn_seconds_count\{part="stt"\} 1\n/);
+    expect(metrics).toMatch(/switchboard_pipeline_turn_seconds_count\{part="engine"\} 2\n/);
     expect(p.warnings).toEqual([]);
   }, 25_000);
 

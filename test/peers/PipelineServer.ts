@@ -17,7 +17,10 @@
  *
  * Faults are queued per stage and used by the next requests: `timeout` (no
  * answer), `429` / `500` (the API's error body), `malformed` (JSON that does
- * not parse mid-stream; for speech a JSON body instead of audio). Fixed
+ * not parse mid-stream; for speech a JSON body instead of audio), and a
+ * hostile server's: `huge` (a 10,000-character transcript), `endless` (a chat
+ * stream or a speech body that never ends), `bad-tool-index` (a tool-call
+ * delta at index 1e9). Fixed
  * latencies stand in for a model's time. Every request is recorded.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -25,7 +28,9 @@ import type { AddressInfo } from 'node:net';
 import { readWav, toMono } from '../../src/wire/wav.ts';
 
 export type Stage = 'stt' | 'llm' | 'tts';
-export type Fault = 'timeout' | '429' | '500' | 'malformed';
+export type Fault = 'timeout' | '429' | '500' | 'malformed' | 'huge' | 'endless' | 'bad-tool-index';
+/** Faults that answer 200 and go wrong in the body: the stage's handler plays them. */
+const IN_BODY: readonly Fault[] = ['malformed', 'huge', 'endless', 'bad-tool-index'];
 type Json = Record<string, any>;
 
 export interface PipelineServerOptions {
@@ -111,7 +116,8 @@ export class PipelineServer {
       entry.body['fileType'] = file.type;
       if (this.#fault(stage, res)) return;
       await sleep(this.#o.sttMs ?? 0);
-      const text = this.#o.transcribe?.(samples, wav.rateHz) ?? `turn of ${Math.round(entry.wav.ms)} ms`;
+      const huge = this.faults.stt[0] === 'huge' ? this.faults.stt.shift() : undefined;
+      const text = huge !== undefined ? 'word '.repeat(2000) : (this.#o.transcribe?.(samples, wav.rateHz) ?? `turn of ${Math.round(entry.wav.ms)} ms`);
       if (entry.body['stream'] !== 'true') return json(res, { text });
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       for (const word of text.split(/(?<= )/)) res.write(`data: ${JSON.stringify({ type: 'transcript.text.delta', delta: word })}\n\n`);
@@ -127,7 +133,7 @@ export class PipelineServer {
   /** Applies the stage's next queued fault; true when it answered (or holds) the request. */
   #fault(stage: Stage, res: ServerResponse): boolean {
     const f = this.faults[stage][0];
-    if (f === undefined || f === 'malformed') return false;
+    if (f === undefined || IN_BODY.includes(f)) return false;
     this.faults[stage].shift();
     if (f === 'timeout') {
       this.#held.add(res);
@@ -140,7 +146,7 @@ export class PipelineServer {
 
   async #chat(body: Json, res: ServerResponse): Promise<void> {
     if (body['stream'] !== true) return error(res, 400, 'invalid_request_error', 'this server streams only');
-    const malformed = this.faults.llm[0] === 'malformed' ? this.faults.llm.shift() : undefined;
+    const fault = this.faults.llm[0] !== undefined && IN_BODY.includes(this.faults.llm[0]) ? this.faults.llm.shift() : undefined;
     const answer = this.#o.reply?.(body['messages'] as Json[]) ?? 'Hello there. How can I help you today?';
     const id = `chatcmpl-${++this.#ids}`;
     const created = Math.floor(Date.now() / 1000);
@@ -148,8 +154,23 @@ export class PipelineServer {
       `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: body['model'], system_fingerprint: null, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] })}\n\n`;
     await sleep(this.#o.llmFirstTokenMs ?? 0);
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-    if (malformed !== undefined) {
+    if (fault === 'malformed') {
       res.end(`data: {"id":"${id}","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"Hel\n\n`);
+      return;
+    }
+    if (fault === 'bad-tool-index') {
+      res.write(chunk({ role: 'assistant', content: null, tool_calls: [{ index: 1e9, id: 'call_x', type: 'function', function: { name: 'f', arguments: '' } }] }));
+      res.write(chunk({}, 'tool_calls'));
+      res.end('data: [DONE]\n\n');
+      return;
+    }
+    if (fault === 'endless') {
+      // Words without a full stop, until the client gives up.
+      res.write(chunk({ role: 'assistant', content: '', refusal: null }));
+      while (!res.destroyed) {
+        res.write(chunk({ content: 'and on ' }));
+        await new Promise((r) => setImmediate(r));
+      }
       return;
     }
     if (typeof answer !== 'string') {
@@ -172,12 +193,10 @@ export class PipelineServer {
 
   async #speech(body: Json, res: ServerResponse): Promise<void> {
     if (body['response_format'] !== 'pcm') return error(res, 400, 'invalid_request_error', 'this server speaks pcm only');
-    if (this.faults.tts[0] === 'malformed') {
-      this.faults.tts.shift();
-      return json(res, { error: { message: 'not audio', type: 'server_error' } });
-    }
+    const fault = this.faults.tts[0] !== undefined && IN_BODY.includes(this.faults.tts[0]) ? this.faults.tts.shift() : undefined;
+    if (fault === 'malformed') return json(res, { error: { message: 'not audio', type: 'server_error' } });
     const input = String(body['input']);
-    const samples = Math.round((input.length * (this.#o.msPerChar ?? 20) * TTS_RATE_HZ) / 1000);
+    const samples = fault === 'endless' ? Number.POSITIVE_INFINITY : Math.round((input.length * (this.#o.msPerChar ?? 20) * TTS_RATE_HZ) / 1000);
     await sleep(this.#o.ttsFirstByteMs ?? 0);
     res.writeHead(200, { 'content-type': 'audio/pcm', 'transfer-encoding': 'chunked' });
     const chunkSamples = TTS_RATE_HZ / 10;

@@ -159,4 +159,50 @@ describe('pipeline agent', () => {
     // The history holds the failed turns' questions, and the answers actually given.
     expect(userTexts(srv.of('llm').at(-1)!.body['messages'])).toEqual(['system:Be brief.', 'user:ok', 'assistant:Fine.', 'user:ok', 'user:ok', 'assistant:Fine.', 'user:ok']);
   });
+
+  it('a hostile server costs a turn at most: endless, oversized and out-of-range replies are cut, reported, never retried into a loop', async () => {
+    let reply = 'Fine.';
+    const { a, srv, stats, events } = await start({ reply: () => reply, msPerChar: 20, transcribe: () => 'ok' }, { timeoutMs: 2000 });
+    const kinds = () => events('pipeline.error').map((e) => `${String(e['stage'])}:${String(e['kind'])}:${String(e['retrying'])}`);
+    const speak = async (n: number, what: string) => {
+      a.say(turn());
+      await a.runUntil(() => events('pipeline.error').length === n, 5000, what);
+    };
+    // A 10,000-character transcript: not a caller's turn; the model is not asked.
+    srv.faults.stt.push('huge');
+    await speak(1, 'the transcript refused');
+    expect(kinds()).toEqual(['stt:oversize:false']);
+    expect(srv.of('llm')).toHaveLength(0);
+
+    // A tool-call delta at index 1e9 (an array that size would stall the worker): malformed, retried, answered.
+    srv.faults.llm.push('bad-tool-index');
+    await speak(2, 'the bad tool call');
+    await a.runUntil(() => a.audio().length >= 5, 5000, 'the answer on the retry');
+    expect(kinds()[1]).toBe('llm:malformed:true');
+
+    // A chat stream without end: cut at the reply bound, what was said is kept, no retry.
+    srv.faults.llm.push('endless');
+    await speak(3, 'the endless reply');
+    expect(kinds()[2]).toBe('llm:oversize:false');
+    const spokenInputs = srv.of('tts').slice(1).map((r) => String(r.body['input']));
+    expect(spokenInputs.length).toBeGreaterThan(0);
+    for (const input of spokenInputs) expect(input.length).toBeLessThanOrEqual(400);
+
+    // Speech without end (one sentence): cut at a minute of audio.
+    srv.faults.tts.push('endless');
+    await speak(4, 'the endless speech');
+    expect(kinds()[3]).toBe('tts:oversize:false');
+
+    // Fifty sentences in one reply: the 49th is refused (a cut must find every sentence of the reply).
+    reply = 'Yes. '.repeat(50);
+    await speak(5, 'the long reply');
+    expect(kinds()[4]).toBe('llm:oversize:false');
+
+    // Through all of it the agent kept its call: the next turn is answered as usual.
+    reply = 'Fine.';
+    const before = srv.of('tts').length;
+    a.say(turn());
+    await a.runUntil(() => srv.of('tts').length > before && events('pipeline.turn').length >= 3, 5000, 'a normal turn');
+    expect(stats()['stageFailures']).toBe(4);
+  });
 });

@@ -5,12 +5,14 @@ import type { PipelineAgentConfig } from './PipelineAgentConfig.ts';
 import { type ChatMessage, PipelineStages } from './PipelineStages.ts';
 import { SentenceSplitter } from './SentenceSplitter.ts';
 import type { SpokenSentences } from './SpokenSentences.ts';
-import { Cancelled, type StageFailure, withRetry } from './StageAttempts.ts';
+import { Cancelled, OversizeReply, type StageFailure, withRetry } from './StageAttempts.ts';
 
 /** 24 kHz 16-bit mono: bytes per ms of TTS audio. */
 const TTS_BYTES_PER_MS = 48;
 /** Speech synthesised ahead of playback at most; beyond, the next sentence waits (and the queue stays bounded). */
 export const TTS_AHEAD_MS = 15_000;
+/** Sentences in one reply: SpokenSentences keeps the last 64, and a cut must find every one of the reply's. */
+export const MAX_REPLY_SENTENCES = 48;
 /** How often a sentence waiting for room in the playout queue looks again. */
 const TTS_WAIT_MS = 100;
 
@@ -18,6 +20,7 @@ const TTS_WAIT_MS = 100;
 export interface TurnTiming {
   /** The VAD ended the caller's turn (after its hangover). */
   endedAt: number;
+  /** -1 for a turn that had no speech to transcribe (the model answering a tool output). */
   sttMs: number;
   llmFirstTokenMs: number;
   /** Request to the end of the first whole sentence: what the model takes before speech can start. */
@@ -120,7 +123,7 @@ export class Conversation {
     this.cancel();
     const signal = this.#turn.signal;
     this.busy = true;
-    const timing: TurnTiming = { endedAt: performance.now(), sttMs: 0, llmFirstTokenMs: -1, llmFirstSentenceMs: -1, ttsFirstByteMs: -1 };
+    const timing: TurnTiming = { endedAt: performance.now(), sttMs: -1, llmFirstTokenMs: -1, llmFirstSentenceMs: -1, ttsFirstByteMs: -1 };
     this.#run(signal, () => this.#respond(signal, timing));
   }
 
@@ -166,6 +169,7 @@ export class Conversation {
     const t = performance.now();
     const say = (sentence: string): void => {
       if (timing.llmFirstSentenceMs < 0) timing.llmFirstSentenceMs = performance.now() - t;
+      if (reply.end - reply.first >= MAX_REPLY_SENTENCES) throw new OversizeReply(`reply of more than ${MAX_REPLY_SENTENCES} sentences`);
       const ordinal = this.#h.spoken.add(sentence);
       reply.end = ordinal + 1;
       const previous = this.#speaking;

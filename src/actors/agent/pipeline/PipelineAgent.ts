@@ -101,9 +101,9 @@ export function createPipelineAgent(ctx: ActorContext, config: ActorConfig): Hos
   /** The first frame of a turn's reply is being played: its timings are complete. */
   const firstAudio = (t: TurnTiming, nowMs: number): void => {
     const totalMs = nowMs - t.endedAt;
-    const engineMs = totalMs - t.sttMs - Math.max(0, t.llmFirstSentenceMs) - Math.max(0, t.ttsFirstByteMs);
+    const engineMs = totalMs - Math.max(0, t.sttMs) - Math.max(0, t.llmFirstSentenceMs) - Math.max(0, t.ttsFirstByteMs);
     stats[STAT.pipelineTurns]++;
-    stats[STAT.sttMsTotal] += t.sttMs;
+    stats[STAT.sttMsTotal] += Math.max(0, t.sttMs);
     stats[STAT.llmFirstTokenMsTotal] += Math.max(0, t.llmFirstTokenMs);
     stats[STAT.ttsFirstByteMsTotal] += Math.max(0, t.ttsFirstByteMs);
     stats[STAT.engineMsTotal] += engineMs;

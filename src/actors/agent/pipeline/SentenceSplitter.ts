@@ -25,18 +25,21 @@ export class SentenceSplitter {
     for (let i = 0; i < s.length; i++) {
       const c = s[i]!;
       let end = -1;
-      if (c === '\n') end = i;
+      if (i - start >= MAX_SENTENCE_CHARS) {
+        // Checked first, so a run-on of anything (terminators too) still gets cut.
+        const space = s.lastIndexOf(' ', i);
+        end = space > start ? space : i;
+      } else if (c === '\n') end = i;
       else if (TERMINATORS.includes(c)) {
         // Runs of terminators and closing quotes belong to the sentence ("Really?!", 'Yes."').
+        // Bounded: a run longer than a sentence is cut as one (above) instead of waiting for its end.
+        const limit = Math.min(s.length, start + MAX_SENTENCE_CHARS);
         let j = i + 1;
-        while (j < s.length && (TERMINATORS.includes(s[j]!) || `"')”’»`.includes(s[j]!))) j++;
+        while (j < limit && (TERMINATORS.includes(s[j]!) || `"')”’»`.includes(s[j]!))) j++;
         if (j >= s.length) break; // the next chunk decides
         const cjk = '。！？'.includes(c);
         if ((cjk || /\s/.test(s[j]!)) && !(c === '.' && this.#notAnEnd(s, start, i))) end = j - 1;
         i = j - 1;
-      } else if (i - start >= MAX_SENTENCE_CHARS) {
-        const space = s.lastIndexOf(' ', i);
-        end = space > start ? space : i;
       }
       if (end >= 0) {
         const sentence = s.slice(start, end + 1).trim();

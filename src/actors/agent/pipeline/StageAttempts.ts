@@ -1,10 +1,11 @@
 import OpenAI from 'openai';
+import { clip } from '../../../wire/text.ts';
 
 /** The three stages of the pipeline, as named in events and metrics. */
 export type StageName = 'stt' | 'llm' | 'tts';
 
 /** Why an attempt failed: the kinds a stage reports in its `pipeline.error` event. */
-export type FailureKind = 'timeout' | 'status' | 'malformed' | 'connection';
+export type FailureKind = 'timeout' | 'status' | 'malformed' | 'oversize' | 'connection';
 
 export interface StageFailure {
   stage: StageName;
@@ -21,6 +22,11 @@ export interface StageFailure {
 /** A reply that does not follow the API's shape (a chunk without choices, a stream cut before its end). */
 export class MalformedReply extends Error {
   override name = 'MalformedReply';
+}
+
+/** A reply beyond a bound (PipelineStages.ts): reported, not retried (the same request would run on again). */
+export class OversizeReply extends MalformedReply {
+  override name = 'OversizeReply';
 }
 
 /** The turn the attempt belongs to was cancelled (barge-in, a new turn, the call's end): not a failure. */
@@ -41,13 +47,15 @@ export const STAGE_ATTEMPTS = 2;
 const TIMED_OUT = 'stage timed out';
 
 function classify(err: unknown, timedOut: boolean): { kind: FailureKind; status: number | null; retryable: boolean; message: string } {
-  const message = (err instanceof Error ? err.message : String(err)).slice(0, 300);
+  // A server's words: cut by code points (no half surrogate pair), never trusted to be short.
+  const message = clip(err instanceof Error ? err.message : String(err), 300);
   if (timedOut || err instanceof OpenAI.APIConnectionTimeoutError) return { kind: 'timeout', status: null, retryable: true, message };
   if (err instanceof OpenAI.APIError && typeof err.status === 'number') {
     // Rate limits and server errors pass; other 4xx say the request itself is wrong and would fail again.
     const s = err.status;
     return { kind: 'status', status: s, retryable: s === 408 || s === 429 || s >= 500, message };
   }
+  if (err instanceof OversizeReply) return { kind: 'oversize', status: null, retryable: false, message };
   if (err instanceof OpenAI.APIConnectionError) return { kind: 'connection', status: null, retryable: true, message };
   // An error event inside the stream, JSON that does not parse, or a reply of the wrong shape.
   return { kind: 'malformed', status: null, retryable: true, message };
