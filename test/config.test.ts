@@ -215,6 +215,21 @@ describe('loadConfig: errors name the key, the expected form and the source', ()
     );
   });
 
+  it('a bad pipeline value', () => {
+    expect(errorOf({ env: { SWITCHBOARD_PIPELINE__STT__BASE_URL: 'file:///etc/passwd' } })).toBe(
+      'config: pipeline.stt.baseUrl: expected an http(s) URL such as https://api.openai.com/v1, got "file:///etc/passwd" (from SWITCHBOARD_PIPELINE__STT__BASE_URL)',
+    );
+    expect(errorOf({ env: { SWITCHBOARD_PIPELINE__LLM__API_KEY_ENV: 'KEY; rm -rf /' } })).toBe(
+      'config: pipeline.llm.apiKeyEnv: expected an environment variable name, or empty for no key, got "KEY; rm -rf /" (from SWITCHBOARD_PIPELINE__LLM__API_KEY_ENV)',
+    );
+    expect(errorOf({ env: { SWITCHBOARD_PIPELINE__HANGOVER_MS: '5001' } })).toBe(
+      'config: pipeline.hangoverMs: expected an integer 20–5000, got 5001 (from SWITCHBOARD_PIPELINE__HANGOVER_MS)',
+    );
+    expect(errorOf({ env: { SWITCHBOARD_PIPELINE__TTS__VOICE: '' } })).toBe(
+      'config: pipeline.tts.voice: expected a voice name such as alloy, got "" (from SWITCHBOARD_PIPELINE__TTS__VOICE)',
+    );
+  });
+
   it('a bad flag value, an unknown flag, a flag without its value, a stray argument', () => {
     expect(errorOf({ argv: ['--media-workers', '0'] })).toBe(
       'config: mediaWorkers: expected an integer 1–256, got 0 (from --media-workers)',
