@@ -13,6 +13,14 @@ const LOAD_TESTS = [
   'test/integration/twilioCall.test.ts',
   // The same for the raw stream's codecs, five calls at once.
   'test/integration/streamCall.test.ts',
+  // The Realtime test server's pacing is checked against the wall clock (a 1 s reply at 2× in
+  // 450 ms): two contended cores can hold a timer back past the bound.
+  'test/peers/RealtimeServer.test.ts',
+  // Starves a worker with busy processes on one core: alone, so it slows nothing else.
+  'test/supervisor/starvation.test.ts',
+  // A daemon process under call churn, its resources counted before and after.
+  'test/soak/soak.test.ts',
+  'test/actors/rtp/RtpLegRestart.test.ts',
 ];
 
 export default defineConfig({

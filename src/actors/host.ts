@@ -15,6 +15,7 @@ import {
 import { FrameRing } from '../frames/FrameRing.ts';
 import { FrameClock } from '../frames/FrameClock.ts';
 import { HeartbeatWriter } from '../frames/heartbeat.ts';
+import { osThreadId } from '../frames/osThread.ts';
 import { commandRefused, type ActorFactory, type HostedActor } from './Actor.ts';
 import { insertInGroup, type Hosted } from './tickOrder.ts';
 
@@ -95,6 +96,7 @@ export function hostActors(factories: Readonly<Record<string, ActorFactory>>): v
         stats: new Float64Array(req.stats),
         tickMs: boot.tickMs,
         emit: (name: string, data: Record<string, unknown>) => emit({ type: 'actor.event', actorId: req.actorId, name, data }),
+        alive: () => heartbeat?.progress(),
       };
       actor = await factory(ctx, req.config);
     } finally {
@@ -156,6 +158,7 @@ export function hostActors(factories: Readonly<Record<string, ActorFactory>>): v
       workerId = req.workerId;
       log = log.child({ worker: workerId });
       heartbeat = new HeartbeatWriter(req.heartbeat, boot.tickMs);
+      heartbeat.osThread(osThreadId());
       clock.start();
       startHeapSampling(heartbeat);
       heartbeat.setReady();
