@@ -124,6 +124,7 @@ export class CallRegistry {
         callId: id,
         build: (graph) => this.#build(rec, graph),
         ringOf: (actorId, name) => this.#host.ringOf(actorId, name),
+        statOf: (actorId, name) => this.#statOf(actorId, name),
         emit: (name, data) => this.addEvent(id, transport.name, name, data),
         end: (detail) => this.end(id, 'peer', detail),
       });
@@ -148,6 +149,12 @@ export class CallRegistry {
   }
 
   /** The call's quality figures by actor kind, read from its actors' stats slots, and its one E-model rating. */
+  #statOf(actorId: string, name: string): (() => number) | undefined {
+    const i = this.#host.actor(actorId)?.kind.stats.indexOf(name) ?? -1;
+    // Looked up on each read: a restarted actor's record may be a new one.
+    return i < 0 ? undefined : () => this.#host.actor(actorId)?.stats[i] ?? 0;
+  }
+
   qos(callId: string): Record<string, Record<string, number>> {
     const call = this.#calls.get(callId);
     const qos: Record<string, Record<string, number>> = {};

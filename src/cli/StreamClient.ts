@@ -60,6 +60,13 @@ export class StreamClient {
   readonly timestampsMs: number[] = [];
   marksEchoed = 0;
   clears = 0;
+  /** Frames played so far on the playout clock. */
+  playedFrames = 0;
+  /** At each `clear`: when it came and how much had been played by then (ms), the truth a barge-in is measured against. */
+  readonly clearsAt: Array<{ atMs: number; heardMs: number }> = [];
+  /** Our own marks as they came back: name and arrival (performance.now()). */
+  readonly markEchoes: Array<{ name: string; atMs: number }> = [];
+  readonly #ownMarks = new Set<string>();
   /** Close code and reason, once closed. */
   closed: { code: number; reason: string } | undefined;
 
@@ -109,7 +116,10 @@ export class StreamClient {
   }
 
   /** Sends `pcm` (at the stream's rate) as 20 ms frames at real-time pace; frames flagged speech where `speech` says so. */
-  async sendAudio(pcm: Int16Array, opts: { speech?: (frame: number) => boolean; startTsMs?: number; startSeq?: number } = {}): Promise<void> {
+  async sendAudio(
+    pcm: Int16Array,
+    opts: { speech?: (frame: number) => boolean; startTsMs?: number; startSeq?: number; drop?: (frame: number) => boolean } = {},
+  ): Promise<void> {
     const spf = this.#spf;
     const frame = new Int16Array(spf);
     const out = new Uint8Array(STREAM_HEADER_BYTES + 2048);
@@ -123,7 +133,8 @@ export class StreamClient {
       if (n <= 0) throw new Error(`cannot encode frame ${f} [codec:${this.#codec}, code:${n}]`);
       const speech = opts.speech?.(f) ?? true;
       writeStreamHeader(out, (opts.startTsMs ?? 0) + f * FRAME_MS, ((opts.startSeq ?? 0) + f) & 0xffff, STREAM_CODEC_NUMBER[this.#codec], speech ? STREAM_FLAG_SPEECH : 0);
-      this.sendRaw(out.slice(0, STREAM_HEADER_BYTES + n));
+      // A dropped frame keeps its sequence number and time: the server sees a gap, as from a lossy network.
+      if (opts.drop?.(f) !== true) this.sendRaw(out.slice(0, STREAM_HEADER_BYTES + n));
       const due = t0 + (f + 1) * FRAME_MS - performance.now();
       if (due > 0) await new Promise((r) => setTimeout(r, due));
     }
@@ -132,6 +143,12 @@ export class StreamClient {
   /** Sends bytes as one binary message (tests send malformed ones). */
   sendRaw(bytes: Uint8Array): void {
     if (this.#ws?.readyState === WebSocket.OPEN) this.#ws.send(bytes, { binary: true });
+  }
+
+  /** Sends a mark of our own after the audio sent so far; the server echoes it once that audio has played. */
+  sendMark(name: string): void {
+    this.#ownMarks.add(name);
+    this.sendText(JSON.stringify({ event: 'mark', name }));
   }
 
   sendText(text: string): void {
@@ -181,10 +198,13 @@ export class StreamClient {
     }
     this.events.push(m);
     if (m.event === 'started' && typeof m['callId'] === 'string') this.callId = m['callId'];
-    else if (m.event === 'mark' && typeof m['name'] === 'string') this.#queue.push({ mark: m['name'], endMs: this.#playoutEndMs });
-    else if (m.event === 'clear') {
+    else if (m.event === 'mark' && typeof m['name'] === 'string') {
+      if (this.#ownMarks.delete(m['name'])) this.markEchoes.push({ name: m['name'], atMs: performance.now() });
+      else this.#queue.push({ mark: m['name'], endMs: this.#playoutEndMs });
+    } else if (m.event === 'clear') {
       this.clears++;
       this.#play();
+      this.clearsAt.push({ atMs: performance.now(), heardMs: this.playedFrames * FRAME_MS });
       // Drop what has not played; every pending mark comes back at once.
       for (const q of this.#queue) if ('mark' in q) this.#echo(q.mark);
       this.#queue = [];
@@ -214,6 +234,7 @@ export class StreamClient {
         continue;
       }
       this.#firstTsMs ??= q.tsMs;
+      this.playedFrames++;
       this.#heard.set(Math.round(((q.tsMs - this.#firstTsMs) >>> 0) / FRAME_MS), q.pcm);
     }
   }

@@ -195,7 +195,8 @@ export class StreamServer {
   }
 
   #tick(): void {
-    for (const [session, { ws }] of this.#live) this.#guard(session, ws, 'pump', () => session.pump());
+    const now = this.#now();
+    for (const [session, { ws }] of this.#live) this.#guard(session, ws, 'pump', () => session.pump(now));
   }
 
   #pingAll(): void {

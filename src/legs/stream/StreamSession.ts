@@ -17,11 +17,11 @@ import {
 import { codecClock } from '../../actors/jitter/PacketDecoder.ts';
 import { SEND_HIGH_WATER_BYTES, PENDING_MEDIA_MAX, type BadInput } from '../twilio/MediaStreamSession.ts';
 import { quote } from '../../wire/text.ts';
+import { frameDurationMs } from '../../wire/frameDuration.ts';
+import { ClientMarks } from './ClientMarks.ts';
 
 /** The stream's frames carry no SSRC; one fixed value marks the stream for the jitter buffer. */
 const STREAM_SSRC = 0x5354524d;
-/** Client marks waiting for the audio before them to be taken by the jitter buffer; beyond, a mark is echoed at once and counted. */
-const MAX_CLIENT_MARKS = 64;
 
 export interface StreamRings {
   /** The jitter actor's `in`. */
@@ -29,6 +29,8 @@ export interface StreamRings {
   /** The stream leg's `wire` (this thread reads) and `echo` (this thread writes). */
   wire: FrameRing;
   echo: FrameRing;
+  /** The jitter buffer's current delay, ms (its `currentDelayMs`): when the caller's audio plays. */
+  delayMs?: () => number;
 }
 
 /** The main thread's figures of one raw stream; shown under the call as its `streamSocket` QoS. */
@@ -43,6 +45,7 @@ export const STREAM_SESSION_FIGURES = [
   'badMessages',
   'marksIn',
   'clientMarksEchoed',
+  'clientMarksOverflow',
   'framesOut',
   'marksOut',
   'clearsOut',
@@ -65,7 +68,7 @@ export interface StreamFatal {
  * is a loss the jitter/PLC actor conceals. Outbound, `pump()` frames what the
  * stream leg put in `wire` (encoded frames, marks, clears) and mark echoes go
  * back to the leg through `echo`. A client's own marks are echoed once the
- * jitter actor has taken every frame sent before them.
+ * audio sent before them has played out of the jitter buffer (ClientMarks.ts).
  *
  * A malformed header or a codec other than the one started ends the stream
  * (the server closes the socket with the code `onBinary` returns); bad JSON is
@@ -81,7 +84,7 @@ export class StreamSession {
   #codecNumber = 0;
   /** RTP clock units per header millisecond. */
   #unitsPerMs = 8;
-  #io: { packets: PacketWriter; ring: FrameRing; wire: WireReader; echo: EchoWriter } | undefined;
+  #io: { packets: PacketWriter; wire: WireReader; echo: EchoWriter; delayMs: () => number } | undefined;
   #endCall: ((reason: string) => void) | undefined;
   #pending: Array<{ seq: number; ts: number; bytes: Uint8Array; marker: boolean; arrivalMs: number }> = [];
   readonly #header = new StreamHeaderView();
@@ -90,8 +93,8 @@ export class StreamSession {
   #speech = false;
   #endedReason: string | undefined;
   #lastMessageMs: number;
-  /** Client marks in order, each waiting for the packet ring to be drained. */
-  #clientMarks: string[] = [];
+  /** Client marks in order, each waiting for the audio before it to play. */
+  readonly #clientMarks = new ClientMarks();
   onStart: ((start: StreamStart) => void) | undefined;
 
   constructor(ws: WebSocket, bad: BadInput, nowMs: number) {
@@ -117,7 +120,12 @@ export class StreamSession {
   bind(rings: StreamRings, endCall: (reason: string) => void): void {
     this.#endCall = endCall;
     if (this.#phase === 'ended') endCall(this.#endedReason ?? 'the stream ended');
-    this.#io = { packets: new PacketWriter(rings.packets, this.#codec), ring: rings.packets, wire: new WireReader(rings.wire), echo: new EchoWriter(rings.echo) };
+    this.#io = {
+      packets: new PacketWriter(rings.packets, this.#codec),
+      wire: new WireReader(rings.wire),
+      echo: new EchoWriter(rings.echo),
+      delayMs: rings.delayMs ?? (() => 0),
+    };
     if (this.#phase === 'starting') this.#phase = 'live';
     for (const p of this.#pending) this.#write(p.seq, p.ts, p.bytes, p.bytes.length, p.marker, p.arrivalMs);
     this.#pending = [];
@@ -145,8 +153,11 @@ export class StreamSession {
         const slot = markSlot(m.name);
         // One of ours coming back: the leg accounts for it. Any other name is the client's own.
         if (slot >= 0 && this.#io !== undefined && this.#io.echo.mark(slot)) return;
-        if (this.#clientMarks.length >= MAX_CLIENT_MARKS) this.#echoClientMark(this.#clientMarks.shift()!);
-        this.#clientMarks.push(m.name);
+        const evicted = this.#clientMarks.mark(m.name, nowMs);
+        if (evicted !== undefined) {
+          this.figures.clientMarksOverflow++;
+          this.#echoClientMark(evicted);
+        }
         return;
       }
       case 'stop':
@@ -195,6 +206,9 @@ export class StreamSession {
     this.#speech = h.speech;
     const ts = (h.timestampMs * this.#unitsPerMs) >>> 0;
     const payload = data.subarray(h.payloadOffset, h.payloadOffset + h.payloadLength);
+    // Its place on the playout clock, even if the packet ring is full: the buffer conceals that time.
+    const durationMs = frameDurationMs(this.#codec, payload, payload.length, this.#start!.rateHz);
+    this.#clientMarks.frame(nowMs, h.timestampMs, durationMs, this.#io?.delayMs() ?? 0);
     if (this.#io === undefined) {
       if (this.#pending.length < PENDING_MEDIA_MAX) this.#pending.push({ seq: h.sequence, ts, bytes: payload.slice(), marker, arrivalMs: arrivalEpochMs });
       return undefined;
@@ -204,13 +218,10 @@ export class StreamSession {
   }
 
   /** Sends what the leg queued, and the client marks now due; false when the socket is backed up. */
-  pump(): boolean {
+  pump(nowMs: number): boolean {
     const io = this.#io;
     if (io === undefined) return true;
-    if (this.#clientMarks.length > 0 && io.ring.available() === 0) {
-      for (const name of this.#clientMarks) this.#echoClientMark(name);
-      this.#clientMarks = [];
-    }
+    for (let name = this.#clientMarks.due(nowMs); name !== undefined; name = this.#clientMarks.due(nowMs)) this.#echoClientMark(name);
     const { wire } = io;
     const ws = this.#ws;
     const open = ws.readyState === ws.OPEN;

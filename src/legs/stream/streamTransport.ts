@@ -35,7 +35,11 @@ export function streamTransport(opts: StreamTransportOptions): Transport {
       try {
         const leg = { kind: 'stream', config: { codec, rateHz, ...(opts.leadMs === undefined ? {} : { leadMs: opts.leadMs }) } };
         const { jitter, leg: legId } = await ctx.build(legCall(leg, { codec, rateHz }, agentConfig, { packets: false }));
-        session.bind({ packets: ctx.ringOf(jitter!, 'in')!, wire: ctx.ringOf(legId!, 'wire')!, echo: ctx.ringOf(legId!, 'echo')! }, (reason) => ctx.end(reason));
+        const delayMs = ctx.statOf?.(jitter!, 'currentDelayMs');
+        session.bind(
+          { packets: ctx.ringOf(jitter!, 'in')!, wire: ctx.ringOf(legId!, 'wire')!, echo: ctx.ringOf(legId!, 'echo')!, ...(delayMs ? { delayMs } : {}) },
+          (reason) => ctx.end(reason),
+        );
         session.sendText(buildStreamStarted(ctx.callId));
         return {
           answer: { stream: { codec: start.codec, rateHz, ...(start.custom !== undefined ? { custom: start.custom } : {}) }, agent: agentConfig['agent'] },
