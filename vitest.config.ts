@@ -11,8 +11,6 @@ const LOAD_TESTS = [
   // Echo similarity through the jitter buffer is checked against another talker's: under a
   // contended suite the buffer time-stretches more and the margin shrinks, so it runs alone.
   'test/integration/twilioCall.test.ts',
-  // The same for the raw stream's codecs, five calls at once.
-  'test/integration/streamCall.test.ts',
   // The Realtime test server's pacing is checked against the wall clock (a 1 s reply at 2× in
   // 450 ms): two contended cores can hold a timer back past the bound.
   'test/peers/RealtimeServer.test.ts',

@@ -115,10 +115,13 @@ export class StreamClient {
     return Promise.race([started, closed, timeout]);
   }
 
-  /** Sends `pcm` (at the stream's rate) as 20 ms frames at real-time pace; frames flagged speech where `speech` says so. */
+  /**
+   * Sends `pcm` (at the stream's rate) as 20 ms frames at real-time pace (or all at once: `burst`);
+   * frames flagged speech where `speech` says so, and those `drop` picks left out (a gap in sequence and time).
+   */
   async sendAudio(
     pcm: Int16Array,
-    opts: { speech?: (frame: number) => boolean; startTsMs?: number; startSeq?: number; drop?: (frame: number) => boolean } = {},
+    opts: { speech?: (frame: number) => boolean; startTsMs?: number; startSeq?: number; drop?: (frame: number) => boolean; burst?: boolean } = {},
   ): Promise<void> {
     const spf = this.#spf;
     const frame = new Int16Array(spf);
@@ -135,6 +138,7 @@ export class StreamClient {
       writeStreamHeader(out, (opts.startTsMs ?? 0) + f * FRAME_MS, ((opts.startSeq ?? 0) + f) & 0xffff, STREAM_CODEC_NUMBER[this.#codec], speech ? STREAM_FLAG_SPEECH : 0);
       // A dropped frame keeps its sequence number and time: the server sees a gap, as from a lossy network.
       if (opts.drop?.(f) !== true) this.sendRaw(out.slice(0, STREAM_HEADER_BYTES + n));
+      if (opts.burst === true) continue; // all at once, as a client that is ahead of real time
       const due = t0 + (f + 1) * FRAME_MS - performance.now();
       if (due > 0) await new Promise((r) => setTimeout(r, due));
     }
