@@ -98,6 +98,8 @@ describe('hostile input on the raw stream', () => {
   });
 
   it('garbage, non-ASCII and wrong-typed JSON, a flood of it, and frames before start are dropped and counted; the stream goes on', async () => {
+    // The calls the tests before closed end a moment after their sockets: wait for their slot.
+    await expect.poll(() => rt.sup.listCalls().length, within(3000, 'room for a call')).toBe(1);
     const c = hostile();
     await c.connect();
     const bad = [
@@ -180,14 +182,64 @@ describe('the control token', () => {
           });
           ws.once('error', () => undefined);
         });
+      const refused = async (code: string): Promise<number> => {
+        const metric = await rt.sup.metrics.getSingleMetric('switchboard_bad_input_total')!.get();
+        return metric.values.filter((v) => v.labels['source'] === 'http' && v.labels['reason'] === code).reduce((a, v) => a + v.value, 0);
+      };
+      const [unauthorized, forbidden] = [await refused('unauthorized'), await refused('forbidden')];
       expect(await status({})).toBe(401);
       expect(await status({ Authorization: 'Bearer wrong-token' })).toBe(403);
+      // Refused at the upgrade, before any socket or call: counted, nothing made.
+      expect(await refused('unauthorized')).toBe(unauthorized + 1);
+      expect(await refused('forbidden')).toBe(forbidden + 1);
+      expect(rt.sup.listCalls()).toHaveLength(1);
       const c = new StreamClient({ url: guarded.url, codec: 'pcmu', rateHz: 8000, agent: 'loopback', token: TOKEN });
       clients.push(c);
       await expect(c.connect()).resolves.toMatch(/./);
       await c.stop();
     } finally {
       await guarded.close();
+    }
+  });
+});
+
+describe('keep-alive', () => {
+  it('a client that answers no ping and sends nothing is ended after two ping periods; one that answers pings stays', async () => {
+    await expect.poll(() => rt.sup.listCalls().length, within(3000, 'room for a call')).toBeLessThanOrEqual(1);
+    const pinging = await extraServer(rt, { SWITCHBOARD_STREAM__PING_INTERVAL_MS: '200' });
+    const sockets: WebSocket[] = [];
+    try {
+      const open = async (autoPong: boolean): Promise<{ ws: WebSocket; callId: Promise<string>; closed: Promise<number> }> => {
+        const ws = new WebSocket(pinging.url, 'audio-stream-v1', { autoPong });
+        sockets.push(ws);
+        const callId = new Promise<string>((resolve) =>
+          ws.on('message', (d, binary) => {
+            if (!binary) resolve((JSON.parse(d.toString()) as { callId: string }).callId);
+          }),
+        );
+        const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+        await new Promise((resolve) => ws.once('open', resolve));
+        ws.send(JSON.stringify({ event: 'start', codec: 'pcmu', rateHz: 8000, agent: 'loopback' }));
+        return { ws, callId, closed };
+      };
+      const dead = await open(false);
+      const deadId = await dead.callId;
+      const t0 = performance.now();
+      // Terminated (no close frame: 1006), and its call ended with it.
+      expect(await dead.closed).toBe(1006);
+      const after = performance.now() - t0;
+      expect(after).toBeGreaterThanOrEqual(350);
+      expect(after).toBeLessThan(2000);
+      await expect.poll(() => rt.sup.listCalls().some((c) => c.id === deadId), within(2000, 'the dead call ending')).toBe(false);
+      // A quiet client that answers pings is alive: still up after five periods.
+      const quiet = await open(true);
+      const quietId = await quiet.callId;
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(quiet.ws.readyState).toBe(WebSocket.OPEN);
+      expect(rt.sup.listCalls().some((c) => c.id === quietId)).toBe(true);
+    } finally {
+      for (const ws of sockets) ws.terminate();
+      await pinging.close();
     }
   });
 });
