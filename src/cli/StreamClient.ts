@@ -56,6 +56,7 @@ export class StreamClient {
   callId: string | undefined;
   readonly events: Array<{ event: string; [key: string]: unknown }> = [];
   framesReceived = 0;
+  framesSent = 0;
   /** The header timestamp (ms) of every frame received, in arrival order. */
   readonly timestampsMs: number[] = [];
   marksEchoed = 0;
@@ -137,7 +138,10 @@ export class StreamClient {
       const speech = opts.speech?.(f) ?? true;
       writeStreamHeader(out, (opts.startTsMs ?? 0) + f * FRAME_MS, ((opts.startSeq ?? 0) + f) & 0xffff, STREAM_CODEC_NUMBER[this.#codec], speech ? STREAM_FLAG_SPEECH : 0);
       // A dropped frame keeps its sequence number and time: the server sees a gap, as from a lossy network.
-      if (opts.drop?.(f) !== true) this.sendRaw(out.slice(0, STREAM_HEADER_BYTES + n));
+      if (opts.drop?.(f) !== true) {
+        this.sendRaw(out.slice(0, STREAM_HEADER_BYTES + n));
+        this.framesSent++;
+      }
       if (opts.burst === true) continue; // all at once, as a client that is ahead of real time
       const due = t0 + (f + 1) * FRAME_MS - performance.now();
       if (due > 0) await new Promise((r) => setTimeout(r, due));
