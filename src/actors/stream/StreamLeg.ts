@@ -2,15 +2,14 @@ import type { ActorConfig } from '../../protocol.ts';
 import { FrameFlags, FrameMeta } from '../../frames/FrameRing.ts';
 import { FrameEncoder } from '../../dsp/FrameEncoder.ts';
 import { codecClock, JITTER_CODECS, type JitterCodec } from '../jitter/PacketDecoder.ts';
-import { ECHO_CLEARED, ECHO_PLAYED, PACER_IDLE, PACER_MEDIA, TWILIO_CHUNK_BYTES, TwilioPacer } from '../../wire/twilioPacer.ts';
+import { PACER_IDLE, PACER_MEDIA, TWILIO_CHUNK_BYTES, TwilioPacer } from '../../wire/twilioPacer.ts';
 import type { ActorContext, HostedActor } from '../Actor.ts';
-import { EchoMessage, EchoReader, MAX_MARKS, MARK_PREFIX, WireWriter } from '../../frames/wireRing.ts';
+import { EchoReader, MAX_MARKS, MARK_PREFIX, WireWriter } from '../../frames/wireRing.ts';
+import { HeardFromMarks } from '../HeardFromMarks.ts';
 import { STREAM_LEG_STATS } from './kind.ts';
 
 /** Audio the leg may hold unsent: the agent paces its output, so this is slack (and 3 s of 48 kHz frames is 288 KB). */
 const QUEUE_FRAMES = 150;
-/** Chunk → agent frame sequence, for as many chunks as can be queued and in flight. */
-const CHUNK_MAP = 1024;
 /** How far ahead of the client's playout audio goes out: absorbs network jitter, bounds what `clear` must drop. */
 const DEFAULT_LEAD_MS = 60;
 
@@ -61,52 +60,34 @@ export function createStreamLeg(ctx: ActorContext, config: ActorConfig): HostedA
   const pacer = new TwilioPacer({ leadMs, capacityMs: QUEUE_FRAMES * 20, maxMarks: MAX_MARKS, markPrefix: MARK_PREFIX });
   const encoder = new FrameEncoder(codec, rateHz);
   const out = new WireWriter(wire);
-  const echoes = new EchoReader(echo);
+  const marks = new HeardFromMarks(pacer, new EchoReader(echo), heard, stats, {
+    played: STAT.markEchoes,
+    cleared: STAT.markEchoesCleared,
+    unknown: STAT.markEchoesUnknown,
+  });
   const frame = new Int16Array(input.maxSamples);
   /** The pacer's 20 ms place of a frame (its bytes are never sent: the frame is). */
   const place = new Uint8Array(TWILIO_CHUNK_BYTES);
   const queue = new Int16Array(QUEUE_FRAMES * spf);
-  const queueSeq = new Uint32Array(QUEUE_FRAMES);
   const queueMs = new Float64Array(QUEUE_FRAMES);
   const queueSpeech = new Uint8Array(QUEUE_FRAMES);
   const pcm = new Int16Array(spf);
   const meta = new FrameMeta();
-  const chunkSeq = new Uint32Array(CHUNK_MAP);
   const msPerUnit = 1000 / rateHz;
   let qHead = 0;
   let qCount = 0;
-  let chunks = 0;
-  let heardChunks = 0;
-  let heardValue = 0;
-  let finalDue = false;
   let clearDue = false;
   let sequence = 0;
-  const none = new Int16Array(1);
-
-  const publishHeard = (): void => {
-    const n = Math.floor(pacer.heardMs() / 20);
-    if (n > heardChunks) {
-      heardChunks = n;
-      heardValue = (chunkSeq[(n - 1) % CHUNK_MAP]! + 1) >>> 0;
-      heard.write(none, 0, heardValue, 0, 0, 0);
-    }
-    if (finalDue && pacer.clearSettled()) {
-      finalDue = false;
-      heard.write(none, 0, heardValue, 0, 0, FrameFlags.CLEAR);
-    }
-  };
 
   const enqueue = (): void => {
     const slot = (qHead + qCount) % QUEUE_FRAMES;
     const at = slot * spf;
     for (let i = 0; i < spf; i++) queue[at + i] = frame[i]!;
-    queueSeq[slot] = meta.sequence;
     queueMs[slot] = meta.timestamp * msPerUnit;
     queueSpeech[slot] = meta.flags & FrameFlags.SPEECH;
     qCount++;
     pacer.enqueue(place, TWILIO_CHUNK_BYTES);
-    chunkSeq[chunks % CHUNK_MAP] = meta.sequence;
-    chunks++;
+    marks.queued(meta.sequence);
   };
 
   /** Encodes the oldest queued frame into the wire slot and sends it; the pacer has just given it its turn. */
@@ -128,19 +109,8 @@ export function createStreamLeg(ctx: ActorContext, config: ActorConfig): HostedA
 
   return {
     tick(): number {
-      let work = 0;
-      for (let m = echoes.read(); m !== EchoMessage.NONE; m = echoes.read()) {
-        work++;
-        if (m === EchoMessage.FENCE) {
-          pacer.fence();
-          continue;
-        }
-        const kind = pacer.onMarkEchoSlot(echoes.slot);
-        if (kind === ECHO_PLAYED) stats[STAT.markEchoes]++;
-        else if (kind === ECHO_CLEARED) stats[STAT.markEchoesCleared]++;
-        else stats[STAT.markEchoesUnknown]++;
-      }
-      publishHeard();
+      let work = marks.readEchoes();
+      marks.publish();
 
       while (input.read(frame, meta)) {
         work++;
@@ -149,9 +119,9 @@ export function createStreamLeg(ctx: ActorContext, config: ActorConfig): HostedA
           pacer.clear();
           qHead = 0;
           qCount = 0;
+          marks.cleared();
           stats[STAT.clears]++;
           clearDue = true;
-          finalDue = true;
           continue;
         }
         if ((meta.flags & FrameFlags.SILENCE) !== 0) {

@@ -95,6 +95,8 @@ export class StreamSession {
   #lastMessageMs: number;
   /** Client marks in order, each waiting for the audio before it to play. */
   readonly #clientMarks = new ClientMarks();
+  /** When the newest echo of one of our marks came, or -1: a clear's fence says how long ago (TwilioPacer.fence). */
+  #lastEchoAtMs = -1;
   onStart: ((start: StreamStart) => void) | undefined;
 
   constructor(ws: WebSocket, bad: BadInput, nowMs: number) {
@@ -152,7 +154,10 @@ export class StreamSession {
         this.figures.marksIn++;
         const slot = markSlot(m.name);
         // One of ours coming back: the leg accounts for it. Any other name is the client's own.
-        if (slot >= 0 && this.#io !== undefined && this.#io.echo.mark(slot)) return;
+        if (slot >= 0 && this.#io !== undefined && this.#io.echo.mark(slot)) {
+          this.#lastEchoAtMs = nowMs;
+          return;
+        }
         const evicted = this.#clientMarks.mark(m.name, nowMs);
         if (evicted !== undefined) {
           this.figures.clientMarksOverflow++;
@@ -229,13 +234,13 @@ export class StreamSession {
     const socket = open ? (ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket : undefined;
     socket?.cork();
     try {
-      return this.#send(wire, ws, open, io.echo);
+      return this.#send(wire, ws, open, io.echo, nowMs);
     } finally {
       socket?.uncork();
     }
   }
 
-  #send(wire: WireReader, ws: WebSocket, open: boolean, echo: EchoWriter): boolean {
+  #send(wire: WireReader, ws: WebSocket, open: boolean, echo: EchoWriter, nowMs: number): boolean {
     while (wire.available() > 0) {
       if (open && ws.bufferedAmount > SEND_HIGH_WATER_BYTES) return false;
       const message = wire.read();
@@ -244,7 +249,8 @@ export class StreamSession {
       if (message === WireMessage.CLEAR) {
         ws.send(STREAM_CLEAR);
         this.figures.clearsOut++;
-        echo.fence();
+        // Echoes read after this may be the client's flush of the cleared audio; what played since the newest one was heard.
+        echo.fence(this.#lastEchoAtMs < 0 ? Number.NaN : nowMs - this.#lastEchoAtMs);
       } else if (message === WireMessage.MARK) {
         ws.send(buildStreamMark(markName(wire.markSlot)));
         this.figures.marksOut++;
