@@ -42,7 +42,7 @@ interface Run {
 
 /** `ms` of the talker at 8 kHz, looped. */
 function talker(ms: number): Int16Array {
-  const { samples } = readPcm16Wav(readFixture('data/speech/synth-m-8k.wav'), 'synth-m-8k');
+  const { samples } = readPcm16Wav(readFixture('speech/synth-m-8k.wav'), 'synth-m-8k');
   const out = new Int16Array(ms * 8);
   for (let i = 0; i < out.length; i++) out[i] = samples[i % samples.length]!;
   return out;
