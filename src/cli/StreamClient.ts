@@ -1,5 +1,5 @@
 import { WebSocket, type RawData } from 'ws';
-import { PacketDecoder, type JitterCodec } from '../actors/jitter/PacketDecoder.ts';
+import { PacketDecoder, type JitterCodec } from '../dsp/PacketDecoder.ts';
 import { FrameEncoder } from '../dsp/FrameEncoder.ts';
 import { STREAM_CODECS, type StreamCodecName } from '../wire/streamControl.ts';
 import {

@@ -1,4 +1,4 @@
-import type { JitterCodec } from '../actors/jitter/PacketDecoder.ts';
+import type { JitterCodec } from './PacketDecoder.ts';
 import { alawEncode, ulawEncode } from './g711.ts';
 import { G722Encoder } from './g722.ts';
 import { OpusEncoder } from './opus.ts';

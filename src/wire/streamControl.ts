@@ -15,7 +15,7 @@
  * its type and bounds, so a message from a peer can never become an error
  * thrown past the session.
  */
-import { codecClock, type JitterCodec } from '../actors/jitter/PacketDecoder.ts';
+import { codecClock, type JitterCodec } from '../dsp/PacketDecoder.ts';
 import { quote } from './text.ts';
 
 /** A control message longer than this is refused unparsed (a `start` with its `custom` fits many times over). */

@@ -1,7 +1,7 @@
 import type { ActorConfig } from '../../protocol.ts';
 import { FrameFlags, FrameMeta } from '../../frames/FrameRing.ts';
 import { FrameEncoder } from '../../dsp/FrameEncoder.ts';
-import { codecClock, JITTER_CODECS, type JitterCodec } from '../jitter/PacketDecoder.ts';
+import { codecClock, JITTER_CODECS, type JitterCodec } from '../../dsp/PacketDecoder.ts';
 import { PACER_IDLE, PACER_MEDIA, TWILIO_CHUNK_BYTES, TwilioPacer } from '../../wire/twilioPacer.ts';
 import type { ActorContext, HostedActor } from '../Actor.ts';
 import { EchoReader, MAX_MARKS, MARK_PREFIX, WireWriter } from '../../frames/wireRing.ts';

@@ -14,7 +14,7 @@ import {
   parseStreamHeader,
   writeStreamHeader,
 } from '../../wire/streamHeader.ts';
-import { codecClock } from '../../actors/jitter/PacketDecoder.ts';
+import { codecClock } from '../../dsp/PacketDecoder.ts';
 import { SEND_HIGH_WATER_BYTES, PENDING_MEDIA_MAX, type BadInput } from '../twilio/MediaStreamSession.ts';
 import { quote } from '../../wire/text.ts';
 import { frameDurationMs } from '../../wire/frameDuration.ts';
