@@ -16,6 +16,9 @@ const LOAD_TESTS = [
   'test/peers/RealtimeServer.test.ts',
   // Starves a worker with busy processes on one core: alone, so it slows nothing else.
   'test/supervisor/starvation.test.ts',
+  // A daemon process under call churn, its resources counted before and after.
+  'test/soak/soak.test.ts',
+  'test/actors/rtp/RtpLegRestart.test.ts',
 ];
 
 export default defineConfig({

@@ -1,5 +1,6 @@
 import type { Registry } from 'prom-client';
 import type { FaultKind as WorkerFaultKind } from '../protocol.ts';
+import type { ProcessFigures } from '../processFigures.ts';
 
 /**
  * What the HTTP server (and the CLI) see of the running engine. The
@@ -85,7 +86,7 @@ export interface RuntimeStatus {
   calls: CallInfo[];
   /** The newest ended calls with why they ended (hangup, peer, worker-failed, actor-failed, drain). */
   endedCalls?: Array<{ id: string; transport: string; endedAt: string; reason: string; detail: string }>;
-  process: { pid: number; uptimeS: number; rssBytes: number; heapUsedBytes: number; cpuUserUs: number; cpuSystemUs: number };
+  process: ProcessFigures;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { registerAgentMetrics } from './agentMetrics.ts';
 import { registerCallMetrics } from './callMetrics.ts';
 import type { Supervisor } from './Supervisor.ts';
 
@@ -103,6 +104,7 @@ export function createRuntimeMetrics(sup: Supervisor, opts: RuntimeMetricsOption
   });
 
   registerCallMetrics(registry, sup, opts.perCallSeries === true);
+  const actorEvent = registerAgentMetrics(registry);
 
-  return { registry, badInput, callsTotal, callsEnded, callErrors };
+  return { registry, badInput, callsTotal, callsEnded, callErrors, actorEvent };
 }

@@ -2,7 +2,7 @@ import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { PEER_ENDED_EVENT, type ActorCommand, type ActorConfig } from '../../protocol.ts';
 import { FrameFlags, FrameMeta } from '../../frames/FrameRing.ts';
-import { isRtcp } from '../../wire/rtp.ts';
+import { isRtcp, type RtpStart } from '../../wire/rtp.ts';
 import { SrtpContext, SrtpError } from '../../wire/srtp.ts';
 import { commandRefused, type ActorContext, type HostedActor } from '../Actor.ts';
 import { epochMs } from '../../frames/epochClock.ts';
@@ -53,6 +53,27 @@ function bindOnce(socket: Socket, port: number, host: string): Promise<void> {
       resolve();
     });
   });
+}
+
+/**
+ * Where a re-created leg's stream goes on (its stats block outlives the actor):
+ * the same SSRC and next sequence number, and the timestamp clock advanced by
+ * the whole frames of the outage — to the peer, the frames the dead worker
+ * never sent are a gap in time (as silence suppression is, RFC 3551 §4.1),
+ * not a new source whose packets its jitter buffer, or its SRTP replay
+ * window, would have to learn anew. Undefined on a leg's first creation.
+ */
+function resumedStart(stats: Float64Array, clockRateHz: number, frameMs: number): RtpStart | undefined {
+  const ssrc = stats[STAT.senderSsrc]!;
+  const atMs = stats[STAT.senderTimestampAtMs]!;
+  if (ssrc === 0 || atMs === 0) return undefined;
+  const frames = Math.max(0, Math.round((epochMs() - atMs) / frameMs));
+  const step = (clockRateHz * frameMs) / 1000;
+  return {
+    ssrc,
+    sequenceNumber: stats[STAT.senderNextSequence]! & 0xffff,
+    timestamp: (stats[STAT.senderTimestamp]! + frames * step) >>> 0,
+  };
 }
 
 /** Binds a fresh UDP socket, retrying EADDRINUSE for BIND_RETRY_MS; rejects with the address in the message. */
@@ -106,7 +127,8 @@ export async function createRtpLeg(ctx: ActorContext, config: ActorConfig): Prom
     throw err;
   }
 
-  const sender = new RtpSender(cfg.codec, cfg.format, cfg.rateHz, ctx.tickMs, cfg.opusStartBps, cfg.opusDtx);
+  const sender = new RtpSender(cfg.codec, cfg.format, cfg.rateHz, ctx.tickMs, cfg.opusStartBps, cfg.opusDtx, resumedStart(stats, cfg.format.clockRateHz, ctx.tickMs));
+  stats[STAT.senderSsrc] = sender.ssrc;
   const writer = new PacketWriter(packets, cfg.codec);
   const receiver = new RtpReceiver(
     {
@@ -213,6 +235,11 @@ export async function createRtpLeg(ctx: ActorContext, config: ActorConfig): Prom
     return true;
   };
 
+  /** The timestamp of the frame at hand and when it was, for a re-created leg to go on from (resumedStart). */
+  const keepPlace = (nowMs: number): void => {
+    stats[STAT.senderTimestamp] = sender.timestamp;
+    stats[STAT.senderTimestampAtMs] = nowMs;
+  };
   const none = new Int16Array(1);
   const silentFrame = new Int16Array(frame.length);
   let heardValue = 0;
@@ -276,14 +303,16 @@ export async function createRtpLeg(ctx: ActorContext, config: ActorConfig): Prom
       const event = dtmf.next(sender.timestamp);
       if (event === null && !have && !filler) {
         // Nothing to say: the clock runs on, nothing is encoded, sent or heard (nor, with no peer, even timed).
-        sender.skip();
         if (address !== undefined) {
           const now = epochMs();
+          keepPlace(now);
+          sender.skip();
           if (rtcp.due(now)) sendRtcp(now, false);
-        }
+        } else sender.skip();
         return 0;
       }
       const now = epochMs();
+      keepPlace(now);
       const buf = takeBuffer();
       let n =
         event === null
@@ -294,6 +323,7 @@ export async function createRtpLeg(ctx: ActorContext, config: ActorConfig): Prom
       if (n > 0 && srtpOut !== undefined) n = srtpOut.protectRtp(buf, n, buf);
       if (n > 0 && address !== undefined) {
         rtpSocket.send(buf, 0, n, receiver.remotePort, address);
+        stats[STAT.senderNextSequence] = sender.sequenceNumber;
         stats[STAT.packetsOut]++;
         stats[STAT.bytesOut] += n;
         if (have && event === null) recordEngineLatency(stats, STAT.engineLatencyFrames, meta.arrivalMs, epochMs());
