@@ -21,7 +21,8 @@
  * hostile server's: `huge` (a 10,000-character transcript), `endless` (a chat
  * stream or a speech body that never ends), `bad-tool-index` (a tool-call
  * delta at index 1e9). Fixed
- * latencies stand in for a model's time. Every request is recorded.
+ * latencies stand in for a model's time, and every response carries
+ * `openai-processing-ms` as the API's do. Every request is recorded.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -94,6 +95,13 @@ export class PipelineServer {
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // As the API does, every response says how long the server worked on it (to its headers).
+    const startedAt = performance.now();
+    const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => ServerResponse;
+    res.writeHead = ((...args: unknown[]) => {
+      res.setHeader('openai-processing-ms', String(Math.round(performance.now() - startedAt)));
+      return writeHead(...args);
+    }) as typeof res.writeHead;
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const raw = Buffer.concat(chunks);

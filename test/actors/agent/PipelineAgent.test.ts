@@ -89,7 +89,9 @@ describe('pipeline agent', () => {
     const t = events('pipeline.turn');
     expect(t).toHaveLength(1);
     for (const k of ['sttMs', 'llmFirstTokenMs', 'ttsFirstByteMs', 'engineMs']) expect(t[0]![k]).toBeGreaterThanOrEqual(0);
-    expect(t[0]!['engineMs'] as number).toBeLessThan(200);
+    // The servers' own time (openai-processing-ms) is not the engine's; the rest of the stage times is.
+    expect(t[0]!['overheadMs'] as number).toBeGreaterThan(0);
+    expect(t[0]!['engineMs'] as number).toBeGreaterThanOrEqual((t[0]!['overheadMs'] as number) - 0.2);
     expect(events('pipeline.transcript')).toEqual([{ text: 'hi', sttMs: expect.any(Number) }]);
     const st = stats();
     expect(st['pipelineTurns']).toBe(1);
@@ -98,7 +100,9 @@ describe('pipeline agent', () => {
 
     // The next turn sends the whole history.
     a.say(turn());
-    await a.runUntil(() => srv.of('llm').length === 2, 5000, 'the second chat');
+    await a.runUntil(() => events('pipeline.turn').length === 2, 5000, 'the second reply');
+    // Warm (the first turn of a thread pays for loading its HTTP client): well under a frame or two of engine time.
+    expect(events('pipeline.turn')[1]!['engineMs'] as number).toBeLessThan(100);
     expect(userTexts(srv.of('llm')[1]!.body['messages'])).toEqual(['system:Be brief.', 'user:hi', `assistant:${answer}`, 'user:hi']);
   });
 

@@ -26,6 +26,12 @@ export interface TurnTiming {
   /** Request to the end of the first whole sentence: what the model takes before speech can start. */
   llmFirstSentenceMs: number;
   ttsFirstByteMs: number;
+  /**
+   * Of those stage times, what the servers did not spend (they say theirs in
+   * `openai-processing-ms`): round trips, the client, this thread's delays.
+   * Engine time; 0 where no server said.
+   */
+  overheadMs: number;
 }
 
 /** What the conversation needs of its actor. */
@@ -123,7 +129,7 @@ export class Conversation {
     this.cancel();
     const signal = this.#turn.signal;
     this.busy = true;
-    const timing: TurnTiming = { endedAt: performance.now(), sttMs: -1, llmFirstTokenMs: -1, llmFirstSentenceMs: -1, ttsFirstByteMs: -1 };
+    const timing: TurnTiming = { endedAt: performance.now(), sttMs: -1, llmFirstTokenMs: -1, llmFirstSentenceMs: -1, ttsFirstByteMs: -1, overheadMs: 0 };
     this.#run(signal, () => this.#respond(signal, timing));
   }
 
@@ -153,8 +159,16 @@ export class Conversation {
   async #listen(pcm: Int16Array, endedAt: number, signal: AbortSignal): Promise<void> {
     const wav = writeWav({ rateHz: this.#h.rateHz, channels: 1, samples: pcm });
     const t = performance.now();
-    const text = await withRetry('stt', signal, this.#cfg.timeoutMs, (a) => this.#stages.transcribe(wav, a), (f) => this.#h.failure(f));
-    const timing: TurnTiming = { endedAt, sttMs: performance.now() - t, llmFirstTokenMs: -1, llmFirstSentenceMs: -1, ttsFirstByteMs: -1 };
+    let overheadMs = 0;
+    const text = await withRetry(
+      'stt',
+      signal,
+      this.#cfg.timeoutMs,
+      (a) => this.#stages.transcribe(wav, a),
+      (f) => this.#h.failure(f),
+      (ms) => (overheadMs += ms),
+    );
+    const timing: TurnTiming = { endedAt, sttMs: performance.now() - t, llmFirstTokenMs: -1, llmFirstSentenceMs: -1, ttsFirstByteMs: -1, overheadMs };
     if (text === undefined) return;
     this.#h.emit('pipeline.transcript', { text, sttMs: Math.round(timing.sttMs) });
     if (text.trim() === '') return;
@@ -194,6 +208,7 @@ export class Conversation {
         });
       },
       (f) => this.#h.failure(f),
+      (ms) => (timing.overheadMs += ms),
     );
     if (signal.aborted) return;
     const rest = splitter.flush();
@@ -239,6 +254,10 @@ export class Conversation {
           this.#h.audioReady();
         }),
       (f) => this.#h.failure(f),
+      // Only the first sentence's speech stands between the turn and its first audio.
+      (ms) => {
+        if (timing.ttsFirstByteMs < 0) timing.overheadMs += ms;
+      },
     );
     if (signal.aborted) return;
     downlink.endItem();

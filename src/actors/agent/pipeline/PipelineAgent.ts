@@ -101,7 +101,8 @@ export function createPipelineAgent(ctx: ActorContext, config: ActorConfig): Hos
   /** The first frame of a turn's reply is being played: its timings are complete. */
   const firstAudio = (t: TurnTiming, nowMs: number): void => {
     const totalMs = nowMs - t.endedAt;
-    const engineMs = totalMs - Math.max(0, t.sttMs) - Math.max(0, t.llmFirstSentenceMs) - Math.max(0, t.ttsFirstByteMs);
+    // What the servers did not spend of the stage times is the engine's (round trips, the client, this thread's delays).
+    const engineMs = totalMs - Math.max(0, t.sttMs) - Math.max(0, t.llmFirstSentenceMs) - Math.max(0, t.ttsFirstByteMs) + t.overheadMs;
     stats[STAT.pipelineTurns]++;
     stats[STAT.sttMsTotal] += Math.max(0, t.sttMs);
     stats[STAT.llmFirstTokenMsTotal] += Math.max(0, t.llmFirstTokenMs);
@@ -115,6 +116,7 @@ export function createPipelineAgent(ctx: ActorContext, config: ActorConfig): Hos
       llmFirstSentenceMs: r(t.llmFirstSentenceMs),
       ttsFirstByteMs: r(t.ttsFirstByteMs),
       responseMs: r(totalMs),
+      overheadMs: r(t.overheadMs),
       engineMs: r(engineMs),
     });
   };

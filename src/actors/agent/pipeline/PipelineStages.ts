@@ -48,9 +48,35 @@ function client(s: StageConfig): OpenAI {
   return new OpenAI({ apiKey: s.apiKey, baseURL: s.baseUrl, maxRetries: 0, timeout: 600_000, logLevel: 'off' });
 }
 
+/**
+ * Reports the request's time to its response headers less the server's own
+ * (OpenAI's `openai-processing-ms` header; servers without it report nothing).
+ * @see https://platform.openai.com/docs/api-reference/debugging-requests
+ */
+function overhead(a: AttemptContext, startedAt: number, headers: Headers): void {
+  const v = headers.get('openai-processing-ms');
+  const serverMs = v === null ? Number.NaN : Number(v);
+  if (Number.isFinite(serverMs) && serverMs >= 0) a.overhead(Math.max(0, performance.now() - startedAt - serverMs));
+}
+
 function transcript(text: string): string {
   if (text.length > MAX_TRANSCRIPT_CHARS) throw new OversizeReply(`transcript longer than ${MAX_TRANSCRIPT_CHARS} characters`);
   return text;
+}
+
+/**
+ * The first `fetch` of a thread loads and compiles the HTTP client (100 ms and
+ * more): done once when a worker's first pipeline starts, not in a caller's
+ * first turn.
+ */
+let warmed = false;
+function warmUp(): void {
+  if (warmed) return;
+  warmed = true;
+  const form = new FormData();
+  form.append('file', new File([new Uint8Array(44)], 'turn.wav', { type: 'audio/wav' }));
+  // A multipart body as the STT upload makes one, and a fetch: the two paths a first turn takes.
+  Promise.all([new Response(form).arrayBuffer(), fetch('data:,').then((r) => r.arrayBuffer())]).catch(() => undefined);
 }
 
 export class PipelineStages {
@@ -64,19 +90,23 @@ export class PipelineStages {
     this.#stt = client(cfg.stt);
     this.#llm = client(cfg.llm);
     this.#tts = client(cfg.tts);
+    warmUp();
   }
 
   /** The caller's turn (a WAV file) as text. */
   async transcribe(wav: Uint8Array, a: AttemptContext): Promise<string> {
     const file = await toFile(wav, 'turn.wav', { type: 'audio/wav' });
     const { model, stream } = this.#cfg.stt;
+    const startedAt = performance.now();
     if (!stream) {
-      const r = (await this.#stt.audio.transcriptions.create({ file, model, response_format: 'json' }, { signal: a.signal })) as unknown;
+      const { data: r, response } = await this.#stt.audio.transcriptions.create({ file, model, response_format: 'json' }, { signal: a.signal }).withResponse();
+      overhead(a, startedAt, response.headers);
       const text = (r as { text?: unknown } | null)?.text;
       if (typeof text !== 'string') throw new MalformedReply('transcription without a text field');
       return transcript(text);
     }
-    const events = await this.#stt.audio.transcriptions.create({ file, model, stream: true }, { signal: a.signal });
+    const { data: events, response } = await this.#stt.audio.transcriptions.create({ file, model, stream: true }, { signal: a.signal }).withResponse();
+    overhead(a, startedAt, response.headers);
     let text = '';
     for await (const e of events as AsyncIterable<unknown>) {
       a.touch();
@@ -96,7 +126,9 @@ export class PipelineStages {
     const { model, tools } = this.#cfg.llm;
     const body: OpenAI.Chat.Completions.ChatCompletionCreateParamsStreaming = { model, messages, stream: true };
     if (tools.length > 0) body.tools = tools as OpenAI.Chat.Completions.ChatCompletionTool[];
-    const stream = await this.#llm.chat.completions.create(body, { signal: a.signal });
+    const startedAt = performance.now();
+    const { data: stream, response } = await this.#llm.chat.completions.create(body, { signal: a.signal }).withResponse();
+    overhead(a, startedAt, response.headers);
     let text = '';
     let finishReason = '';
     const calls: ToolCall[] = [];
@@ -133,7 +165,9 @@ export class PipelineStages {
   /** Speaks `input`: `onBytes` gets the 24 kHz s16le PCM as it arrives. */
   async speak(input: string, a: AttemptContext, onBytes: (bytes: Uint8Array) => void): Promise<void> {
     const { model, voice } = this.#cfg.tts;
+    const startedAt = performance.now();
     const res = await this.#tts.audio.speech.create({ model, voice, input, response_format: 'pcm' }, { signal: a.signal });
+    overhead(a, startedAt, res.headers);
     const type = res.headers.get('content-type') ?? '';
     if (type.startsWith('application/json') || type.startsWith('text/')) throw new MalformedReply(`speech answered ${type}, not audio`);
     if (res.body === null) throw new MalformedReply('speech without a body');

@@ -38,6 +38,12 @@ export class Cancelled extends Error {
 export interface AttemptContext {
   signal: AbortSignal;
   touch(): void;
+  /**
+   * The server said how long it worked on the request (`openai-processing-ms`):
+   * the stage passes on the rest of the time to the response's headers — the
+   * round trip, the client and this thread's delays, the engine's share.
+   */
+  overhead(ms: number): void;
   /** Set when output was already used (spoken): a retry would say it twice, so none follows. */
   committed: boolean;
 }
@@ -74,6 +80,7 @@ export async function withRetry<T>(
   timeoutMs: number,
   run: (a: AttemptContext) => Promise<T>,
   onFailure: (f: StageFailure) => void,
+  onOverhead: (ms: number) => void = () => {},
 ): Promise<T | undefined> {
   for (let attempt = 1; attempt <= STAGE_ATTEMPTS; attempt++) {
     const own = new AbortController();
@@ -82,7 +89,7 @@ export async function withRetry<T>(
       clearTimeout(timer);
       timer = setTimeout(() => own.abort(new Error(TIMED_OUT)), timeoutMs);
     };
-    const ctx: AttemptContext = { signal: AbortSignal.any([turn, own.signal]), touch, committed: false };
+    const ctx: AttemptContext = { signal: AbortSignal.any([turn, own.signal]), touch, committed: false, overhead: onOverhead };
     touch();
     try {
       return await run(ctx);
