@@ -2,6 +2,7 @@ import type { FuzzTarget } from './FuzzTarget.ts';
 import { configEnvTarget, configFileTarget } from './targets/config.ts';
 import { authTarget, callsBodyTarget, jsonBodyTarget, pathTarget } from './targets/http.ts';
 import { base64Target, quoteTarget, twilioTarget } from './targets/twilio.ts';
+import { streamControlTarget, streamHeaderTarget } from './targets/stream.ts';
 import { webhookTarget } from './targets/webhook.ts';
 import { dtmfTarget, rtcpTarget, rtpTarget, srtpTarget } from './targets/wire.ts';
 
@@ -25,4 +26,6 @@ export const FUZZ_TARGETS: readonly FuzzTarget[] = [
   webhookTarget,
   configEnvTarget,
   configFileTarget,
+  streamHeaderTarget,
+  streamControlTarget,
 ];
