@@ -60,6 +60,7 @@ describe('loadConfig: layers', () => {
         },
         tts: { baseUrl: 'https://api.openai.com/v1', model: 'gpt-4o-mini-tts', voice: 'alloy', apiKeyEnv: 'OPENAI_API_KEY' },
       },
+      stream: { pingIntervalMs: 5000, maxMessageBytes: 4096 },
       twilio: { idleTimeoutMs: 10_000, allowUnsigned: false },
       http: {
         bodyLimitBytes: 65_536,
@@ -212,6 +213,12 @@ describe('loadConfig: errors name the key, the expected form and the source', ()
     );
     expect(errorOf({ env: { SWITCHBOARD_CONTROL_TOKEN: '' } })).toBe(
       'config: controlToken: expected a non-empty string, got "" (from SWITCHBOARD_CONTROL_TOKEN)',
+    );
+    expect(errorOf({ env: { SWITCHBOARD_STREAM__PING_INTERVAL_MS: '50' } })).toBe(
+      'config: stream.pingIntervalMs: expected an integer 100–600000, got 50 (from SWITCHBOARD_STREAM__PING_INTERVAL_MS)',
+    );
+    expect(errorOf({ env: { SWITCHBOARD_STREAM__MAX_MESSAGE_BYTES: 'lots' } })).toBe(
+      'config: stream.maxMessageBytes: expected an integer 64–1048576, got "lots" (from SWITCHBOARD_STREAM__MAX_MESSAGE_BYTES)',
     );
   });
 

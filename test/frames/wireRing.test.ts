@@ -57,12 +57,19 @@ describe('Twilio wire ring', () => {
   });
 
   it('never reads more bytes than fit its chunk, whatever the slot says', () => {
-    // A wider ring than the contract's: the reader still hands out at most one chunk.
+    // A Twilio ring's reader hands out one µ-law chunk at most, though a slot claims more.
+    const twilio = wireRing();
+    const twilioSide = new WireReader(twilio);
+    expect(twilio.writeStamped(new Int16Array(WIRE_SLOT_WORDS), WIRE_SLOT_WORDS, 1, 0, WIRE_RATE_HZ, 1 << 8, 0, 2000, 0)).toBe(true);
+    expect(twilioSide.read()).toBe(WireMessage.MEDIA);
+    expect(twilioSide.byteLength).toBe(WIRE_CHUNK_BYTES);
+    // A wider ring (a raw stream leg's, edges.ts `streamWire`): its reader's chunk is one of its slots, and no more.
     const ring = FrameRing.create(4, 400);
     const socketSide = new WireReader(ring);
-    expect(ring.writeStamped(new Int16Array(400), 400, 1, 0, WIRE_RATE_HZ, 1 << 8, 0, 800, 0)).toBe(true);
+    expect(socketSide.bytes.length).toBe(800);
+    expect(ring.writeStamped(new Int16Array(400), 400, 1, 0, WIRE_RATE_HZ, 1 << 8, 0, 2000, 0)).toBe(true);
     expect(socketSide.read()).toBe(WireMessage.MEDIA);
-    expect(socketSide.byteLength).toBe(WIRE_CHUNK_BYTES);
+    expect(socketSide.byteLength).toBe(800);
   });
 
   it('says when the ring is full instead of dropping a message silently', () => {
