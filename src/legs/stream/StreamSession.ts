@@ -1,9 +1,9 @@
 import type { WebSocket } from 'ws';
 import type { FrameRing } from '../../frames/FrameRing.ts';
 import { PacketWriter, type PacketCodec } from '../../frames/PacketRing.ts';
-import { EchoWriter, WireMessage, WireReader, markName, markSlot } from '../../frames/wireRing.ts';
+import { EchoWriter, WireReader, markSlot } from '../../frames/wireRing.ts';
 import { closeWebSocket } from '../../server/wsClose.ts';
-import { STREAM_CODECS, STREAM_CLEAR, STREAM_STOP, buildStreamMark, parseStreamControl, type StreamStart } from '../../wire/streamControl.ts';
+import { STREAM_CODECS, STREAM_STOP, buildStreamMark, parseStreamControl, type StreamStart } from '../../wire/streamControl.ts';
 import {
   STREAM_CODEC_NUMBER,
   STREAM_HEADER_BYTES,
@@ -12,13 +12,13 @@ import {
   StreamHeaderError,
   StreamHeaderView,
   parseStreamHeader,
-  writeStreamHeader,
 } from '../../wire/streamHeader.ts';
 import { codecClock } from '../../dsp/PacketDecoder.ts';
-import { SEND_HIGH_WATER_BYTES, PENDING_MEDIA_MAX, type BadInput } from '../twilio/MediaStreamSession.ts';
+import { PENDING_MEDIA_MAX, type BadInput } from '../twilio/MediaStreamSession.ts';
 import { quote } from '../../wire/text.ts';
 import { frameDurationMs } from '../../wire/frameDuration.ts';
 import { ClientMarks } from './ClientMarks.ts';
+import { sendStreamWire } from './streamOutbound.ts';
 
 /** The stream's frames carry no SSRC; one fixed value marks the stream for the jitter buffer. */
 const STREAM_SSRC = 0x5354524d;
@@ -227,46 +227,7 @@ export class StreamSession {
     const io = this.#io;
     if (io === undefined) return true;
     for (let name = this.#clientMarks.due(nowMs); name !== undefined; name = this.#clientMarks.due(nowMs)) this.#echoClientMark(name);
-    const { wire } = io;
-    const ws = this.#ws;
-    const open = ws.readyState === ws.OPEN;
-    if (wire.available() === 0) return true;
-    const socket = open ? (ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket : undefined;
-    socket?.cork();
-    try {
-      return this.#send(wire, ws, open, io.echo, nowMs);
-    } finally {
-      socket?.uncork();
-    }
-  }
-
-  #send(wire: WireReader, ws: WebSocket, open: boolean, echo: EchoWriter, nowMs: number): boolean {
-    while (wire.available() > 0) {
-      if (open && ws.bufferedAmount > SEND_HIGH_WATER_BYTES) return false;
-      const message = wire.read();
-      if (message === WireMessage.NONE) break;
-      if (!open) continue;
-      if (message === WireMessage.CLEAR) {
-        ws.send(STREAM_CLEAR);
-        this.figures.clearsOut++;
-        // Echoes read after this may be the client's flush of the cleared audio; what played since the newest one was heard.
-        echo.fence(this.#lastEchoAtMs < 0 ? Number.NaN : nowMs - this.#lastEchoAtMs);
-      } else if (message === WireMessage.MARK) {
-        ws.send(buildStreamMark(markName(wire.markSlot)));
-        this.figures.marksOut++;
-      } else {
-        const n = wire.byteLength;
-        // A buffer per message: ws hands an unmasked server frame to the socket as it is, and a corked
-        // socket holds it until uncork, so a buffer reused for the next frame would overwrite this one.
-        const out = Buffer.allocUnsafe(STREAM_HEADER_BYTES + n);
-        writeStreamHeader(out, wire.timestamp, wire.sequence, this.#codecNumber, wire.flags);
-        const bytes = wire.bytes;
-        for (let i = 0; i < n; i++) out[STREAM_HEADER_BYTES + i] = bytes[i]!;
-        ws.send(out, { binary: true });
-        this.figures.framesOut++;
-      }
-    }
-    return true;
+    return sendStreamWire(this.#ws, io.wire, io.echo, this.#codecNumber, this.figures, nowMs, this.#lastEchoAtMs);
   }
 
   /** The stream is over (stop, socket closed, idle, hang-up): once. */
