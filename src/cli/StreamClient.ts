@@ -131,6 +131,8 @@ export class StreamClient {
     const t0 = performance.now();
     const frames = Math.ceil(pcm.length / spf);
     for (let f = 0; f < frames; f++) {
+      // The stream is over (stopped, closed by the server): nothing more to send.
+      if (this.#ws?.readyState !== WebSocket.OPEN) return;
       frame.fill(0);
       frame.set(pcm.subarray(f * spf, Math.min(pcm.length, (f + 1) * spf)));
       const n = this.#encoder.encode(frame, payload);
