@@ -1,6 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
 import { StreamClient } from '../../src/cli/StreamClient.ts';
+import { main } from '../../src/cli/main.ts';
+import { writeWav } from '../../src/wire/wav.ts';
 import { writeStreamHeader } from '../../src/wire/streamHeader.ts';
 import { speech } from '../helpers/fixtures.ts';
 import { within } from '../helpers/poll.ts';
@@ -17,6 +22,9 @@ let good: StreamClient;
 let goodSending: Promise<void>;
 const clients: StreamClient[] = [];
 const TOKEN = 'stream-control-token-0123';
+const dir = mkdtempSync(join(tmpdir(), 'switchboard-stream-hostile-'));
+const wavPath = join(dir, 'speech.wav');
+writeFileSync(wavPath, writeWav({ rateHz: 8000, channels: 1, samples: speech('synth-m-8k').samples.slice(0, 1600) }));
 
 beforeAll(async () => {
   rt = await startStreamRuntime({ maxCalls: 2 });
@@ -32,6 +40,7 @@ afterAll(async () => {
   for (const c of clients.splice(0)) c.abort();
   good.abort();
   await rt.stop();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 function hostile(codec: 'pcmu' | 'opus' = 'pcmu'): StreamClient {
@@ -193,6 +202,17 @@ describe('the control token', () => {
       expect(await refused('unauthorized')).toBe(unauthorized + 1);
       expect(await refused('forbidden')).toBe(forbidden + 1);
       expect(rt.sup.listCalls()).toHaveLength(1);
+      // The reference client without the token (SWITCHBOARD_CONTROL_TOKEN unset): refused, exit 1, saying why.
+      const err = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+      let said = '';
+      try {
+        expect(await main(['stream', guarded.url, '--in', wavPath, '--out', join(dir, 'never.wav'), '--codec', 'pcmu'])).toBe(1);
+      } finally {
+        said = err.mock.calls.map((a) => String(a[0])).join('\n');
+        err.mockRestore();
+      }
+      expect(said).toMatch(/401/);
+      expect(existsSync(join(dir, 'never.wav'))).toBe(false);
       const c = new StreamClient({ url: guarded.url, codec: 'pcmu', rateHz: 8000, agent: 'loopback', token: TOKEN });
       clients.push(c);
       await expect(c.connect()).resolves.toMatch(/./);
