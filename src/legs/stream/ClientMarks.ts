@@ -33,9 +33,11 @@ export class ClientMarks {
 
   /** A frame taken for the jitter buffer: `tsMs` its header timestamp, `delayMs` the buffer's delay now. */
   frame(nowMs: number, tsMs: number, durationMs: number, delayMs: number): void {
-    // The header's clock wraps at 2^32 ms; a frame from before the last one (reordered) adds nothing.
+    // The header's clock wraps at 2^32 ms. A frame from before the last one (reordered) adds
+    // nothing: the gap it falls in was counted when the frame after it came.
     const gap = Number.isNaN(this.#nextTsMs) ? 0 : (tsMs - this.#nextTsMs + TS_WRAP) % TS_WRAP;
-    const concealedMs = gap > 0 && gap <= MAX_GAP_MS ? gap : 0;
+    if (gap >= TS_WRAP / 2) return;
+    const concealedMs = gap <= MAX_GAP_MS ? gap : 0;
     this.#playoutEndMs = Math.max(this.#playoutEndMs + concealedMs, nowMs + delayMs) + durationMs;
     this.#nextTsMs = (tsMs + durationMs) % TS_WRAP;
   }

@@ -46,8 +46,10 @@ describe('ClientMarks: a client mark is due when the audio before it has played'
     expect(dueAt(m, 79)).toEqual([]);
     expect(dueAt(m, 80)).toEqual(['gap']);
     // A 5 s pause on the client's clock: playout restarts from the arrival, not 5 s later.
+    m.frame(200, 5060, 20, 10);
+    // Reordered: 5040 comes after 5060, in the gap already counted; 5080 follows 5060 with no gap.
+    m.frame(200, 5040, 20, 10);
     m.frame(200, 5080, 20, 10);
-    m.frame(200, 5040, 20, 10); // reordered: its 20 ms and no gap
     m.mark('pause', 200);
     expect(dueAt(m, 249)).toEqual([]);
     expect(dueAt(m, 250)).toEqual(['pause']);
