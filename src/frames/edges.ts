@@ -14,6 +14,7 @@ import { WIRE_SLOT_WORDS } from './wireRing.ts';
  * | `wire`    | Twilio messages (leg → main thread)           |    64 | 80 words (160 bytes)|
  * | `echo`    | mark echoes (main thread → leg)               |  2048 | 1 word              |
  * | `capture` | a local source's PCM (a consumer may be slow) |   128 | 960 samples         |
+ * | `record`  | one channel of a recording (actor → recording writer thread) | 128 | 960 samples |
  *
  * 64 slots are 1.28 s of 20 ms frames: a consumer may lag that long before a
  * frame is dropped (counted, never thrown). Twilio echoes every pending mark
@@ -35,6 +36,8 @@ export const EDGES = {
   wire: { slots: 64, maxSamples: WIRE_SLOT_WORDS },
   echo: { slots: 2048, maxSamples: 1 },
   capture: { slots: 128, maxSamples: 960 },
+  // 2.56 s: the writer thread drains every 100 ms; a disk stalled longer drops recording frames (counted), never call audio.
+  record: { slots: 128, maxSamples: 960 },
 } as const satisfies Record<string, EdgeSpec>;
 
 export type EdgeKind = keyof typeof EDGES;
@@ -42,10 +45,10 @@ export type EdgeKind = keyof typeof EDGES;
 /** The frame the engine moves: 20 ms (DESIGN: audio frames). */
 const FRAME_MS = 20;
 
-/** The geometry of a call's ring: a `pcm` edge of a call whose rate is known holds a 20 ms frame at that rate. */
+/** The geometry of a call's ring: a `pcm` (or `record`) edge of a call whose rate is known holds a 20 ms frame at that rate. */
 export function callEdge(edge: EdgeKind, rateHz: number | undefined): EdgeSpec {
   const spec = EDGES[edge];
-  if (edge !== 'pcm' || rateHz === undefined || !Number.isInteger(rateHz) || rateHz <= 0) return spec;
+  if ((edge !== 'pcm' && edge !== 'record') || rateHz === undefined || !Number.isInteger(rateHz) || rateHz <= 0) return spec;
   const samples = (rateHz * FRAME_MS) / 1000;
   return Number.isInteger(samples) && samples <= spec.maxSamples ? { slots: spec.slots, maxSamples: samples } : spec;
 }

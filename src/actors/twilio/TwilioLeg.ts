@@ -1,6 +1,7 @@
 import type { ActorConfig } from '../../protocol.ts';
 import { FrameFlags, FrameMeta } from '../../frames/FrameRing.ts';
-import { ulawEncode } from '../../dsp/g711.ts';
+import { ulawDecode, ulawEncode } from '../../dsp/g711.ts';
+import { RECORD_AGENT_ROLE, recordTapOf } from '../RecordTap.ts';
 import { ECHO_CLEARED, ECHO_PLAYED, PACER_IDLE, PACER_MEDIA, TwilioPacer } from '../../wire/twilioPacer.ts';
 import type { ActorContext, HostedActor } from '../Actor.ts';
 import { EchoMessage, EchoReader, MAX_MARKS, MARK_PREFIX, WIRE_CHUNK_BYTES, WireWriter } from '../../frames/wireRing.ts';
@@ -53,6 +54,9 @@ export function createTwilioLeg(ctx: ActorContext, config: ActorConfig): HostedA
   const codes = new Uint8Array(SPF);
   const none = new Int16Array(1);
   const meta = new FrameMeta();
+  // The recording hears what went out, decoded, on the tick it plays: the pacer runs `leadMs` ahead.
+  const recording = recordTapOf(ctx.rings, RECORD_AGENT_ROLE, TWILIO_LEG_RATE_HZ, ctx.tickMs);
+  const sentPcm = new Int16Array(SPF);
   /** The agent's sequence number of each queued chunk, by chunk index (a chunk's timeline place ÷ 160). */
   const chunkSeq = new Uint32Array(CHUNK_MAP);
   let chunks = 0;
@@ -75,7 +79,7 @@ export function createTwilioLeg(ctx: ActorContext, config: ActorConfig): HostedA
   };
 
   return {
-    tick(): number {
+    tick(tickIndex: number): number {
       let work = 0;
       // Echoes first: those read before a fence are real playouts.
       for (let m = echoes.read(); m !== EchoMessage.NONE; m = echoes.read()) {
@@ -96,6 +100,7 @@ export function createTwilioLeg(ctx: ActorContext, config: ActorConfig): HostedA
         stats[STAT.framesIn]++;
         if ((meta.flags & FrameFlags.CLEAR) !== 0) {
           pacer.clear();
+          recording?.clear();
           stats[STAT.clears]++;
           clearDue = true;
           finalDue = true;
@@ -130,12 +135,14 @@ export function createTwilioLeg(ctx: ActorContext, config: ActorConfig): HostedA
         work++;
         if (action === PACER_MEDIA) {
           out.media(pacer.lastCount, stats[STAT.chunksSent]!);
+          if (recording !== undefined) recording.push(sentPcm, ulawDecode(out.chunk, sentPcm, pacer.lastCount));
           stats[STAT.chunksSent]++;
         } else {
           out.mark(pacer.lastMarkSlot);
           stats[STAT.marksSent]++;
         }
       }
+      recording?.tick(tickIndex);
       stats[STAT.heardMs] = pacer.heardMs();
       stats[STAT.sentMs] = pacer.sentMs();
       stats[STAT.queuedMs] = pacer.queuedMs();
