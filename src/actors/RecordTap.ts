@@ -15,7 +15,7 @@ const QUEUE_MS = 2560;
  * the wire to the caller) into a `record` ring that the recording writer
  * thread drains (src/recording/). Exactly one frame per tick, so the
  * channel's timeline is the tick clock: the frame's sequence is the tick
- * index and its stamp (ARRIVAL_MS) when it was made, from which the writer
+ * index and its timestamp when it was made (epochClock's madeStamp: µs mod 2^32), from which the writer
  * places the channel's first frame against the other channel's; after that
  * the tick index alone places a frame, so a frame the ring had no room for
  * (the writer thread or its disk fell behind: counted in the ring's
@@ -52,7 +52,7 @@ export class RecordTap {
 
   /** This tick's frame is `frame` (the jitter output, the frame an RTP leg sent). */
   write(tickIndex: number, frame: Int16Array, count: number, flags: number): boolean {
-    return this.#ring.writeStamped(frame, count, tickIndex >>> 0, 0, this.#rateHz, flags, madeStamp(epochMs()), 0, 0);
+    return this.#ring.write(frame, count, tickIndex >>> 0, madeStamp(epochMs()), this.#rateHz, flags);
   }
 
   /** Audio that went out now but plays over the next ticks (a Twilio leg's chunks, sent ahead by its lead). */

@@ -70,7 +70,7 @@ export class RecordingFile {
   readonly #firstTick: number[];
   readonly #firstIndex: number[];
   readonly #hi: number[];
-  /** The stamp (µs, mod 2^32) of the recording's frame 0, once there is one. */
+  /** The made stamp (a tap frame's timestamp: µs, mod 2^32) of the recording's frame 0, once there is one. */
   #refStamp: number | undefined;
   /** The next frame index to write. */
   #next = 0;
@@ -135,20 +135,20 @@ export class RecordingFile {
     if (this.#refStamp === undefined) {
       for (const ring of this.#rings) {
         if (!ring.peek(meta)) continue;
-        if (this.#refStamp === undefined || ((meta.arrivalMs - this.#refStamp) | 0) < 0) this.#refStamp = meta.arrivalMs;
+        if (this.#refStamp === undefined || ((meta.timestamp - this.#refStamp) | 0) < 0) this.#refStamp = meta.timestamp;
       }
     }
     for (let c = 0; c < this.#rings.length; c++) {
       const ring = this.#rings[c]!;
-      while (ring.readStamped(this.#frame, meta)) {
+      while (ring.read(this.#frame, meta)) {
         if (meta.rateHz !== this.rateHz || meta.sampleCount !== this.#spf) {
           this.figures.badFrames++;
           continue;
         }
         if (this.#firstTick[c]! < 0) {
-          this.#refStamp ??= meta.arrivalMs;
+          this.#refStamp ??= meta.timestamp;
           this.#firstTick[c] = meta.sequence;
-          this.#firstIndex[c] = Math.max(0, Math.round(((meta.arrivalMs - this.#refStamp!) | 0) / (FRAME_MS * 1000)));
+          this.#firstIndex[c] = Math.max(0, Math.round(((meta.timestamp - this.#refStamp!) | 0) / (FRAME_MS * 1000)));
         }
         this.#place(c, this.#firstIndex[c]! + ((meta.sequence - this.#firstTick[c]!) >>> 0));
       }

@@ -35,7 +35,7 @@ export function parseByteRange(header: string | undefined, size: number): ByteRa
     return { kind: 'range', start: Math.max(0, size - suffix), end: size - 1 };
   }
   const start = Number(a);
-  const last = b === '' ? size - 1 : Number(b);
+  const last = b === '' ? Number.MAX_SAFE_INTEGER : Number(b);
   if (!Number.isSafeInteger(start) || !Number.isSafeInteger(last) || last < start) return { kind: 'none' };
   if (start >= size) return { kind: 'unsatisfiable' };
   return { kind: 'range', start, end: Math.min(last, size - 1) };
