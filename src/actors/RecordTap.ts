@@ -1,10 +1,6 @@
 import { FrameFlags, type FrameRing } from '../frames/FrameRing.ts';
 import { epochMs, madeStamp } from '../frames/epochClock.ts';
-
-/** The ring role of a recording's left channel: the caller, as the jitter/PLC actor played it out. */
-export const RECORD_CALLER_ROLE = 'recordCaller';
-/** The ring role of a recording's right channel: the agent, as the leg sent it to the caller. */
-export const RECORD_AGENT_ROLE = 'recordAgent';
+export { RECORD_AGENT_ROLE, RECORD_CALLER_ROLE } from '../frames/edges.ts';
 
 /** Audio a tap holds between going out and its tick on the recording's timeline: a Twilio leg's lead is at most 2 s. */
 const QUEUE_MS = 2560;

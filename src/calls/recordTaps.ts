@@ -1,4 +1,4 @@
-import { RECORD_AGENT_ROLE, RECORD_CALLER_ROLE } from '../actors/RecordTap.ts';
+import { RECORD_AGENT_ROLE, RECORD_CALLER_ROLE } from '../frames/edges.ts';
 import type { FrameRing } from '../frames/FrameRing.ts';
 import type { CallRequest } from '../supervisor/Runtime.ts';
 import { RequestError } from '../supervisor/Runtime.ts';

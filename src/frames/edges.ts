@@ -42,6 +42,11 @@ export const EDGES = {
 
 export type EdgeKind = keyof typeof EDGES;
 
+/** The `record` ring role of a recording's left channel: the caller, as the jitter/PLC actor played it out. */
+export const RECORD_CALLER_ROLE = 'recordCaller';
+/** The `record` ring role of a recording's right channel: the agent, as the leg sent it to the caller. */
+export const RECORD_AGENT_ROLE = 'recordAgent';
+
 /** The frame the engine moves: 20 ms (DESIGN: audio frames). */
 const FRAME_MS = 20;
 

@@ -49,7 +49,8 @@ export class Recorder implements CallRecorder {
   readonly #opts: RecorderOptions;
   readonly #log: Logger;
   readonly #now: () => number;
-  readonly #writer: Worker;
+  /** The writer thread, started with the first recording. */
+  #writerThread: Worker | undefined;
   readonly #jobs: PostCallJobs;
   readonly #live = new Map<string, Live>();
   /** Jobs still to finish per recording (a recording is not swept or deleted under them). */
@@ -64,10 +65,6 @@ export class Recorder implements CallRecorder {
     this.store = new RecordingStore(opts.dir, this.#log);
     const loaded = this.store.load();
     if (loaded > 0) this.#log.info({ recordings: loaded, dir: opts.dir }, 'recordings found');
-    this.#writer = startWorker(import.meta.url, './recordingWriter.worker');
-    this.#writer.on('message', (e: RecorderEvent) => this.#onWriter(e));
-    this.#writer.on('error', (err) => this.#log.error({ err }, 'recording writer thread failed'));
-    this.#writer.unref();
     this.#jobs = new PostCallJobs({ threads: opts.jobThreads, queue: opts.jobQueue });
     this.#sweeper = setInterval(() => void this.sweep(), SWEEP_EVERY_MS).unref();
     void this.sweep();
@@ -116,6 +113,27 @@ export class Recorder implements CallRecorder {
     if (live === undefined || live.qos !== undefined) return;
     live.qos = qos;
     this.#post({ type: 'close', id: recordingId });
+  }
+
+  get #writer(): Worker {
+    if (this.#writerThread === undefined) {
+      const w = startWorker(import.meta.url, './recordingWriter.worker');
+      w.on('message', (e: RecorderEvent) => this.#onWriter(e));
+      w.on('error', (err) => this.#log.error({ err }, 'recording writer thread failed'));
+      // A writer that died took its open files with it (each valid to its last second): those recordings failed; the next one starts a new thread.
+      w.on('exit', (code) => {
+        if (this.#writerThread !== w) return;
+        this.#writerThread = undefined;
+        if (this.#closing !== undefined) return;
+        for (const [id, live] of [...this.#live]) {
+          this.#onWriter({ type: 'failed', id, code: 'EWRITER', message: `the recording writer thread exited (${code})` });
+          this.#closed(id, live.info.figures, { code: 'EWRITER', message: 'the recording writer thread exited' });
+        }
+      });
+      w.unref();
+      this.#writerThread = w;
+    }
+    return this.#writerThread;
   }
 
   #post(m: RecorderRequest): void {
@@ -236,7 +254,7 @@ export class Recorder implements CallRecorder {
       await Promise.race([Promise.all(closing), new Promise((r) => setTimeout(r, 5000).unref())]);
       await Promise.all(this.#busy.values());
       await this.#jobs.close();
-      await this.#writer.terminate();
+      await this.#writerThread?.terminate();
     })();
     return this.#closing;
   }

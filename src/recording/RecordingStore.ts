@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -21,14 +21,17 @@ export class RecordingStore {
   /** Metadata writes in flight per id, chained so the file ends with the last state. */
   readonly #saving = new Map<string, Promise<void>>();
 
+  #made = false;
+
+  /** The directory is made with the first recording (a daemon that never records leaves no trace). */
   constructor(dir: string, log: Logger) {
     this.dir = dir;
     this.#log = log;
-    mkdirSync(dir, { recursive: true });
   }
 
   /** Reads the metadata the directory holds (the daemon restarted); a recording still `recording` was cut: `interrupted`. */
   load(): number {
+    if (!existsSync(this.dir)) return 0;
     for (const name of readdirSync(this.dir)) {
       const id = name.endsWith('.json') ? name.slice(0, -5) : '';
       if (!RECORDING_ID.test(id)) continue;
@@ -64,6 +67,10 @@ export class RecordingStore {
   }
 
   add(info: RecordingInfo): void {
+    if (!this.#made) {
+      mkdirSync(this.dir, { recursive: true });
+      this.#made = true;
+    }
     this.#items.set(info.id, info);
     this.save(info);
   }

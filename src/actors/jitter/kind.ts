@@ -1,6 +1,6 @@
 import type { ActorKind } from '../ActorKind.ts';
 import { JITTER_STAT_NAMES } from './JitterStats.ts';
-import { RECORD_CALLER_ROLE } from '../RecordTap.ts';
+import { RECORD_CALLER_ROLE } from '../../frames/edges.ts';
 
 /**
  * The jitter/PLC actor: one per inbound stream, on a media worker.

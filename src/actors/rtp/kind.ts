@@ -1,4 +1,4 @@
-import { RECORD_AGENT_ROLE } from '../RecordTap.ts';
+import { RECORD_AGENT_ROLE } from '../../frames/edges.ts';
 import { ENGINE_LATENCY_STATS } from '../engineLatency.ts';
 import type { ActorKind } from '../ActorKind.ts';
 

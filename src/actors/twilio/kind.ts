@@ -1,6 +1,6 @@
 import type { ActorKind } from '../ActorKind.ts';
 import { WIRE_RATE_HZ } from '../../frames/wireRing.ts';
-import { RECORD_AGENT_ROLE } from '../RecordTap.ts';
+import { RECORD_AGENT_ROLE } from '../../frames/edges.ts';
 
 /**
  * The Twilio leg of one call, on a network worker (TwilioLeg.ts).
