@@ -1,5 +1,5 @@
 import { FrameFlags, type FrameRing } from '../frames/FrameRing.ts';
-import { epochMs, madeStamp } from '../frames/epochClock.ts';
+import { epochMs, madeStamp, tickDueMs } from '../frames/epochClock.ts';
 export { RECORD_AGENT_ROLE, RECORD_CALLER_ROLE } from '../frames/edges.ts';
 
 /** Audio a tap holds between going out and its tick on the recording's timeline: a Twilio leg's lead is at most 2 s. */
@@ -11,7 +11,7 @@ const QUEUE_MS = 2560;
  * the wire to the caller) into a `record` ring that the recording writer
  * thread drains (src/recording/). Exactly one frame per tick, so the
  * channel's timeline is the tick clock: the frame's sequence is the tick
- * index and its timestamp when it was made (epochClock's madeStamp: µs mod 2^32), from which the writer
+ * index and its timestamp when its tick was due (epochClock's tickDueMs as a madeStamp: µs mod 2^32), from which the writer
  * places the channel's first frame against the other channel's; after that
  * the tick index alone places a frame, so a frame the ring had no room for
  * (the writer thread or its disk fell behind: counted in the ring's
@@ -48,7 +48,9 @@ export class RecordTap {
 
   /** This tick's frame is `frame` (the jitter output, the frame an RTP leg sent). */
   write(tickIndex: number, frame: Int16Array, count: number, flags: number): boolean {
-    return this.#ring.write(frame, count, tickIndex >>> 0, madeStamp(epochMs()), this.#rateHz, flags);
+    // When the tick was due (a late tick in a catch-up burst still says its own time); the time now outside a tick (tests).
+    const due = tickDueMs();
+    return this.#ring.write(frame, count, tickIndex >>> 0, madeStamp(due > 0 ? due : epochMs()), this.#rateHz, flags);
   }
 
   /** Audio that went out now but plays over the next ticks (a Twilio leg's chunks, sent ahead by its lead). */
