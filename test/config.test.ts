@@ -48,6 +48,18 @@ describe('loadConfig: layers', () => {
         voice: 'marin',
         instructions: 'You are a helpful voice assistant answering a phone call. Keep your answers short.',
       },
+      pipeline: {
+        hangoverMs: 500,
+        timeoutMs: 10_000,
+        stt: { baseUrl: 'https://api.openai.com/v1', model: 'whisper-1', apiKeyEnv: 'OPENAI_API_KEY', stream: false },
+        llm: {
+          baseUrl: 'https://api.openai.com/v1',
+          model: 'gpt-4o-mini',
+          apiKeyEnv: 'OPENAI_API_KEY',
+          instructions: 'You are a helpful voice assistant answering a phone call. Keep your answers short.',
+        },
+        tts: { baseUrl: 'https://api.openai.com/v1', model: 'gpt-4o-mini-tts', voice: 'alloy', apiKeyEnv: 'OPENAI_API_KEY' },
+      },
       twilio: { idleTimeoutMs: 10_000, allowUnsigned: false },
       http: {
         bodyLimitBytes: 65_536,
@@ -105,6 +117,11 @@ describe('loadConfig: layers', () => {
       SWITCHBOARD_AGENT__DEFAULT: 'loopback',
       SWITCHBOARD_HTTP__BODY_LIMIT_BYTES: '1024',
       SWITCHBOARD_ENABLE_FAULT_INJECTION: 'yes',
+      SWITCHBOARD_PIPELINE__STT__BASE_URL: 'http://127.0.0.1:8081/v1',
+      SWITCHBOARD_PIPELINE__LLM__API_KEY_ENV: 'VLLM_KEY',
+      SWITCHBOARD_PIPELINE__TTS__VOICE: 'nova',
+      SWITCHBOARD_PIPELINE__HANGOVER_MS: '700',
+      SWITCHBOARD_PIPELINE__STT__STREAM: 'true',
     };
     expect(load({ env })).toMatchObject({
       mediaWorkers: 3,
@@ -116,6 +133,7 @@ describe('loadConfig: layers', () => {
       agent: { default: 'loopback' },
       http: { bodyLimitBytes: 1024 },
       enableFaultInjection: true,
+      pipeline: { hangoverMs: 700, stt: { baseUrl: 'http://127.0.0.1:8081/v1', stream: true }, llm: { apiKeyEnv: 'VLLM_KEY' }, tts: { voice: 'nova' } },
     });
     const argv = ['--host', '::1', '--media-workers', '2', '--enable-fault-injection', '--log-level', 'debug', '--control-token', 'flagtok'];
     expect(load({ env, argv })).toMatchObject({
@@ -195,6 +213,21 @@ describe('loadConfig: errors name the key, the expected form and the source', ()
     );
     expect(errorOf({ env: { SWITCHBOARD_CONTROL_TOKEN: '' } })).toBe(
       'config: controlToken: expected a non-empty string, got "" (from SWITCHBOARD_CONTROL_TOKEN)',
+    );
+  });
+
+  it('a bad pipeline value', () => {
+    expect(errorOf({ env: { SWITCHBOARD_PIPELINE__STT__BASE_URL: 'file:///etc/passwd' } })).toBe(
+      'config: pipeline.stt.baseUrl: expected an http(s) URL such as https://api.openai.com/v1, got "file:///etc/passwd" (from SWITCHBOARD_PIPELINE__STT__BASE_URL)',
+    );
+    expect(errorOf({ env: { SWITCHBOARD_PIPELINE__LLM__API_KEY_ENV: 'KEY; rm -rf /' } })).toBe(
+      'config: pipeline.llm.apiKeyEnv: expected an environment variable name, or empty for no key, got "KEY; rm -rf /" (from SWITCHBOARD_PIPELINE__LLM__API_KEY_ENV)',
+    );
+    expect(errorOf({ env: { SWITCHBOARD_PIPELINE__HANGOVER_MS: '5001' } })).toBe(
+      'config: pipeline.hangoverMs: expected an integer 20–5000, got 5001 (from SWITCHBOARD_PIPELINE__HANGOVER_MS)',
+    );
+    expect(errorOf({ env: { SWITCHBOARD_PIPELINE__TTS__VOICE: '' } })).toBe(
+      'config: pipeline.tts.voice: expected a voice name such as alloy, got "" (from SWITCHBOARD_PIPELINE__TTS__VOICE)',
     );
   });
 

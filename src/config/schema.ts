@@ -10,7 +10,7 @@ export const ENV_CONFIG_FILE = 'SWITCHBOARD_CONFIG';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 /** The agents of DESIGN.md; one is the default for calls that name none. */
-export const AGENTS = ['echo', 'loopback', 'tone', 'openai'] as const;
+export const AGENTS = ['echo', 'loopback', 'tone', 'openai', 'pipeline'] as const;
 
 const int = (min: number, max: number) =>
   z.number().int().min(min).max(max).describe(`an integer ${min}–${max}`);
@@ -30,6 +30,18 @@ function plainHttpsUrl(text: string): boolean {
   const u = new URL(text);
   return u.username === '' && u.password === '' && u.search === '' && u.hash === '';
 }
+
+/**
+ * One stage of the pipeline agent. `apiKeyEnv` names the environment variable
+ * that holds its key (keys never sit in the config); empty for a server that
+ * takes none.
+ */
+const pipelineStage = (model: string) =>
+  z.strictObject({
+    baseUrl: z.url({ protocol: /^https?$/ }).describe('an http(s) URL such as https://api.openai.com/v1'),
+    model: z.string().min(1).describe(model),
+    apiKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$|^$/).describe('an environment variable name, or empty for no key'),
+  });
 
 export const ConfigSchema = z.strictObject({
   host: z.string().min(1).describe('a host name or IP address'),
@@ -96,6 +108,25 @@ export const ConfigSchema = z.strictObject({
     toolsFile: z.string().min(1).describe('a path to a JSON file holding an array of tools').optional(),
     /** A PEM file of extra trusted CAs for the Realtime endpoint (a private gateway). */
     caFile: z.string().min(1).describe('a path to a PEM file').optional(),
+  }),
+  // The `pipeline` agent: STT → LLM → TTS, each an OpenAI-compatible HTTP API of its own.
+  pipeline: z.strictObject({
+    /** Silence after the caller's speech that ends a turn (the VAD's hangover). */
+    hangoverMs: int(20, 5000),
+    /** A stage that sends nothing this long has timed out (retried once). */
+    timeoutMs: int(100, 120_000),
+    stt: pipelineStage('a transcription model such as whisper-1').extend({
+      /** Ask for the transcript as server-sent events (`stream: true`), where the server supports it. */
+      stream: z.boolean().describe('true or false'),
+    }),
+    llm: pipelineStage('a chat model such as gpt-4o-mini').extend({
+      instructions: z.string().describe('the system message'),
+      /** A JSON file holding the chat `tools` array (function definitions). */
+      toolsFile: z.string().min(1).describe('a path to a JSON file holding an array of tools').optional(),
+    }),
+    tts: pipelineStage('a speech model such as gpt-4o-mini-tts').extend({
+      voice: z.string().min(1).describe('a voice name such as alloy'),
+    }),
   }),
   twilio: z.strictObject({
     /**
@@ -223,6 +254,18 @@ export function defaults(parallelism: number): z.input<typeof ConfigSchema> {
       model: 'gpt-realtime',
       voice: 'marin',
       instructions: 'You are a helpful voice assistant answering a phone call. Keep your answers short.',
+    },
+    pipeline: {
+      hangoverMs: 500,
+      timeoutMs: 10_000,
+      stt: { baseUrl: 'https://api.openai.com/v1', model: 'whisper-1', apiKeyEnv: 'OPENAI_API_KEY', stream: false },
+      llm: {
+        baseUrl: 'https://api.openai.com/v1',
+        model: 'gpt-4o-mini',
+        apiKeyEnv: 'OPENAI_API_KEY',
+        instructions: 'You are a helpful voice assistant answering a phone call. Keep your answers short.',
+      },
+      tts: { baseUrl: 'https://api.openai.com/v1', model: 'gpt-4o-mini-tts', voice: 'alloy', apiKeyEnv: 'OPENAI_API_KEY' },
     },
     twilio: { idleTimeoutMs: 10_000, allowUnsigned: false },
     http: {

@@ -21,7 +21,8 @@
  * |---------|------------|-----------------------------------------------------------|
  * | mark    | 0          | a mark came back: SEQUENCE is its slot                    |
  * | fence   | CLEAR      | the `clear` just went out on the socket; echoes after     |
- * |         |            | this one may be Twilio's flush, not playout               |
+ * |         |            | this one may be Twilio's flush, not playout. SEQUENCE:    |
+ * |         |            | µs since the newest mark echo came (NO_ECHO: none yet)    |
  */
 import { FrameMeta } from './FrameMeta.ts';
 import type { FrameRing } from './FrameRing.ts';
@@ -32,6 +33,8 @@ const MARK_FLAG = 1 << 9;
 
 /** What `WireReader.read` took from the ring. */
 export const WireMessage = { NONE: 0, MEDIA: 1, MARK: 2, CLEAR: 3 } as const;
+/** A fence's SEQUENCE when no mark echo had come before the clear. */
+const NO_ECHO = 0xffffffff;
 /** What `EchoReader.read` took from the ring. */
 export const EchoMessage = { NONE: 0, MARK: 1, FENCE: 2 } as const;
 
@@ -144,9 +147,10 @@ export class EchoWriter {
     return this.#ring.write(this.#none, 0, slot, 0, 0, 0);
   }
 
-  /** The `clear` went out on the socket. */
-  fence(): boolean {
-    return this.#ring.write(this.#none, 0, 0, 0, 0, FrameFlags.CLEAR);
+  /** The `clear` went out on the socket, `sinceEchoMs` after the newest mark echo came (NaN: none has). */
+  fence(sinceEchoMs = Number.NaN): boolean {
+    const us = sinceEchoMs >= 0 ? Math.min(Math.round(sinceEchoMs * 1000), NO_ECHO - 1) : NO_ECHO;
+    return this.#ring.write(this.#none, 0, us, 0, 0, FrameFlags.CLEAR);
   }
 }
 
@@ -154,6 +158,8 @@ export class EchoWriter {
 export class EchoReader {
   /** The last mark echo's slot. */
   slot = 0;
+  /** At the last fence: ms between the newest mark echo and the clear (NaN when none had come). */
+  sinceEchoMs = Number.NaN;
   readonly #ring: FrameRing;
   readonly #none = new Int16Array(1);
   readonly #meta = new FrameMeta();
@@ -166,7 +172,10 @@ export class EchoReader {
   read(): number {
     const meta = this.#meta;
     if (!this.#ring.read(this.#none, meta)) return EchoMessage.NONE;
-    if ((meta.flags & FrameFlags.CLEAR) !== 0) return EchoMessage.FENCE;
+    if ((meta.flags & FrameFlags.CLEAR) !== 0) {
+      this.sinceEchoMs = meta.sequence === NO_ECHO ? Number.NaN : meta.sequence / 1000;
+      return EchoMessage.FENCE;
+    }
     this.slot = meta.sequence;
     return EchoMessage.MARK;
   }

@@ -1,6 +1,7 @@
 import type { Registry } from 'prom-client';
 import type { Recorder } from '../recording/Recorder.ts';
 import type { FaultKind as WorkerFaultKind } from '../protocol.ts';
+import type { ProcessFigures } from '../processFigures.ts';
 
 /**
  * What the HTTP server (and the CLI) see of the running engine. The
@@ -19,6 +20,10 @@ export interface WorkerStatus {
   restarts: number;
   /** Milliseconds since the worker's last heartbeat (-1 before the first). */
   heartbeatAgeMs: number;
+  /** Time its threads waited for a CPU while their heartbeat stood still (starved by the machine, excused, not restarted), ms. */
+  starvedMs: number;
+  /** The worker's kernel thread id (for `top -H`, `perf`, `taskset`), 0 where unknown. */
+  osThreadId: number;
   actors: number;
   load: {
     framesProcessed: number;
@@ -82,7 +87,7 @@ export interface RuntimeStatus {
   calls: CallInfo[];
   /** The newest ended calls with why they ended (hangup, peer, worker-failed, actor-failed, drain). */
   endedCalls?: Array<{ id: string; transport: string; endedAt: string; reason: string; detail: string }>;
-  process: { pid: number; uptimeS: number; rssBytes: number; heapUsedBytes: number; cpuUserUs: number; cpuSystemUs: number };
+  process: ProcessFigures;
 }
 
 /**

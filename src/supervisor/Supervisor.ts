@@ -469,6 +469,7 @@ export class Supervisor implements Runtime {
     } else if (e.type === 'actor.event') {
       const callId = this.#actors.get(e.actorId)?.callId;
       this.#log.info({ actor: e.actorId, call: callId, event: e.name, data: e.data }, 'actor event');
+      this.#metrics.actorEvent(e.name, e.data);
       if (callId !== undefined) this.#calls.addEvent(callId, e.actorId, e.name, e.data);
     }
   }

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
 import { loadOpenAISettings, type AgentSettings } from './agentConfig.ts';
+import { loadPipelineSettings, type PipelineSection } from './pipelineSettings.ts';
 import { registerPortMetrics } from '../legs/rtp/portMetrics.ts';
 import { rtpTransport } from '../legs/rtp/rtpTransport.ts';
 import { Supervisor } from './Supervisor.ts';
@@ -22,6 +23,7 @@ export interface RuntimeConfig {
   rtp?: { portMin: number; portMax: number; idleTimeoutMs?: number; bindHost?: string | undefined; latchCidr?: string | string[] | undefined };
   agent?: { default: string };
   openai?: Parameters<typeof loadOpenAISettings>[0];
+  pipeline?: PipelineSection;
   secrets?: { openaiApiKey?: string | undefined };
   metrics?: { perCallSeries: boolean };
   limits?: { maxCalls?: number | undefined };
@@ -44,6 +46,7 @@ export function defaultMaxCalls(mediaWorkers: number, cores = availableParalleli
 export async function createRuntime(config: RuntimeConfig, log: Logger): Promise<Supervisor> {
   const agents: AgentSettings = { defaultAgent: config.agent?.default ?? 'echo' };
   if (config.openai !== undefined) agents.openai = loadOpenAISettings(config.openai, config.secrets?.openaiApiKey);
+  if (config.pipeline !== undefined) agents.pipeline = loadPipelineSettings(config.pipeline);
   const rtp = rtpTransport({
     portMin: config.rtp?.portMin ?? 10_000,
     portMax: config.rtp?.portMax ?? 20_000,

@@ -86,6 +86,21 @@ describe('Twilio echo ring', () => {
     expect(leg.slot).toBe(1023);
     expect(leg.read()).toBe(EchoMessage.NONE);
   });
+
+  it('carries the time since the newest echo on a fence, to the microsecond, or says there was none', () => {
+    const ring = echoRing();
+    const back = new EchoWriter(ring);
+    const leg = new EchoReader(ring);
+    expect([back.fence(20.25), back.fence(), back.fence(1e9), back.fence(-1)]).toEqual([true, true, true, true]);
+    expect(leg.read()).toBe(EchoMessage.FENCE);
+    expect(leg.sinceEchoMs).toBe(20.25);
+    leg.read();
+    expect(leg.sinceEchoMs).toBeNaN();
+    leg.read();
+    expect(leg.sinceEchoMs).toBeCloseTo(4294967.294, 3); // clamped below the none-marker
+    leg.read();
+    expect(leg.sinceEchoMs).toBeNaN();
+  });
 });
 
 describe('mark names', () => {

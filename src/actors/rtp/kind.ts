@@ -60,6 +60,12 @@ export const RTP_STATS = [
   'opusBitrateBps',
   'opusFec',
   'dtmfSent',
+  // The outbound stream's identity and clock, kept here (the block outlives the actor) so a leg
+  // re-created after its worker died goes on with the same SSRC, sequence and timestamp clock.
+  'senderSsrc',
+  'senderNextSequence',
+  'senderTimestamp',
+  'senderTimestampAtMs',
   ...ENGINE_LATENCY_STATS,
 ] as const;
 export type RtpStatName = (typeof RTP_STATS)[number];

@@ -85,7 +85,7 @@ export function createTwilioLeg(ctx: ActorContext, config: ActorConfig): HostedA
       for (let m = echoes.read(); m !== EchoMessage.NONE; m = echoes.read()) {
         work++;
         if (m === EchoMessage.FENCE) {
-          pacer.fence();
+          pacer.fence(echoes.sinceEchoMs);
           continue;
         }
         const kind = pacer.onMarkEchoSlot(echoes.slot);

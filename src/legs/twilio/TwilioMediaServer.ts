@@ -191,7 +191,7 @@ export class TwilioMediaServer {
     if (this.#pump !== undefined) return;
     // The pump runs after the event loop's I/O phase (setImmediate), so every
     // mark echo already in a socket is read before a `clear` goes out: an echo
-    // read after the clear's fence counts as not heard.
+    // read after the clear's fence counts as not heard (the fence carries the time since the last one instead).
     this.#pump = setInterval(() => setImmediate(() => this.#tick()), PUMP_INTERVAL_MS);
     this.#pump.unref();
   }
