@@ -5,12 +5,13 @@
  * Interspeech 2023 (model published with the Interspeech 2022 Deep PLC
  * Challenge, MIT licence). The feature extraction follows
  * test/fixtures/plcmos/README.md; the network runs in onnxruntime-node (an
- * optional dependency: the benchmarks and the post-call report load it when present).
+ * optional dependency, src/qos/onnxRuntime.ts: the benchmarks and the
+ * post-call report load it when present).
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import * as ort from 'onnxruntime-node';
 import { Fft } from './fft.ts';
+import { loadOnnxRuntime, type OnnxRuntime, type OrtSession } from './onnxRuntime.ts';
 
 export const PLCMOS_RATE_HZ = 16000;
 const FFT_SIZE = 512;
@@ -105,16 +106,20 @@ function loadRaterEmbeds(path: string): Float32Array[] {
 
 /** One ONNX session; score() as often as needed, then close(). */
 export class PlcMos {
-  readonly #session: ort.InferenceSession;
+  readonly #ort: OnnxRuntime;
+  readonly #session: OrtSession;
   readonly #embeds: Float32Array[];
   #closed = false;
 
-  private constructor(session: ort.InferenceSession, embeds: Float32Array[]) {
+  private constructor(ort: OnnxRuntime, session: OrtSession, embeds: Float32Array[]) {
+    this.#ort = ort;
     this.#session = session;
     this.#embeds = embeds;
   }
 
+  /** Rejects when onnxruntime-node (optional) is not installed, or the model or embeddings will not load. */
   static async load(modelPath: string = DEFAULT_MODEL_PATH, embedsPath: string = DEFAULT_EMBEDS_PATH): Promise<PlcMos> {
+    const ort = await loadOnnxRuntime();
     const embeds = loadRaterEmbeds(embedsPath);
     // One thread: the bench scores one clip at a time and must not compete
     // with the engine's workers for the two cores.
@@ -129,7 +134,7 @@ export class PlcMos {
         throw new Error(`not a PLCMOS v2 model: no input ${name} [path:${modelPath}, inputs:${session.inputNames.join(',')}]`);
       }
     }
-    return new PlcMos(session, embeds);
+    return new PlcMos(ort, session, embeds);
   }
 
   /**
@@ -148,11 +153,11 @@ export class PlcMos {
       if (!Number.isFinite(signal[i]!)) throw new RangeError(`non-finite sample [index:${i}, value:${signal[i]}]`);
     }
     const { frames, data } = plcmosFeatures(signal);
-    const audio = new ort.Tensor('float32', data, [1, 1, frames, BINS]);
+    const audio = new this.#ort.Tensor('float32', data, [1, 1, frames, BINS]);
     const outputName = this.#session.outputNames[0]!;
     let sum = 0;
     for (const embed of this.#embeds) {
-      const rater = new ort.Tensor('float32', embed, [1, RATER_EMBED_DIM]);
+      const rater = new this.#ort.Tensor('float32', embed, [1, RATER_EMBED_DIM]);
       const result = await this.#session.run({ degraded_audio: audio, rater_embed: rater });
       sum += Number((result[outputName]!.data as Float32Array)[0]);
     }
