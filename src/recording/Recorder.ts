@@ -3,6 +3,7 @@ import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { FrameRing } from '../frames/FrameRing.ts';
 import type { RecorderEvent, RecorderFigures, RecorderRequest } from '../protocol.ts';
+import { RateLimitedLog } from '../log.ts';
 import { RequestError } from '../supervisor/Runtime.ts';
 import { startWorker } from '../supervisor/workerEntry.ts';
 import type { CallRecorder, RecordingEventSink, RecordingOwner } from './CallRecorder.ts';
@@ -48,6 +49,8 @@ export class Recorder implements CallRecorder {
   readonly counters = new RecordingCounters();
   readonly #opts: RecorderOptions;
   readonly #log: Logger;
+  /** Failures come in bursts (a full disk fails every recording at once): a few lines per code, the rest counted. */
+  readonly #failLog: RateLimitedLog;
   readonly #now: () => number;
   /** The writer thread, started with the first recording. */
   #writerThread: Worker | undefined;
@@ -61,6 +64,7 @@ export class Recorder implements CallRecorder {
   constructor(opts: RecorderOptions) {
     this.#opts = opts;
     this.#log = opts.log.child({ component: 'recorder' });
+    this.#failLog = new RateLimitedLog(this.#log);
     this.#now = opts.now ?? Date.now;
     this.store = new RecordingStore(opts.dir, this.#log);
     const loaded = this.store.load();
@@ -153,7 +157,7 @@ export class Recorder implements CallRecorder {
       case 'failed': {
         const live = this.#live.get(e.id);
         this.counters.error(e.code);
-        this.#log.error({ recording: e.id, call: live?.info.callId, code: e.code }, `recording failed: ${e.message}`);
+        this.#failLog.warn(`recording:${e.code}`, { recording: e.id, call: live?.info.callId, code: e.code }, `recording failed: ${e.message}`);
         if (live === undefined) return;
         live.info.error = { code: e.code, message: e.message };
         live.event('recording.failed', { recording: e.id, code: e.code, message: e.message });

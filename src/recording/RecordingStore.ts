@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { RateLimitedLog } from '../log.ts';
 import { readWavDataBytes } from './wavHeader.ts';
 import { EMPTY_FIGURES, RECORDING_FORMATS, RECORDING_ID, type RecordingFormat, type RecordingInfo } from './RecordingInfo.ts';
 
@@ -22,11 +23,14 @@ export class RecordingStore {
   readonly #saving = new Map<string, Promise<void>>();
 
   #made = false;
+  /** One line per window however many calls find the directory unusable. */
+  readonly #dirLog: RateLimitedLog;
 
   /** The directory is made with the first recording (a daemon that never records leaves no trace). */
   constructor(dir: string, log: Logger) {
     this.dir = dir;
     this.#log = log;
+    this.#dirLog = new RateLimitedLog(log);
   }
 
   /** Reads the metadata the directory holds (the daemon restarted); a recording still `recording` was cut: `interrupted`. */
@@ -66,10 +70,15 @@ export class RecordingStore {
     return join(this.dir, `${id}.${format}`);
   }
 
+  /** Holds a new recording; a directory that cannot be made is left for the writer's open to report (the call goes on). */
   add(info: RecordingInfo): void {
     if (!this.#made) {
-      mkdirSync(this.dir, { recursive: true });
-      this.#made = true;
+      try {
+        mkdirSync(this.dir, { recursive: true });
+        this.#made = true;
+      } catch (err) {
+        this.#dirLog.warn('recording-dir', { dir: this.dir, err }, 'recording directory cannot be made');
+      }
     }
     this.#items.set(info.id, info);
     this.save(info);

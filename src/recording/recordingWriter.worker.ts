@@ -21,6 +21,8 @@ const port = parentPort;
 if (port === null) throw new Error('recordingWriter.worker must run in a worker thread');
 const open = new Map<string, RecordingFile>();
 const failed = new Set<string>();
+/** Recordings whose file could not be made (a full disk, an unusable directory): their close answers the error. */
+const unopened = new Map<string, { code: string; message: string }>();
 const post = (e: RecorderEvent): void => port.postMessage(e);
 
 function report(id: string, file: RecordingFile): void {
@@ -37,12 +39,19 @@ port.on('message', (m: RecorderRequest) => {
       post({ type: 'opened', id: m.id });
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
-      post({ type: 'failed', id: m.id, code: e.code ?? e.name, message: e.code === 'ENOSPC' ? 'the disk is full (ENOSPC)' : e.message });
+      const error = { code: e.code ?? e.name, message: e.code === 'ENOSPC' ? 'the disk is full (ENOSPC)' : e.message };
+      unopened.set(m.id, error);
+      post({ type: 'failed', id: m.id, ...error });
     }
     return;
   }
   const file = open.get(m.id);
-  if (file === undefined) return;
+  if (file === undefined) {
+    const error = unopened.get(m.id);
+    unopened.delete(m.id);
+    if (error !== undefined) post({ type: 'closed', id: m.id, figures: { frames: 0, dataBytes: 0, droppedFrames: 0, lateFrames: 0, badFrames: 0 }, error });
+    return;
+  }
   open.delete(m.id);
   const figures = { ...file.close(now) };
   report(m.id, file);

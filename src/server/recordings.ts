@@ -101,14 +101,11 @@ async function sendAudio({ req, res }: RequestContext, rec: Recorder, info: Reco
   try {
     const size = (await file.stat()).size;
     const range = parseByteRange(req.headers.range, size);
-    head(res, info, format);
-    if (range.kind === 'unsatisfiable') {
-      res.statusCode = 416;
-      res.setHeader('Content-Range', `bytes */${size}`);
-      res.setHeader('Content-Type', 'application/json; charset=utf-8');
-      res.end(`${JSON.stringify({ error: { code: 'range_not_satisfiable', message: `the file has ${size} bytes` } })}\n`);
-      return;
+    if (range.kind === 'invalid' || range.kind === 'unsatisfiable') {
+      const [code, why] = range.kind === 'invalid' ? ['bad_range', `Range not served: ${range.reason}`] : ['range_not_satisfiable', `no byte of the file is in the range (it has ${size} bytes)`];
+      throw new HttpError(416, code, why, { headers: { 'Content-Range': `bytes */${size}` }, badInput: true });
     }
+    head(res, info, format);
     const start = range.kind === 'range' ? range.start : 0;
     const end = range.kind === 'range' ? range.end : size - 1;
     res.statusCode = range.kind === 'range' ? 206 : 200;

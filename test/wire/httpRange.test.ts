@@ -17,20 +17,28 @@ describe('parseByteRange', () => {
     expect(parseByteRange(header, SIZE)).toEqual({ kind: 'unsatisfiable' }),
   );
 
+  it.each([[undefined], [''], ['items=0-9'], ['bits=0-1,5-9']])('%s is no bytes Range: the whole file', (header) =>
+    expect(parseByteRange(header, SIZE)).toEqual({ kind: 'none' }),
+  );
+
   it.each([
-    [undefined],
-    [''],
-    ['bytes='],
-    ['bytes=-'],
-    ['bytes=abc-def'],
-    ['bytes=9-5'],
-    ['bytes=0-1,5-9'],
-    ['items=0-9'],
-    ['bytes=99999999999999999999-'],
-    ['bytes=0x10-0x20'],
-    ['bytes=٣-٩'],
-    [`bytes=0-${'9'.repeat(200)}`],
-  ])('%s is ignored: the whole file', (header) => expect(parseByteRange(header, SIZE)).toEqual({ kind: 'none' }));
+    ['bytes=', 'expected bytes=first-last'],
+    ['bytes=-', 'a first byte or a suffix'],
+    ['bytes=abc-def', 'expected bytes=first-last'],
+    ['bytes=9-5', 'the last byte (5) is before the first (9)'],
+    ['bytes=0-1,5-9', 'several ranges'],
+    ['bytes=0-1, 2000-3000', 'several ranges'],
+    ['bytes=99999999999999999999-', 'too large'],
+    ['bytes=-99999999999999999999', 'too large'],
+    ['bytes=0x10-0x20', 'expected bytes=first-last'],
+    ['bytes=٣-٩', 'expected bytes=first-last'],
+    ['bytes=0-1\u0000', 'expected bytes=first-last'],
+    [`bytes=0-${'9'.repeat(200)}`, 'at most 100'],
+  ])('%s is refused (416): %s', (header, why) => {
+    const r = parseByteRange(header, SIZE);
+    expect(r.kind).toBe('invalid');
+    expect(r.kind === 'invalid' && r.reason).toContain(why);
+  });
 
   it('finds nothing to serve in an empty file but the whole (empty) file', () => {
     expect(parseByteRange('bytes=0-', 0)).toEqual({ kind: 'unsatisfiable' });
