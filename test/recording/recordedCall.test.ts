@@ -120,7 +120,12 @@ describe('a recorded call', () => {
     let energy = 0;
     for (let i = 0; i < n; i++) energy += Math.abs(right[i]!);
     expect(energy / n).toBeGreaterThan(100);
-    expect(right).toEqual(left);
+    // Up to the hang-up: the jitter actor may play one last frame whose reply the agent never made (its actor went
+    // first), so that frame of the agent channel is the caller's or silence, nothing else.
+    const cut = n - 160;
+    expect(right.subarray(0, cut)).toEqual(left.subarray(0, cut));
+    const lastRight = right.subarray(cut);
+    if (lastRight.some((v) => v !== 0)) expect(lastRight).toEqual(left.subarray(cut));
 
     expect(info.jobs).toMatchObject({ opus: { state: 'done', attempts: 1 }, mp3: { state: 'done', attempts: 1 }, report: { state: 'done' } });
     const opus = decodeOggOpus(new Uint8Array(readFileSync(join(dir, `${info.id}.opus`))));
@@ -165,35 +170,72 @@ describe('a recorded call', () => {
     expect([opus.status, opus.headers.get('content-type'), (await opus.arrayBuffer()).byteLength]).toEqual([200, 'audio/ogg', info.files.opus]);
   });
 
-  it('answers hostile requests with a clear 4xx and counts them', async () => {
+  it('answers hostile requests with a clear 4xx, counts them, and serves on', async () => {
     const { info } = first;
     const file = readFileSync(join(dir, `${info.id}.wav`));
-    const get = async (path: string, headers: Record<string, string> = {}): Promise<[number, string]> => {
-      const res = await fetch(`${base}${path}`, { headers });
-      const body = await res.text();
-      return [res.status, body];
+    const badInput = async (): Promise<Map<string, number>> => {
+      const text = await (await fetch(`${base}/metrics`)).text();
+      const counts = new Map<string, number>();
+      for (const m of text.matchAll(/^switchboard_bad_input_total\{source="http",reason="([^"]+)"\} (\d+)$/gm)) counts.set(m[1]!, Number(m[2]));
+      return counts;
     };
-    const [s416, b416] = await get(`/v1/recordings/${info.id}/audio`, { range: `bytes=${file.length}-` });
-    expect([s416, JSON.parse(b416).error.code]).toEqual([416, 'range_not_satisfiable']);
-    // Malformed or multiple ranges are ignored (RFC 9110 §14.2): the whole file.
-    for (const range of ['bytes=abc', 'bytes=5-1', 'bytes=0-1,4-5', 'bytes=-', 'bits=0-9', `bytes=0-${'9'.repeat(150)}`]) {
-      const res = await fetch(`${base}/v1/recordings/${info.id}/audio`, { headers: { range } });
-      expect([range, res.status, (await res.arrayBuffer()).byteLength]).toEqual([range, 200, file.length]);
+    const before = await badInput();
+    const ask = async (path: string, init: RequestInit = {}): Promise<[number, string, Response]> => {
+      const res = await fetch(`${base}${path}`, init);
+      const body = await res.text();
+      return [res.status, res.status >= 400 ? (JSON.parse(body) as { error: { code: string } }).error.code : '', res];
+    };
+    const audio = `/v1/recordings/${info.id}/audio`;
+    const want = new Map<string, number>();
+    const expectError = async (path: string, init: RequestInit, status: number, code: string): Promise<Response> => {
+      const [got, gotCode, res] = await ask(path, init);
+      expect([path.slice(0, 60), init.method ?? 'GET', got, gotCode]).toEqual([path.slice(0, 60), init.method ?? 'GET', status, code]);
+      want.set(code, (want.get(code) ?? 0) + 1);
+      return res;
+    };
+
+    // Ranges (RFC 9110 §14): beyond the end, malformed, inverted, several, oversized: 416 with the file's size.
+    const r416 = await expectError(audio, { headers: { range: `bytes=${file.length}-` } }, 416, 'range_not_satisfiable');
+    expect(r416.headers.get('content-range')).toBe(`bytes */${file.length}`);
+    for (const range of ['bytes=abc', 'bytes=5-1', 'bytes=0-1,4-5', 'bytes=-', 'bytes=0-1,0-1,0-1', `bytes=0-${'9'.repeat(150)}`, 'bytes=\u00e9-']) {
+      await expectError(audio, { headers: { range } }, 416, 'bad_range');
     }
+    // A unit other than bytes is ignored (§14.2): the whole file.
+    const bits = await fetch(`${base}${audio}`, { headers: { range: 'bits=0-9' } });
+    expect([bits.status, (await bits.arrayBuffer()).byteLength]).toEqual([200, file.length]);
+
+    // Ids: traversal (encoded either case), NUL, non-ASCII, bidi controls, 10 KB, a real id in another case or with an extension.
     // (A bare or percent-encoded `..` segment never reaches a route: URL parsing resolves it first.)
-    for (const id of ['..%2F..%2Fetc%2Fpasswd', '..%5C..%5Cwin.ini', `${info.id}.wav`, `${info.id}%00`, encodeURIComponent('/etc/passwd'), 'x'.repeat(5000), '%E2%80%AE', info.id.toUpperCase()]) {
-      const [status, body] = await get(`/v1/recordings/${id}/audio`);
-      expect([id.slice(0, 40), status, JSON.parse(body).error.code]).toEqual([id.slice(0, 40), 400, 'bad_recording_id']);
+    const ids = ['..%2F..%2Fetc%2Fpasswd', '..%2f..%2fetc%2fpasswd', '..%5C..%5Cwin.ini', `${info.id}.wav`, `${info.id}%00`, encodeURIComponent('/etc/passwd'),
+      'x'.repeat(10_240), '%E2%80%AE', encodeURIComponent('日本語の録音'), encodeURIComponent('\u{1F4DE}'), info.id.toUpperCase()];
+    for (const id of ids) {
+      for (const path of [`/v1/recordings/${id}`, `/v1/recordings/${id}/audio`]) await expectError(path, {}, 400, 'bad_recording_id');
+      await expectError(`/v1/recordings/${id}`, { method: 'DELETE' }, 400, 'bad_recording_id');
     }
-    const [s404, b404] = await get('/v1/recordings/00000000-0000-4000-8000-000000000000');
-    expect([s404, JSON.parse(b404).error.code]).toEqual([404, 'recording_not_found']);
-    const [sFmt, bFmt] = await get(`/v1/recordings/${info.id}/audio?format=..%2F${info.id}.json`);
-    expect([sFmt, JSON.parse(bFmt).error.code]).toEqual([400, 'bad_format']);
-    const [sPct] = await get('/v1/recordings/%E0%A4%A');
-    expect(sPct).toBe(400);
+    await expectError('/v1/recordings/%E0%A4%A', {}, 400, 'bad_path');
+    await expectError(`${audio}?format=..%2F${info.id}.json`, {}, 400, 'bad_format');
+    await expectError(`${audio}?format=${'\u00e9'.repeat(300)}`, {}, 400, 'bad_format');
+
+    // Wrong methods: 405 with what is allowed.
+    const r405 = await expectError(`/v1/recordings/${info.id}`, { method: 'POST', body: '{}' }, 405, 'method_not_allowed');
+    expect(r405.headers.get('allow')).toBe('GET, HEAD, DELETE');
+    await expectError('/v1/recordings', { method: 'DELETE' }, 405, 'method_not_allowed');
+    await expectError(audio, { method: 'PUT', body: 'x' }, 405, 'method_not_allowed');
+    await expectError(audio, { method: 'DELETE' }, 405, 'method_not_allowed');
+
+    // Unknown recordings are a 404 (not bad input: a client may ask after a deletion).
+    for (const init of [{}, { method: 'DELETE' }]) {
+      const [status, code] = await ask('/v1/recordings/00000000-0000-4000-8000-000000000000', init);
+      expect([status, code]).toEqual([404, 'recording_not_found']);
+    }
     for (const record of ['yes', 1, null, {}]) expect((await post({ transport: 'rtp', remote: '127.0.0.1:9', codec: 'PCMU', record })).status).toBe(422);
-    const metrics = await (await fetch(`${base}/metrics`)).text();
-    expect(metrics).toMatch(/switchboard_bad_input_total\{[^}]*reason="bad_recording_id"[^}]*\} (\d+)/);
+
+    const after = await badInput();
+    for (const [code, n] of want) expect([code, (after.get(code) ?? 0) - (before.get(code) ?? 0)]).toEqual([code, n]);
+    // And it serves on: the list, a range, the whole file.
+    expect((await fetch(`${base}/v1/recordings`)).status).toBe(200);
+    const part = await fetch(`${base}${audio}`, { headers: { range: 'bytes=44-99' } });
+    expect([part.status, Buffer.from(await part.arrayBuffer()).equals(file.subarray(44, 100))]).toEqual([206, true]);
   });
 
   it('shows the recordings in /metrics: started, frames, jobs and the report figures', async () => {

@@ -1,5 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +10,7 @@ import { RecordingStore } from '../../src/recording/RecordingStore.ts';
 import { readWav } from '../../src/wire/wav.ts';
 import { spawnDaemon, type DaemonProcess } from '../helpers/daemonProcess.ts';
 import { memoryLogger } from '../helpers/logger.ts';
-import { TestPeer } from '../helpers/rtpPeer.ts';
+import { TestPeer, until } from '../helpers/rtpPeer.ts';
 
 /**
  * The daemon as `npm start` runs it (bin/switchboard.js, built code in
@@ -17,14 +18,24 @@ import { TestPeer } from '../helpers/rtpPeer.ts';
  * file; then a daemon killed with SIGKILL in the middle of a recorded call
  * leaves a valid WAV of everything up to its last second, and a store read
  * from the same directory lists it as `interrupted` with that length.
+ * Between the two, a full disk: the recordings directory is a small tmpfs
+ * (where this machine lets the test mount one), filled up during a call.
  */
 
 const dir = mkdtempSync(join(tmpdir(), 'recordings-daemon-'));
 const peers: TestPeer[] = [];
 let d: DaemonProcess;
 let base: string;
+/** The directory is a tmpfs of its own (root, and a kernel that allows it), so it can really fill up. */
+let tmpfs = false;
 
 beforeAll(async () => {
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir], { stdio: 'ignore' });
+    tmpfs = true;
+  } catch {
+    // Not permitted here: the full-disk test falls back to a directory that is not one (ENOTDIR).
+  }
   const portMin = 38_000 + 2 * ((process.pid * 13) % 500);
   d = spawnDaemon(
     ['--config', 'test/fixtures/config/daemon.json', '--recording.dir', dir, '--rtp.port-min', String(portMin), '--rtp.port-max', String(portMin + 10)],
@@ -33,9 +44,14 @@ beforeAll(async () => {
   );
   base = `http://127.0.0.1:${(await d.logged((l) => l['msg'] === 'listening', 'listening'))['port'] as number}`;
 });
-afterAll(() => {
-  if (d?.child.exitCode === null && d.child.signalCode === null) d.child.kill('SIGKILL');
+afterAll(async () => {
+  if (d?.child.exitCode === null && d.child.signalCode === null) {
+    d.child.kill('SIGKILL');
+    await once(d.child, 'exit');
+  }
   for (const p of peers.splice(0)) p.close();
+  // Lazily: the killed daemon's descriptors may still be closing.
+  if (tmpfs) execFileSync('umount', ['-l', dir]);
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -113,6 +129,55 @@ describe('the built daemon recording', () => {
     expect(call).toMatchObject({ id: callId, state: 'ended', report: { levelDbfs: r.levelDbfs } });
     const metrics = await (await fetch(`${base}/metrics`)).text();
     for (const kind of ['opus', 'mp3', 'report']) expect(metrics).toMatch(new RegExp(`^switchboard_postcall_jobs_total\\{kind="${kind}",result="done"\\} 1$`, 'm'));
+  });
+
+  it('reports a full disk on the call\'s events and in /metrics; the call plays on', async () => {
+    const filler = join(dir, 'filler');
+    if (tmpfs) {
+      // Leave 8 KB: an eighth of a second of the two-channel 8 kHz WAV.
+      const fs = statfsSync(dir);
+      writeFileSync(filler, new Uint8Array(Math.max(0, fs.bavail * fs.bsize - 8192)));
+    } else {
+      renameSync(dir, `${dir}.away`);
+      writeFileSync(dir, 'not a directory');
+    }
+    const code = tmpfs ? 'ENOSPC' : 'ENOTDIR';
+    try {
+      const peer = await TestPeer.create();
+      peers.push(peer);
+      const res = await fetch(`${base}/v1/calls`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ transport: 'rtp', remote: `127.0.0.1:${peer.port}`, codec: 'PCMU', agent: 'loopback', record: true }),
+      });
+      expect(res.status).toBe(201);
+      const call = (await res.json()) as { id: string; rtp: { localPort: number }; recording: { id: string } };
+      const t0 = performance.now();
+      for (let k = 0; k < 40; k++) {
+        peer.sendRtp({ payloadType: 0, sequenceNumber: k, timestamp: k * 160, marker: k === 0, payload: SQUARE }, call.rtp.localPort);
+        const wait = t0 + 20 * (k + 1) - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      }
+      const live = (await (await fetch(`${base}/v1/calls/${call.id}`)).json()) as { state: string; events?: Array<{ name: string; data: Record<string, unknown> }> };
+      expect(live.state).toBe('active');
+      expect(live.events?.find((e) => e.name === 'recording.failed')?.data).toMatchObject({ recording: call.recording.id, code });
+      // The call's audio is untouched: the loopback agent's square wave comes back.
+      await until(() => peer.received.filter((p) => p.payload.some((b) => b === 0x20 || b === 0xa0)).length >= 20, 2000, 'the echoed audio');
+      expect((await fetch(`${base}/v1/calls/${call.id}`, { method: 'DELETE' })).status).toBe(204);
+      const metrics = await (await fetch(`${base}/metrics`)).text();
+      expect(metrics).toMatch(new RegExp(`^switchboard_recording_errors_total\\{code="${code}"\\} 1$`, 'm'));
+      expect(metrics).toMatch(/^switchboard_recordings_active 0$/m);
+      const info = (await (await fetch(`${base}/v1/recordings/${call.recording.id}`)).json()) as RecordingInfo;
+      expect(info).toMatchObject({ state: 'failed', error: { code } });
+      expect(info.jobs).toEqual({});
+    } finally {
+      if (tmpfs) {
+        rmSync(filler, { force: true });
+      } else {
+        rmSync(dir, { force: true });
+        renameSync(`${dir}.away`, dir);
+      }
+    }
   });
 
   it('leaves a valid WAV up to the last second when the daemon is killed -9 mid-call', async () => {
