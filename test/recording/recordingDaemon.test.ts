@@ -65,8 +65,8 @@ const UNDECLARED_MAX_S = 1.5;
 /** A loud square wave in µ-law, so every second written holds audio on both channels. */
 const SQUARE = new Uint8Array(160).map((_, i) => (i % 16 < 8 ? 0x20 : 0xa0));
 
-/** A recorded loopback call hearing `packets` of the square wave at real-time pace; answers its ids once they are sent. */
-async function recordedCall(packets: number): Promise<{ callId: string; recordingId: string; elapsedS: number }> {
+/** A recorded loopback call hearing `packets` of the square wave at real-time pace; answers its peer and ids once they are sent. */
+async function recordedCall(packets: number): Promise<{ peer: TestPeer; callId: string; recordingId: string; elapsedS: number }> {
   const peer = await TestPeer.create();
   peers.push(peer);
   const res = await fetch(`${base}/v1/calls`, {
@@ -82,7 +82,7 @@ async function recordedCall(packets: number): Promise<{ callId: string; recordin
     const wait = t0 + 20 * (k + 1) - performance.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
   }
-  return { callId: call.id, recordingId: call.recording.id, elapsedS: (performance.now() - t0) / 1000 };
+  return { peer, callId: call.id, recordingId: call.recording.id, elapsedS: (performance.now() - t0) / 1000 };
 }
 
 /** The recording's metadata once `done(info)`, polled over HTTP; fails naming the last state after `timeoutMs`. */
@@ -143,31 +143,17 @@ describe('the built daemon recording', () => {
     }
     const code = tmpfs ? 'ENOSPC' : 'ENOTDIR';
     try {
-      const peer = await TestPeer.create();
-      peers.push(peer);
-      const res = await fetch(`${base}/v1/calls`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ transport: 'rtp', remote: `127.0.0.1:${peer.port}`, codec: 'PCMU', agent: 'loopback', record: true }),
-      });
-      expect(res.status).toBe(201);
-      const call = (await res.json()) as { id: string; rtp: { localPort: number }; recording: { id: string } };
-      const t0 = performance.now();
-      for (let k = 0; k < 40; k++) {
-        peer.sendRtp({ payloadType: 0, sequenceNumber: k, timestamp: k * 160, marker: k === 0, payload: SQUARE }, call.rtp.localPort);
-        const wait = t0 + 20 * (k + 1) - performance.now();
-        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      }
-      const live = (await (await fetch(`${base}/v1/calls/${call.id}`)).json()) as { state: string; events?: Array<{ name: string; data: Record<string, unknown> }> };
+      const { peer, callId, recordingId } = await recordedCall(40);
+      const live = (await (await fetch(`${base}/v1/calls/${callId}`)).json()) as { state: string; events?: Array<{ name: string; data: Record<string, unknown> }> };
       expect(live.state).toBe('active');
-      expect(live.events?.find((e) => e.name === 'recording.failed')?.data).toMatchObject({ recording: call.recording.id, code });
+      expect(live.events?.find((e) => e.name === 'recording.failed')?.data).toMatchObject({ recording: recordingId, code });
       // The call's audio is untouched: the loopback agent's square wave comes back.
       await until(() => peer.received.filter((p) => p.payload.some((b) => b === 0x20 || b === 0xa0)).length >= 20, 2000, 'the echoed audio');
-      expect((await fetch(`${base}/v1/calls/${call.id}`, { method: 'DELETE' })).status).toBe(204);
+      expect((await fetch(`${base}/v1/calls/${callId}`, { method: 'DELETE' })).status).toBe(204);
       const metrics = await (await fetch(`${base}/metrics`)).text();
       expect(metrics).toMatch(new RegExp(`^switchboard_recording_errors_total\\{code="${code}"\\} 1$`, 'm'));
       expect(metrics).toMatch(/^switchboard_recordings_active 0$/m);
-      const info = (await (await fetch(`${base}/v1/recordings/${call.recording.id}`)).json()) as RecordingInfo;
+      const info = (await (await fetch(`${base}/v1/recordings/${recordingId}`)).json()) as RecordingInfo;
       expect(info).toMatchObject({ state: 'failed', error: { code } });
       expect(info.jobs).toEqual({});
     } finally {
