@@ -26,7 +26,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readWav, toMono } from '../../src/wire/wav.ts';
+import { readPcm16Wav } from './speech.ts';
 
 export type Stage = 'stt' | 'llm' | 'tts';
 export type Fault = 'timeout' | '429' | '500' | 'malformed' | 'huge' | 'endless' | 'bad-tool-index';
@@ -117,8 +117,9 @@ export class PipelineServer {
       const file = form.get('file');
       if (!(file instanceof Blob)) return error(res, 400, 'invalid_request_error', 'file is required');
       for (const [k, v] of form.entries()) if (typeof v === 'string') entry.body[k] = v;
-      const wav = readWav(new Uint8Array(await file.arrayBuffer()));
-      const samples = toMono(wav);
+      // A server's own reader: the upload must be the 16-bit mono PCM WAV the API takes.
+      const wav = readPcm16Wav(new Uint8Array(await file.arrayBuffer()), 'upload');
+      const samples = wav.samples;
       entry.wav = { rateHz: wav.rateHz, ms: (samples.length / wav.rateHz) * 1000 };
       entry.body['filename'] = (file as File).name;
       entry.body['fileType'] = file.type;
