@@ -16,6 +16,7 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -60,6 +61,22 @@ interface Run {
   endToEndMs: number[];
   agentMs: number[];
   missed: number;
+  /** CPU the call workers' threads ran over the run, ms. */
+  agentCpuMs: number;
+}
+
+/** CPU time the daemon's call worker threads (each call's actors, the agent's HTTP clients among them) have run, ms: their kernel threads from /status, then their schedstat. */
+async function agentThreadCpuMs(d: TwilioDaemon): Promise<number> {
+  const status = (await (await fetch(`${d.base}/status?calls=false`)).json()) as { workers: Array<{ kind: string; osThreadId?: number }> };
+  let ms = 0;
+  for (const w of status.workers.filter((x) => x.kind === 'call')) {
+    try {
+      ms += Number(readFileSync(`/proc/${d.pid}/task/${w.osThreadId ?? 0}/schedstat`, 'latin1').split(' ')[0]) / 1e6;
+    } catch {
+      return Number.NaN;
+    }
+  }
+  return ms;
 }
 
 /** Per turn: first agent media received − last speech chunk sent − hangover − the fixed latencies. */
@@ -92,6 +109,7 @@ async function run(d: TwilioDaemon, calls: number, turns: number, hangoverMs: nu
       }),
   );
   const linesBefore = d.lines.length;
+  const cpuBefore = await agentThreadCpuMs(d);
   await Promise.all(peers.map((p, i) => sleep(i * ARRIVAL_GAP_MS).then(() => p.connect())));
   await sleep(leadMs + turns * PERIOD_MS + DRAIN_MS);
   const endToEndMs: number[] = [];
@@ -105,9 +123,10 @@ async function run(d: TwilioDaemon, calls: number, turns: number, hangoverMs: nu
     .slice(linesBefore)
     .filter((l) => l['msg'] === 'actor event' && l['event'] === 'pipeline.turn')
     .map((l) => (l['data'] as { engineMs: number }).engineMs);
+  const agentCpuMs = (await agentThreadCpuMs(d)) - cpuBefore;
   for (const p of peers) p.hangup();
   for (let waited = 0; (await d.calls()).length > 0 && waited < 10_000; waited += 100) await sleep(100);
-  return { calls, endToEndMs, agentMs, missed };
+  return { calls, endToEndMs, agentMs, missed, agentCpuMs };
 }
 
 export default async function (): Promise<void> {
@@ -135,6 +154,7 @@ export default async function (): Promise<void> {
       'p50 ms': percentile(ms, 50),
       'p99 ms': percentile(ms, 99),
       'max ms': Math.max(...ms),
+      'call worker CPU ms per turn (ticks incl.)': r.agentCpuMs / Math.max(1, r.agentMs.length),
     });
     printTable(
       `Pipeline agent on the Twilio path: engine-added time from the end of a caller's speech to the first agent audio, ms ` +

@@ -34,6 +34,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'call             place a Twilio call connected to this engine (--to, --from); --help for its options',
     load: async () => (await import('./call.ts')).call,
   },
+  drain: {
+    summary: 'drain            stop a running daemon taking calls; --wait until its calls have ended (the Kubernetes preStop hook)',
+    load: async () => (await import('./drain.ts')).drain,
+  },
 };
 
 function usage(): string {

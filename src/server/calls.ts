@@ -17,7 +17,7 @@ const HOST_PORT = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
  * pass through to the call's transport, which checks its own (e.g. the
  * synthetic transport's `rateHz`).
  */
-const CallRequestSchema = z
+export const CallRequestSchema = z
   .looseObject({
     transport: z.string().min(1),
     // "latch": the peer's address is unknown; the leg takes the first source and keeps it.
@@ -49,7 +49,7 @@ const CallRequestSchema = z
     }
   });
 
-const EXPECTED: Readonly<Record<string, string>> = {
+export const EXPECTED: Readonly<Record<string, string>> = {
   transport: 'a non-empty string such as "rtp" or "synthetic"',
   remote: '"host:port" with a port 1–65535, or "latch"',
   codec: `one of ${CODECS.join(', ')}`,
@@ -58,7 +58,7 @@ const EXPECTED: Readonly<Record<string, string>> = {
   conference: 'a conference id',
 };
 
-const DtmfRequestSchema = z.strictObject({ digits: z.string().regex(DTMF_DIGITS) });
+export const DtmfRequestSchema = z.strictObject({ digits: z.string().regex(DTMF_DIGITS) });
 const ToolOutputSchema = z.strictObject({ callId: z.string().min(1).max(200), output: z.string() });
 
 export const callRoutes: readonly Route[] = [
