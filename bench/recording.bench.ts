@@ -176,7 +176,7 @@ async function jobsBesideCalls(sup: Supervisor, dir: string): Promise<void> {
     { condition: `100 calls + ${RECORDINGS} recordings transcoding`, ...tickFigures(beside) },
   ].map((r) => ({ condition: r.condition, 'tick p99 ms': fmt(r.p99Ms), 'max tick ms': fmt(r.maxMs), 'returned %': fmt(r.returnedPct, 1), ticks: r.ticks }));
   printTable(
-    `Post-call jobs beside live calls: ${RECORDINGS} × ${BESIDE_S} s recordings × (Opus, MP3, report) on the default pool (1 thread, nice 19), ` +
+    `Post-call jobs beside live calls: ${RECORDINGS} × ${BESIDE_S} s recordings × (Opus, MP3, report) on the default pool (1 thread, nice 19 and SCHED_IDLE), ` +
       `in ${alone.length} phases of ${PHASE_MS / 1000} s each way; transcoded ${(audioS / (busyMs / 1000)).toFixed(1)} × real time meanwhile`,
     rows,
   );

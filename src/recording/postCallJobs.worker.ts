@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
 import { setPriority } from 'node:os';
+import { osThreadId } from '../frames/osThread.ts';
 import { Mp3Encoder } from '@breezystack/lamejs';
 import { resampleWhole } from '../dsp/resampler.ts';
 import { encodeOggOpus } from '../wire/oggOpus.ts';
@@ -33,6 +35,13 @@ try {
   setPriority(19);
 } catch {
   // Not permitted here (some containers): the pool's thread bound still holds.
+}
+// Nice 19 still takes a share of a busy core (weight 15 against 1024); SCHED_IDLE
+// runs only when no other thread wants the CPU (sched(7)). Lowering one's own
+// policy needs no privilege; where chrt (util-linux) is missing, nice 19 stays.
+{
+  const tid = osThreadId();
+  if (tid > 0) spawnSync('chrt', ['--idle', '--pid', '0', String(tid)], { stdio: 'ignore', timeout: 2000 });
 }
 
 /** MP3 bitrates by sample rate: speech at each rate's MPEG layer III (MPEG-2.5 at 8 kHz) sweet spot, two channels. */
