@@ -71,6 +71,7 @@ describe('loadConfig: layers', () => {
         keepAliveTimeoutMs: 5_000,
       },
       limits: {},
+      recording: { dir: 'recordings', retentionDays: 30, maxActive: 1000, twilio: false, opus: true, mp3: true, report: true, jobThreads: 1, jobQueue: 1000 },
       metrics: { perCallSeries: false },
       secrets: {},
       configFile: undefined,

@@ -14,6 +14,7 @@ import {
 } from '../protocol.ts';
 import { FrameRing } from '../frames/FrameRing.ts';
 import { FrameClock } from '../frames/FrameClock.ts';
+import { epochMs, setTickDue } from '../frames/epochClock.ts';
 import { HeartbeatWriter } from '../frames/heartbeat.ts';
 import { osThreadId } from '../frames/osThread.ts';
 import { commandRefused, type ActorFactory, type HostedActor } from './Actor.ts';
@@ -189,6 +190,7 @@ export function hostActors(factories: Readonly<Record<string, ActorFactory>>): v
     periodMs: boot.tickMs,
     onTick(tickIndex: number, lateMs: number): void {
       const t0 = performance.now();
+      setTickDue(epochMs() - lateMs);
       let frames = 0;
       const list = hosted;
       for (let i = 0; i < list.length; i++) {

@@ -195,6 +195,24 @@ export const ConfigSchema = z.strictObject({
      */
     maxCalls: int(1, 1_000_000).optional(),
   }),
+  recording: z.strictObject({
+    /** Where recordings are written (`<id>.wav` live, `.opus`/`.mp3` after the call, `<id>.json` metadata). */
+    dir: z.string().min(1).describe('a directory path'),
+    /** Finished recordings older than this are deleted (checked at start and hourly). */
+    retentionDays: int(1, 36_500),
+    /** Recordings written at once at most; beyond, `record: true` is refused with 503. */
+    maxActive: int(1, 100_000),
+    /** Record every Twilio call (a stream's `record` custom parameter asks for one call). */
+    twilio: z.boolean().describe('true or false'),
+    /** Post-call jobs: Ogg Opus (mono mix) and MP3 (two channels) copies, and the caller channel's quality report. */
+    opus: z.boolean().describe('true or false'),
+    mp3: z.boolean().describe('true or false'),
+    report: z.boolean().describe('true or false'),
+    /** Threads of the post-call job pool, at the lowest CPU priority. */
+    jobThreads: int(1, 64),
+    /** Jobs waiting at most; more are refused and reported failed. */
+    jobQueue: int(1, 1_000_000),
+  }),
   metrics: z.strictObject({
     /**
      * One /metrics series per call, actor kind and QoS figure, besides the aggregates and
@@ -267,6 +285,17 @@ export function defaults(parallelism: number): z.input<typeof ConfigSchema> {
       keepAliveTimeoutMs: 5_000,
     },
     limits: {},
+    recording: {
+      dir: 'recordings',
+      retentionDays: 30,
+      maxActive: 1000,
+      twilio: false,
+      opus: true,
+      mp3: true,
+      report: true,
+      jobThreads: 1,
+      jobQueue: 1000,
+    },
     metrics: { perCallSeries: false },
   };
 }

@@ -15,6 +15,7 @@ import { WIRE_SLOT_WORDS } from './wireRing.ts';
  * | `echo`    | mark echoes (main thread → leg)               |  2048 | 1 word              |
  * | `streamWire` | raw stream frames, any codec (leg → main thread) | 64 | a 20 ms L16 frame at the call's rate, ≥ 640 bytes |
  * | `capture` | a local source's PCM (a consumer may be slow) |   128 | 960 samples         |
+ * | `record`  | one channel of a recording (actor → recording writer thread) | 128 | 960 samples |
  *
  * 64 slots are 1.28 s of 20 ms frames: a consumer may lag that long before a
  * frame is dropped (counted, never thrown). Twilio echoes every pending mark
@@ -37,18 +38,25 @@ export const EDGES = {
   echo: { slots: 2048, maxSamples: 1 },
   streamWire: { slots: 64, maxSamples: 960 },
   capture: { slots: 128, maxSamples: 960 },
+  // 2.56 s: the writer thread drains every 100 ms; a disk stalled longer drops recording frames (counted), never call audio.
+  record: { slots: 128, maxSamples: 960 },
 } as const satisfies Record<string, EdgeSpec>;
 
 export type EdgeKind = keyof typeof EDGES;
 
+/** The `record` ring role of a recording's left channel: the caller, as the jitter/PLC actor played it out. */
+export const RECORD_CALLER_ROLE = 'recordCaller';
+/** The `record` ring role of a recording's right channel: the agent, as the leg sent it to the caller. */
+export const RECORD_AGENT_ROLE = 'recordAgent';
+
 /** The frame the engine moves: 20 ms (DESIGN: audio frames). */
 const FRAME_MS = 20;
 
-/** The geometry of a call's ring: a `pcm` edge of a call whose rate is known holds a 20 ms frame at that rate. */
+/** The geometry of a call's ring: a `pcm` (or `record`) edge of a call whose rate is known holds a 20 ms frame at that rate. */
 export function callEdge(edge: EdgeKind, rateHz: number | undefined): EdgeSpec {
   const spec = EDGES[edge];
   if (edge === 'streamWire') return streamWireEdge(rateHz);
-  if (edge !== 'pcm' || rateHz === undefined || !Number.isInteger(rateHz) || rateHz <= 0) return spec;
+  if ((edge !== 'pcm' && edge !== 'record') || rateHz === undefined || !Number.isInteger(rateHz) || rateHz <= 0) return spec;
   const samples = (rateHz * FRAME_MS) / 1000;
   return Number.isInteger(samples) && samples <= spec.maxSamples ? { slots: spec.slots, maxSamples: samples } : spec;
 }

@@ -5,6 +5,7 @@ import { readJsonBody } from './body.ts';
 import { HttpError } from './errors.ts';
 import type { Route } from './router.ts';
 import { validateBody } from './validate.ts';
+import { endedCallView } from './recordings.ts';
 
 export const CODECS = ['PCMU', 'PCMA', 'G722', 'opus'] as const;
 
@@ -80,7 +81,8 @@ export const callRoutes: readonly Route[] = [
     method: 'GET',
     path: '/v1/calls/:id',
     handler: ({ runtime, params }) => {
-      const info = runtime.getCall(params.id!);
+      // An ended call that was recorded shows its recording and post-call report.
+      const info = runtime.getCall(params.id!) ?? endedCallView(runtime, params.id!);
       if (info === undefined) throw noSuchCall(params.id!);
       return { status: 200, json: info };
     },

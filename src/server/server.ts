@@ -9,6 +9,7 @@ import { addressGroup, AddressLimit } from './AddressLimit.ts';
 import { bearerCheck, readCheck, type Challenge } from './auth.ts';
 import { assertSafeBind, readsGuarded } from './bindPolicy.ts';
 import { callRoutes } from './calls.ts';
+import { recordingRoutes } from './recordings.ts';
 import { DashboardEvents, type DashboardEventsOptions, type StreamState } from './dashboard/events.ts';
 import { dashboardRoutes } from './dashboard/routes.ts';
 import { drainRoutes } from './drain.ts';
@@ -111,6 +112,7 @@ export function createHttpServer(runtime: Runtime, config: Config, logger: Logge
     ...metricsRoutes,
     ...dashboardRoutes(dashboard),
     ...callRoutes,
+    ...recordingRoutes,
     ...drainRoutes,
     ...twilioRoutes,
     ...(config.enableFaultInjection ? faultRoutes : []),
@@ -224,6 +226,7 @@ export function createHttpServer(runtime: Runtime, config: Config, logger: Logge
     authToken: config.secrets.twilioAuthToken,
     publicUrl: config.twilio.publicUrl,
     idleTimeoutMs: config.twilio.idleTimeoutMs,
+    recordAll: config.recording?.twilio,
     ...(options.twilioStartTimeoutMs !== undefined ? { startTimeoutMs: options.twilioStartTimeoutMs } : {}),
   });
   const rawStream = new StreamServer({

@@ -1,4 +1,5 @@
 import type { Registry } from 'prom-client';
+import type { Recorder } from '../recording/Recorder.ts';
 import type { FaultKind as WorkerFaultKind } from '../protocol.ts';
 import type { ProcessFigures } from '../processFigures.ts';
 
@@ -139,6 +140,8 @@ export interface Runtime {
   workerStatuses(opts?: { takeMaxTick?: boolean }): WorkerStatus[];
   /** An actor's stats slots, in place; undefined when there is no such actor. */
   actorStats(actorId: string): ActorStatsView | undefined;
+  /** The recordings and their post-call reports (absent: this runtime does not record). */
+  readonly recordings?: Recorder | undefined;
   /** Prometheus registry with the runtime's worker, actor and call metrics. */
   readonly metrics: Registry;
   /** Counts a dropped piece of bad input (`source` e.g. `http`, `rtp`, `twilio`). */

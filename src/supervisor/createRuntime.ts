@@ -5,10 +5,12 @@ import { loadPipelineSettings, type PipelineSection } from './pipelineSettings.t
 import { registerPortMetrics } from '../legs/rtp/portMetrics.ts';
 import { rtpTransport } from '../legs/rtp/rtpTransport.ts';
 import { Supervisor } from './Supervisor.ts';
+import { registerRecordingMetrics } from '../recording/RecordingCounters.ts';
 import type { Placement } from '../actors/ActorKind.ts';
 import { syntheticTransport } from '../calls/transports.ts';
 import { twilioTransport } from '../legs/twilio/twilioTransport.ts';
 import { streamTransport } from '../legs/stream/streamTransport.ts';
+import { createRecorder, type RecordingConfig } from '../recording/createRecorder.ts';
 
 /** Reads the fields of the daemon's configuration that the runtime needs. */
 export interface RuntimeConfig {
@@ -26,6 +28,8 @@ export interface RuntimeConfig {
   secrets?: { openaiApiKey?: string | undefined };
   metrics?: { perCallSeries: boolean };
   limits?: { maxCalls?: number | undefined };
+  /** Recording (absent: calls cannot record). */
+  recording?: RecordingConfig;
 }
 
 /**
@@ -53,7 +57,9 @@ export async function createRuntime(config: RuntimeConfig, log: Logger): Promise
     ...(config.rtp?.idleTimeoutMs !== undefined ? { idleTimeoutMs: config.rtp.idleTimeoutMs } : {}),
   });
   const mediaWorkers = config.mediaWorkers ?? availableParallelism();
+  const recorder = config.recording === undefined ? undefined : createRecorder(config.recording, log);
   const sup = new Supervisor({
+    recorder,
     maxCalls: config.limits?.maxCalls ?? defaultMaxCalls(mediaWorkers),
     poolSizes: {
       media: mediaWorkers,
@@ -73,6 +79,7 @@ export async function createRuntime(config: RuntimeConfig, log: Logger): Promise
     ],
   });
   registerPortMetrics(sup.metrics, rtp.ports);
+  if (recorder !== undefined) registerRecordingMetrics(sup.metrics, recorder);
   await sup.start();
   return sup;
 }

@@ -26,7 +26,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readWav, toMono } from '../../src/wire/wav.ts';
+import { readPcm16Wav } from './speech.ts';
 
 export type Stage = 'stt' | 'llm' | 'tts';
 export type Fault = 'timeout' | '429' | '500' | 'malformed' | 'huge' | 'endless' | 'bad-tool-index';
@@ -57,6 +57,10 @@ export interface Request {
 }
 
 export const TTS_RATE_HZ = 24000;
+/** Speech is a 400 Hz tone in chunks of 100 ms (40 whole periods), made once. */
+const TONE_CHUNK_SAMPLES = TTS_RATE_HZ / 10;
+const TONE_CHUNK = Buffer.alloc(TONE_CHUNK_SAMPLES * 2);
+for (let i = 0; i < TONE_CHUNK_SAMPLES; i++) TONE_CHUNK.writeInt16LE(Math.round(6000 * Math.sin((2 * Math.PI * 400 * i) / TTS_RATE_HZ)), i * 2);
 
 export class PipelineServer {
   readonly requests: Request[] = [];
@@ -117,8 +121,9 @@ export class PipelineServer {
       const file = form.get('file');
       if (!(file instanceof Blob)) return error(res, 400, 'invalid_request_error', 'file is required');
       for (const [k, v] of form.entries()) if (typeof v === 'string') entry.body[k] = v;
-      const wav = readWav(new Uint8Array(await file.arrayBuffer()));
-      const samples = toMono(wav);
+      // A server's own reader: the upload must be the 16-bit mono PCM WAV the API takes.
+      const wav = readPcm16Wav(new Uint8Array(await file.arrayBuffer()), 'upload');
+      const samples = wav.samples;
       entry.wav = { rateHz: wav.rateHz, ms: (samples.length / wav.rateHz) * 1000 };
       entry.body['filename'] = (file as File).name;
       entry.body['fileType'] = file.type;
@@ -207,11 +212,10 @@ export class PipelineServer {
     const samples = fault === 'endless' ? Number.POSITIVE_INFINITY : Math.round((input.length * (this.#o.msPerChar ?? 20) * TTS_RATE_HZ) / 1000);
     await sleep(this.#o.ttsFirstByteMs ?? 0);
     res.writeHead(200, { 'content-type': 'audio/pcm', 'transfer-encoding': 'chunked' });
-    const chunkSamples = TTS_RATE_HZ / 10;
-    for (let at = 0; at < samples && !res.destroyed; at += chunkSamples) {
-      const n = Math.min(chunkSamples, samples - at);
-      const b = Buffer.alloc(n * 2);
-      for (let i = 0; i < n; i++) b.writeInt16LE(Math.round(6000 * Math.sin((2 * Math.PI * 400 * (at + i)) / TTS_RATE_HZ)), i * 2);
+    for (let at = 0; at < samples && !res.destroyed; at += TONE_CHUNK_SAMPLES) {
+      const n = Math.min(TONE_CHUNK_SAMPLES, samples - at);
+      // 100 ms holds whole periods of the tone: every chunk is the same bytes.
+      const b = TONE_CHUNK.subarray(0, n * 2);
       res.write(b);
       await new Promise((r) => setImmediate(r));
     }

@@ -14,6 +14,7 @@ import { parseRtpLegConfig } from './RtpLegConfig.ts';
 import { RtpReceiver, STAT } from './RtpReceiver.ts';
 import { RtpSender } from './RtpSender.ts';
 import { DtmfSender } from './DtmfSender.ts';
+import { RECORD_AGENT_ROLE, recordTapOf } from '../RecordTap.ts';
 import { cidrMatcher } from '../../wire/cidr.ts';
 
 /**
@@ -242,6 +243,7 @@ export async function createRtpLeg(ctx: ActorContext, config: ActorConfig): Prom
   };
   const none = new Int16Array(1);
   const silentFrame = new Int16Array(frame.length);
+  const recording = recordTapOf(ctx.rings, RECORD_AGENT_ROLE, cfg.rateHz, ctx.tickMs);
   let heardValue = 0;
   const cleared = (): void => void heard.write(none, 0, heardValue, 0, 0, FrameFlags.CLEAR);
 
@@ -301,6 +303,8 @@ export async function createRtpLeg(ctx: ActorContext, config: ActorConfig): Prom
         else input.read(none, meta);
       }
       const event = dtmf.next(sender.timestamp);
+      // What the caller gets this tick: the agent's frame, or silence (a DTMF event's tones are not the agent's).
+      recording?.write(tickIndex, have && event === null ? frame : silentFrame, frame.length, have && event === null ? meta.flags : FrameFlags.SILENCE);
       if (event === null && !have && !filler) {
         // Nothing to say: the clock runs on, nothing is encoded, sent or heard (nor, with no peer, even timed).
         if (address !== undefined) {

@@ -1,3 +1,4 @@
+import { RECORD_AGENT_ROLE } from '../../frames/edges.ts';
 import { ENGINE_LATENCY_STATS } from '../engineLatency.ts';
 import type { ActorKind } from '../ActorKind.ts';
 
@@ -80,6 +81,8 @@ export const rtpKind: ActorKind = {
     { name: 'packets', edge: 'packets' },
     { name: 'in', edge: 'pcm' },
     { name: 'heard', edge: 'heard' },
+    // The agent's channel of the call's recording (actors/RecordTap.ts): what went out, only when the call records.
+    { name: RECORD_AGENT_ROLE, edge: 'record', optional: true },
   ],
   stats: RTP_STATS,
   qos: ['packetsIn', 'packetsOut', 'jitterMs', 'lossFraction', 'peerLossFraction', 'rttMs', 'opusBitrateBps'],

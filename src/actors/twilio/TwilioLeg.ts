@@ -1,6 +1,7 @@
 import type { ActorConfig } from '../../protocol.ts';
 import { FrameFlags, FrameMeta } from '../../frames/FrameRing.ts';
-import { ulawEncode } from '../../dsp/g711.ts';
+import { ulawDecode, ulawEncode } from '../../dsp/g711.ts';
+import { RECORD_AGENT_ROLE, recordTapOf } from '../RecordTap.ts';
 import { PACER_IDLE, PACER_MEDIA, TwilioPacer } from '../../wire/twilioPacer.ts';
 import type { ActorContext, HostedActor } from '../Actor.ts';
 import { EchoReader, MAX_MARKS, MARK_PREFIX, WIRE_CHUNK_BYTES, WireWriter } from '../../frames/wireRing.ts';
@@ -55,10 +56,13 @@ export function createTwilioLeg(ctx: ActorContext, config: ActorConfig): HostedA
     cleared: STAT.markEchoesCleared,
     unknown: STAT.markEchoesUnknown,
   });
+  // The recording hears what went out, decoded, on the tick it plays: the pacer runs `leadMs` ahead.
+  const recording = recordTapOf(ctx.rings, RECORD_AGENT_ROLE, TWILIO_LEG_RATE_HZ, ctx.tickMs);
+  const sentPcm = new Int16Array(SPF);
   let clearDue = false;
 
   return {
-    tick(): number {
+    tick(tickIndex: number): number {
       let work = marks.readEchoes();
       marks.publish();
 
@@ -68,6 +72,7 @@ export function createTwilioLeg(ctx: ActorContext, config: ActorConfig): HostedA
         if ((meta.flags & FrameFlags.CLEAR) !== 0) {
           pacer.clear();
           marks.cleared();
+          recording?.clear();
           stats[STAT.clears]++;
           clearDue = true;
           continue;
@@ -100,12 +105,14 @@ export function createTwilioLeg(ctx: ActorContext, config: ActorConfig): HostedA
         work++;
         if (action === PACER_MEDIA) {
           out.media(pacer.lastCount, stats[STAT.chunksSent]!);
+          if (recording !== undefined) recording.push(sentPcm, ulawDecode(out.chunk, sentPcm, pacer.lastCount));
           stats[STAT.chunksSent]++;
         } else {
           out.mark(pacer.lastMarkSlot);
           stats[STAT.marksSent]++;
         }
       }
+      recording?.tick(tickIndex);
       stats[STAT.heardMs] = pacer.heardMs();
       stats[STAT.sentMs] = pacer.sentMs();
       stats[STAT.queuedMs] = pacer.queuedMs();
