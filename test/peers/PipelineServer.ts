@@ -61,6 +61,8 @@ export const TTS_RATE_HZ = 24000;
 const TONE_CHUNK_SAMPLES = TTS_RATE_HZ / 10;
 const TONE_CHUNK = Buffer.alloc(TONE_CHUNK_SAMPLES * 2);
 for (let i = 0; i < TONE_CHUNK_SAMPLES; i++) TONE_CHUNK.writeInt16LE(Math.round(6000 * Math.sin((2 * Math.PI * 400 * i) / TTS_RATE_HZ)), i * 2);
+/** Endless speech comes a second at a time: the client's cut (a minute) is reached in 60 writes, not 600. */
+const ENDLESS_CHUNK = Buffer.concat(Array.from({ length: 10 }, () => TONE_CHUNK));
 
 export class PipelineServer {
   readonly requests: Request[] = [];
@@ -212,10 +214,11 @@ export class PipelineServer {
     const samples = fault === 'endless' ? Number.POSITIVE_INFINITY : Math.round((input.length * (this.#o.msPerChar ?? 20) * TTS_RATE_HZ) / 1000);
     await sleep(this.#o.ttsFirstByteMs ?? 0);
     res.writeHead(200, { 'content-type': 'audio/pcm', 'transfer-encoding': 'chunked' });
-    for (let at = 0; at < samples && !res.destroyed; at += TONE_CHUNK_SAMPLES) {
-      const n = Math.min(TONE_CHUNK_SAMPLES, samples - at);
+    const whole = fault === 'endless' ? ENDLESS_CHUNK : TONE_CHUNK;
+    for (let at = 0; at < samples && !res.destroyed; at += whole.length / 2) {
+      const n = Math.min(whole.length / 2, samples - at);
       // 100 ms holds whole periods of the tone: every chunk is the same bytes.
-      const b = TONE_CHUNK.subarray(0, n * 2);
+      const b = whole.subarray(0, n * 2);
       res.write(b);
       await new Promise((r) => setImmediate(r));
     }

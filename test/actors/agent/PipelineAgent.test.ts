@@ -168,9 +168,10 @@ describe('pipeline agent', () => {
     let reply = 'Fine.';
     const { a, srv, stats, events } = await start({ reply: () => reply, msPerChar: 20, transcribe: () => 'ok' }, { timeoutMs: 2000 });
     const kinds = () => events('pipeline.error').map((e) => `${String(e['stage'])}:${String(e['kind'])}:${String(e['retrying'])}`);
+    // A turn's wait covers a minute of speech pushed through the downlink on a contended suite.
     const speak = async (n: number, what: string) => {
       a.say(turn());
-      await a.runUntil(() => events('pipeline.error').length === n, 5000, what);
+      await a.runUntil(() => events('pipeline.error').length === n, 15_000, what);
     };
     // A 10,000-character transcript: not a caller's turn; the model is not asked.
     srv.faults.stt.push('huge');
