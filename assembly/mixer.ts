@@ -120,26 +120,45 @@ export function mixerGain(state: usize, i: i32): f32 {
   return load<f32>(<usize>load<u32>(state, MIXER_GAINS_AT) + (<usize>i << 4));
 }
 
-/** The soft limiter on four lanes; see the curve at the top of the file. */
+// Rounding by the magic number 1.5 * 2^23: for |v| < 2^22, v + MAGIC lands in
+// [2^23, 2^24), where f32's unit in the last place is exactly 1, so the add
+// itself rounds v to an integer, half to even (IEEE 754 round-to-nearest, as
+// `nearest` does), and the low mantissa bits of the result hold it in two's
+// complement offset by MAGIC's. Subtracting MAGIC's bit pattern as an i32
+// gives the rounded integer: nearest + trunc_sat in two plain instructions.
+// The limiter's output is below 32768 in magnitude, far inside the range.
+const MAGIC: f32 = 12582912.0; // 1.5 * 2^23
+const MAGIC_BITS: i32 = 0x4b400000;
+
+/**
+ * The soft limiter on four lanes; see the curve at the top of the file.
+ * `pmin`/`pmax` (b < a ? b : a) instead of `min`/`max`: the two differ only
+ * for NaN and signed zeros, which never reach here (the sum is finite and
+ * `a - KNEE` is never -0), and they compile to one minps/maxps each where
+ * IEEE `min`/`max` need a NaN- and zero-sign-fixing sequence.
+ */
 // @ts-ignore: decorator
 @inline function limit(x: v128): v128 {
   const a = f32x4.abs(x);
-  const over = f32x4.max(f32x4.sub(a, f32x4.splat(KNEE)), f32x4.splat(0));
+  const over = f32x4.pmax(f32x4.sub(a, f32x4.splat(KNEE)), f32x4.splat(0));
   const bent = f32x4.sub(
     f32x4.splat(HEADROOM),
     f32x4.div(f32x4.splat(HEADROOM_SQUARED), f32x4.add(over, f32x4.splat(HEADROOM))),
   );
-  const y = f32x4.add(f32x4.min(a, f32x4.splat(KNEE)), bent);
+  const y = f32x4.add(f32x4.pmin(a, f32x4.splat(KNEE)), bent);
   return v128.or(y, v128.and(x, i32x4.splat(0x80000000))); // x's sign back on
 }
 
-/** Limits, rounds half to even and narrows eight f32 lanes to i16 (saturating). */
+/** Rounds four f32 lanes (|v| < 2^22) half to even into i32 lanes, by the magic number above. */
+// @ts-ignore: decorator
+@inline function roundToI32(v: v128): v128 {
+  return i32x4.sub(f32x4.add(v, f32x4.splat(MAGIC)), i32x4.splat(MAGIC_BITS));
+}
+
+/** Limits, rounds half to even and narrows eight f32 lanes to i16 (saturating: 32768 becomes 32767). */
 // @ts-ignore: decorator
 @inline function limitToI16(lo: v128, hi: v128): v128 {
-  return i16x8.narrow_i32x4_s(
-    i32x4.trunc_sat_f32x4_s(f32x4.nearest(limit(lo))),
-    i32x4.trunc_sat_f32x4_s(f32x4.nearest(limit(hi))),
-  );
+  return i16x8.narrow_i32x4_s(roundToI32(limit(lo)), roundToI32(limit(hi)));
 }
 
 /** The weighted sum of the first `count` inputs into `sum`, and its limited form into the full mix. */

@@ -127,6 +127,43 @@ describe('Mixer', () => {
     m.destroy();
   });
 
+  it('rounds and limits with pmin/pmax and the magic number exactly as min/max/nearest/trunc_sat do', () => {
+    // limitSample is the min/max/nearest/trunc_sat form, step for step. Every
+    // int16 input at gains that put sums on half-integer ties (0.5, 1.5, 2.5),
+    // around the knee (1, 0.999, 1.001) and deep into the limiter (16, 15.999,
+    // 7.3): the kernel's mix, and a mix-minus (the sum less a second input),
+    // must equal it sample for sample.
+    const spf = 4096;
+    const m = new Mixer(2, spf);
+    const mix = new Int16Array(spf);
+    const minus = new Int16Array(spf);
+    const ramp = new Int16Array(spf);
+    const offset = new Int16Array(spf).fill(-3);
+    let mismatches = 0;
+    let compared = 0;
+    for (const gain of [0.5, 1.5, 2.5, 1, 0.999, 1.001, 7.3, 15.999, 16]) {
+      const g = Math.fround(gain);
+      m.setGain(0, g);
+      m.copyIn(1, offset);
+      for (let start = -32768; start < 32768; start += spf) {
+        for (let k = 0; k < spf; k++) ramp[k] = start + k;
+        m.copyIn(0, ramp);
+        m.mixMinusOne(2);
+        m.copyMix(mix);
+        m.copyOut(1, minus);
+        for (let k = 0; k < spf; k++) {
+          const sum = Math.fround(Math.fround(g * ramp[k]!) - 3);
+          if (mix[k] !== limitSample(sum)) mismatches++;
+          if (minus[k] !== limitSample(Math.fround(sum - -3))) mismatches++;
+          compared += 2;
+        }
+      }
+    }
+    m.destroy();
+    expect(compared).toBe(9 * 65536 * 2);
+    expect(mismatches).toBe(0);
+  });
+
   it('applies gains, and holds them as the kernel rounds them (f32)', () => {
     const spf = 16;
     const frames = [new Int16Array(spf).fill(1000), new Int16Array(spf).fill(-600), new Int16Array(spf).fill(300)];
