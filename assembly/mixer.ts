@@ -135,30 +135,32 @@ const MAGIC_BITS: i32 = 0x4b400000;
  * `pmin`/`pmax` (b < a ? b : a) instead of `min`/`max`: the two differ only
  * for NaN and signed zeros, which never reach here (the sum is finite and
  * `a - KNEE` is never -0), and they compile to one minps/maxps each where
- * IEEE `min`/`max` need a NaN- and zero-sign-fixing sequence.
+ * IEEE `min`/`max` need a NaN- and zero-sign-fixing sequence. The constants
+ * come in as arguments, splatted once per pass by the caller: V8 rebuilds a
+ * `v128.const` at every use rather than hoisting it out of the loop.
  */
 // @ts-ignore: decorator
-@inline function limit(x: v128): v128 {
+@inline function limit(x: v128, knee: v128, headroom: v128, headroomSquared: v128): v128 {
   const a = f32x4.abs(x);
-  const over = f32x4.pmax(f32x4.sub(a, f32x4.splat(KNEE)), f32x4.splat(0));
-  const bent = f32x4.sub(
-    f32x4.splat(HEADROOM),
-    f32x4.div(f32x4.splat(HEADROOM_SQUARED), f32x4.add(over, f32x4.splat(HEADROOM))),
-  );
-  const y = f32x4.add(f32x4.pmin(a, f32x4.splat(KNEE)), bent);
+  const over = f32x4.pmax(f32x4.sub(a, knee), f32x4.splat(0));
+  const bent = f32x4.sub(headroom, f32x4.div(headroomSquared, f32x4.add(over, headroom)));
+  const y = f32x4.add(f32x4.pmin(a, knee), bent);
   return v128.or(y, v128.and(x, i32x4.splat(0x80000000))); // x's sign back on
 }
 
 /** Rounds four f32 lanes (|v| < 2^22) half to even into i32 lanes, by the magic number above. */
 // @ts-ignore: decorator
-@inline function roundToI32(v: v128): v128 {
-  return i32x4.sub(f32x4.add(v, f32x4.splat(MAGIC)), i32x4.splat(MAGIC_BITS));
+@inline function roundToI32(v: v128, magic: v128, magicBits: v128): v128 {
+  return i32x4.sub(f32x4.add(v, magic), magicBits);
 }
 
 /** Limits, rounds half to even and narrows eight f32 lanes to i16 (saturating: 32768 becomes 32767). */
 // @ts-ignore: decorator
-@inline function limitToI16(lo: v128, hi: v128): v128 {
-  return i16x8.narrow_i32x4_s(roundToI32(limit(lo)), roundToI32(limit(hi)));
+@inline function limitToI16(lo: v128, hi: v128, knee: v128, headroom: v128, headroomSquared: v128, magic: v128, magicBits: v128): v128 {
+  return i16x8.narrow_i32x4_s(
+    roundToI32(limit(lo, knee, headroom, headroomSquared), magic, magicBits),
+    roundToI32(limit(hi, knee, headroom, headroomSquared), magic, magicBits),
+  );
 }
 
 /** The weighted sum of the first `count` inputs into `sum`, and its limited form into the full mix. */
@@ -169,6 +171,11 @@ function sumInputs(state: usize, count: i32): void {
   const inputs = <usize>load<u32>(state, MIXER_INPUTS_AT);
   const mix = <usize>load<u32>(state, MIXER_MIX_AT);
   const sum = <usize>load<u32>(state, MIXER_SUM_AT);
+  const knee = f32x4.splat(KNEE);
+  const headroom = f32x4.splat(HEADROOM);
+  const headroomSquared = f32x4.splat(HEADROOM_SQUARED);
+  const magic = f32x4.splat(MAGIC);
+  const magicBits = i32x4.splat(MAGIC_BITS);
   const blocks = stride >> 3;
   // Sample blocks outside, inputs inside: the two accumulators stay in
   // registers and the sum is stored once per block.
@@ -187,7 +194,7 @@ function sumInputs(state: usize, count: i32): void {
     }
     v128.store(sum + (<usize>b << 5), lo);
     v128.store(sum + (<usize>b << 5), hi, 16);
-    v128.store(mix + (<usize>b << 4), limitToI16(lo, hi));
+    v128.store(mix + (<usize>b << 4), limitToI16(lo, hi, knee, headroom, headroomSquared, magic, magicBits));
   }
 }
 
@@ -211,6 +218,11 @@ export function mixerMixMinusOne(state: usize, count: i32): i32 {
   const inputs = <usize>load<u32>(state, MIXER_INPUTS_AT);
   const outputs = <usize>load<u32>(state, MIXER_OUTPUTS_AT);
   const sum = <usize>load<u32>(state, MIXER_SUM_AT);
+  const knee = f32x4.splat(KNEE);
+  const headroom = f32x4.splat(HEADROOM);
+  const headroomSquared = f32x4.splat(HEADROOM_SQUARED);
+  const magic = f32x4.splat(MAGIC);
+  const magicBits = i32x4.splat(MAGIC_BITS);
   const blocks = stride >> 3;
   for (let i = 0; i < n; i++) {
     const gain = v128.load(gains + (<usize>i << 4));
@@ -221,7 +233,7 @@ export function mixerMixMinusOne(state: usize, count: i32): i32 {
       const s = sum + (<usize>b << 5);
       const lo = f32x4.sub(v128.load(s), f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(v)), gain));
       const hi = f32x4.sub(v128.load(s, 16), f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(v)), gain));
-      v128.store(dst + (<usize>b << 4), limitToI16(lo, hi));
+      v128.store(dst + (<usize>b << 4), limitToI16(lo, hi, knee, headroom, headroomSquared, magic, magicBits));
     }
   }
   return n;

@@ -60,7 +60,8 @@ function takeMaxTickMs(sup: Supervisor): number {
   return Math.max(0, ...sup.workerStatuses({ takeMaxTick: true }).map((w) => w.load.maxTickUs / 1000));
 }
 
-export async function startLiveCalls(sup: Supervisor, calls: number, record: boolean): Promise<LiveCalls> {
+/** `conferenceOf(i)`: the conference call i joins as it is made (none when it returns undefined). */
+export async function startLiveCalls(sup: Supervisor, calls: number, record: boolean, conferenceOf?: (i: number) => string | undefined): Promise<LiveCalls> {
   const sockets: Socket[] = [];
   const legPorts: number[] = [];
   const ids: string[] = [];
@@ -68,7 +69,15 @@ export async function startLiveCalls(sup: Supervisor, calls: number, record: boo
   for (let i = 0; i < calls; i++) {
     const s = await bindAny();
     s.on('message', () => returned++);
-    const info = await sup.createCall({ transport: 'rtp', remote: `127.0.0.1:${s.address().port}`, codec: 'PCMU', agent: 'loopback', record });
+    const conference = conferenceOf?.(i);
+    const info = await sup.createCall({
+      transport: 'rtp',
+      remote: `127.0.0.1:${s.address().port}`,
+      codec: 'PCMU',
+      agent: 'loopback',
+      record,
+      ...(conference !== undefined ? { conference } : {}),
+    });
     sockets.push(s);
     legPorts.push((info['rtp'] as { localPort: number }).localPort);
     ids.push(info.id);
