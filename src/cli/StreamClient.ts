@@ -22,6 +22,8 @@ export interface StreamClientOptions {
   codec: StreamCodecName;
   rateHz: number;
   agent?: string;
+  /** A conference the call joins as it is made. */
+  conference?: string;
   /** The control token, when the daemon has one. */
   token?: string;
   custom?: Record<string, unknown>;
@@ -102,6 +104,7 @@ export class StreamClient {
     await Promise.race([new Promise((resolve) => ws.once('open', resolve)), closed]);
     const start: Record<string, unknown> = { event: 'start', codec: this.#o.codec, rateHz: this.#o.rateHz };
     if (this.#o.agent !== undefined) start['agent'] = this.#o.agent;
+    if (this.#o.conference !== undefined) start['conference'] = this.#o.conference;
     if (this.#o.custom !== undefined) start['custom'] = this.#o.custom;
     ws.send(JSON.stringify(start));
     this.#player = setInterval(() => this.#play(), 5);

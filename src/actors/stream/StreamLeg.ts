@@ -10,6 +10,8 @@ import { STREAM_LEG_STATS } from './kind.ts';
 
 /** Audio the leg may hold unsent: the agent paces its output, so this is slack (and 3 s of 48 kHz frames is 288 KB). */
 const QUEUE_FRAMES = 150;
+/** A leap in the producer's stamps past this is a new timeline, not a pause (an agent pauses by sending silence frames, not by skipping). */
+const MAX_STAMP_LEAP_MS = 10_000;
 /** How far ahead of the client's playout audio goes out: absorbs network jitter, bounds what `clear` must drop. */
 const DEFAULT_LEAD_MS = 60;
 
@@ -78,12 +80,31 @@ export function createStreamLeg(ctx: ActorContext, config: ActorConfig): HostedA
   let qCount = 0;
   let clearDue = false;
   let sequence = 0;
+  /**
+   * The client's timeline is ours: the producer's stamps plus an offset,
+   * re-based when they run backwards or leap (a conference took the agent's
+   * place, or gave it back: each counts time from its own start), so the
+   * client never sees its audio's time go back or jump.
+   */
+  let offsetMs = 0;
+  let lastMs = -20;
 
-  const enqueue = (): void => {
+  /** The frame's place on the client's timeline (every frame read takes one, silence too). */
+  const stamp = (): number => {
+    let atMs = meta.timestamp * msPerUnit + offsetMs;
+    if (atMs <= lastMs || atMs > lastMs + MAX_STAMP_LEAP_MS) {
+      offsetMs += lastMs + 20 - atMs;
+      atMs = lastMs + 20;
+    }
+    lastMs = atMs;
+    return atMs;
+  };
+
+  const enqueue = (atMs: number): void => {
     const slot = (qHead + qCount) % QUEUE_FRAMES;
     const at = slot * spf;
     for (let i = 0; i < spf; i++) queue[at + i] = frame[i]!;
-    queueMs[slot] = meta.timestamp * msPerUnit;
+    queueMs[slot] = atMs;
     queueSpeech[slot] = meta.flags & FrameFlags.SPEECH;
     qCount++;
     pacer.enqueue(place, TWILIO_CHUNK_BYTES);
@@ -124,6 +145,7 @@ export function createStreamLeg(ctx: ActorContext, config: ActorConfig): HostedA
           clearDue = true;
           continue;
         }
+        const atMs = stamp();
         if ((meta.flags & FrameFlags.SILENCE) !== 0) {
           stats[STAT.silenceFramesSkipped]++;
           continue;
@@ -136,7 +158,7 @@ export function createStreamLeg(ctx: ActorContext, config: ActorConfig): HostedA
           stats[STAT.queueFull]++;
           continue;
         }
-        enqueue();
+        enqueue(atMs);
       }
 
       if (clearDue) {
