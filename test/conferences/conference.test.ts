@@ -139,6 +139,19 @@ describe('a 32-member conference of RTP peers', () => {
     // A tone of amplitude 500 is −39 dBFS RMS.
     for (const m of st.members) expect([m.levelDbfs > -45, m.levelDbfs < -33, m.framesIn > 30]).toEqual([true, true, true]);
     expect(sup.status().conferences).toHaveLength(1);
+    // A 33rd member is refused before a call is made for it: 409, and the 32 go on.
+    const callsBefore = sup.status().calls.length;
+    const extra = await TestPeer.create();
+    try {
+      await expect(sup.createCall({ transport: 'rtp', remote: `127.0.0.1:${extra.port}`, codec: 'PCMU', agent: 'echo', conference })).rejects.toMatchObject({
+        status: 409,
+        message: expect.stringMatching(/is full \(32 members\)/) as unknown,
+      });
+    } finally {
+      extra.close();
+    }
+    expect(sup.status().calls.length).toBe(callsBefore);
+    expect(sup.conferences.get(conference)!.members).toHaveLength(MEMBERS);
   }, 20_000);
 
   it('applies a member\'s gain and mute to what the others hear', async () => {
