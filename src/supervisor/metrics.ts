@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { registerAgentMetrics } from './agentMetrics.ts';
 import { registerCallMetrics } from './callMetrics.ts';
+import { registerConferenceMetrics } from './conferenceMetrics.ts';
 import type { Supervisor } from './Supervisor.ts';
 
 export interface RuntimeMetricsOptions {
@@ -104,6 +105,7 @@ export function createRuntimeMetrics(sup: Supervisor, opts: RuntimeMetricsOption
   });
 
   registerCallMetrics(registry, sup, opts.perCallSeries === true);
+  registerConferenceMetrics(registry, sup, opts.perCallSeries === true);
   const actorEvent = registerAgentMetrics(registry);
 
   return { registry, badInput, callsTotal, callsEnded, callErrors, actorEvent };

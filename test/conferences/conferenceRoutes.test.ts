@@ -146,6 +146,12 @@ describe('conferences over HTTP, with an RTP member and a raw stream member', ()
     await expect.poll(async () => ((await api('GET', `/v1/conferences/${conference}`)).json['members'] as typeof members).find((m) => m.call === streamCall)?.talking, within(3000, 'the talker talking')).toBe(true);
     const status = (await api('GET', '/status')).json;
     expect((status['conferences'] as Array<{ id: string }>).map((c) => c.id)).toContain(conference);
+    const metrics = await (await fetch(base + '/metrics')).text();
+    const gauge = (name: string): number => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)?.[1]);
+    expect([gauge('switchboard_conferences_live'), gauge('switchboard_conference_members')]).toEqual([1, 2]);
+    expect(gauge('switchboard_conference_members_talking')).toBeGreaterThanOrEqual(1);
+    expect(gauge('switchboard_conference_member_frames_in')).toBeGreaterThan(50);
+    expect(metrics).not.toMatch(/switchboard_conference_member_level_dbfs\{/); // per-member series only with metrics.perCallSeries
   });
 
   it('refuses hostile requests on every route with a clear 4xx, counts them, and the members keep their audio', async () => {
