@@ -153,4 +153,32 @@ describe.skipIf(!HAS_CHROMIUM)(`the dashboard in headless Chromium (skipped: no 
     expect(consoleErrors).toEqual([]);
     expect(foreignRequests).toEqual([]);
   }, 20_000);
+
+  it("shows a conference with each member's level and talk state, and drops it once deleted", async () => {
+    const conference = (await sup.conferences.create({ rateHz: 8000 })).id;
+    for (const call of [calls[0]!, calls[1]!]) await sup.conferences.addMember(conference, { call });
+    const members = () =>
+      page.evaluate(() =>
+        [...document.querySelectorAll('#conferences tr[data-call]')].map((r) => ({
+          call: r.dataset['call'] ?? '',
+          cells: Array.from(r.children).map((c) => c.textContent ?? ''),
+        })),
+      );
+    await page.waitForFunction(() => [...document.querySelectorAll('#conferences tr[data-call]')].length === 2, null, { timeout: 3_000 });
+    expect(await page.locator('#conferences caption').textContent()).toBe(`conference ${conference} · 8 kHz · 2 members`);
+    // Levels as the mixer measures them: the louder peer's member above the other's, both well above silence.
+    await page.waitForFunction(
+      () => [...document.querySelectorAll('#conferences tr[data-call]')].every((r) => Number.parseFloat(r.children[1]?.textContent ?? '') > -60),
+      null,
+      { timeout: 3_000 },
+    );
+    const rows = await members();
+    const level = (id: string): number => Number.parseFloat(rows.find((r) => r.call === id)!.cells[1]!);
+    expect(level(calls[0]!)).toBeGreaterThan(level(calls[1]!));
+    expect(await page.locator('#conferences meter').count()).toBe(2);
+    await sup.conferences.delete(conference);
+    await page.waitForFunction(() => [...document.querySelectorAll('#conferences tr[data-call]')].length === 0, null, { timeout: 3_000 });
+    expect(await page.locator('#conferences').textContent()).toBe('none');
+    expect(consoleErrors).toEqual([]);
+  }, 15_000);
 });

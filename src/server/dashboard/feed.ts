@@ -1,6 +1,7 @@
 import { callQuality } from '../../qos/callQuality.ts';
 import type { ActorStatsView, Runtime, WorkerStatus } from '../../supervisor/Runtime.ts';
 import { HistoryRing } from './HistoryRing.ts';
+import { conferenceRows } from './conferenceRows.ts';
 
 /**
  * What the dashboard's event stream carries, built once per sample and shared
@@ -21,6 +22,8 @@ import { HistoryRing } from './HistoryRing.ts';
  *   per live call, each a count of its CALL_UNITS (empty where a call has
  *   no such figure); a key not in `rows` is a call that has gone.
  * `workers` are WORKER_COLUMNS arrays; `process` is PROCESS_COLUMNS.
+ * `conferences` (conferenceRows.ts) holds each live conference and its
+ *   members' level and talk state, while someone watches (else empty).
  */
 
 /** A call row's columns, in order (the page reads them by position). */
@@ -142,7 +145,8 @@ export class DashboardFeed {
     this.#head =
       `"now":${Math.round(nowMs)},"daemon":${JSON.stringify(this.#runtime.state)},"ready":${ready},"reasons":${JSON.stringify(reasons)},` +
       `"process":[${num(this.#cpuPct, 1)},${num(rssMb, 1)},${num(mem.heapUsed / MB, 1)},${Math.round(process.uptime())}],` +
-      `"workers":[${workers.map(workerRow).join(',')}]`;
+      `"workers":[${workers.map(workerRow).join(',')}],` +
+      `"conferences":${opts.calls ? conferenceRows(this.#runtime.conferences.list()) : '[]'}`;
   }
 
   /** The last sample as an update frame (JSON text). */

@@ -53,6 +53,7 @@ export const DASHBOARD_PAGE = `<!doctype html>
 <p id="updated" class="muted">connecting…</p>
 <div id="charts"></div>
 <h2>Workers</h2><div id="workers"></div>
+<h2>Conferences</h2><div id="conferences" class="muted">none</div>
 <h2>Calls</h2>
 <div id="tools"><input id="filter" type="search" placeholder="filter by call id" aria-label="filter by call id"><span id="callcount"></span></div>
 <div id="callhead" class="grid">${CALL_HEAD}</div>

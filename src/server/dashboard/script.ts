@@ -1,3 +1,4 @@
+import { CONFERENCE_COLUMNS, MEMBER_COLUMNS } from './conferenceRows.ts';
 import { CALL_COLUMNS, CALL_UNITS, HISTORY_COLUMNS, PROCESS_COLUMNS, WORKER_COLUMNS } from './feed.ts';
 import { CALL_ROW_PX } from './style.ts';
 
@@ -8,7 +9,15 @@ import { CALL_ROW_PX } from './style.ts';
  * whatever the number of calls, only the rows in view (plus a margin) exist,
  * re-used as the view scrolls, so 1,000 calls cost what 30 do.
  */
-const COLUMNS = JSON.stringify({ call: CALL_COLUMNS, units: CALL_UNITS, worker: WORKER_COLUMNS, process: PROCESS_COLUMNS, history: HISTORY_COLUMNS });
+const COLUMNS = JSON.stringify({
+  call: CALL_COLUMNS,
+  units: CALL_UNITS,
+  worker: WORKER_COLUMNS,
+  process: PROCESS_COLUMNS,
+  history: HISTORY_COLUMNS,
+  conference: CONFERENCE_COLUMNS,
+  member: MEMBER_COLUMNS,
+});
 
 export const DASHBOARD_SCRIPT = `'use strict';
 (function () {
@@ -160,6 +169,37 @@ function workersTable(workers) {
   $('workers').replaceChildren(t);
 }
 
+// One table per conference: each member's level (a meter from -60 to 0 dBFS) and talk state.
+function conferencesTables(list) {
+  const box = $('conferences');
+  if (list.length === 0) { box.textContent = 'none'; box.className = 'muted'; return; }
+  const CF = {}; COLS.conference.forEach((n, i) => (CF[n] = i));
+  const M = {}; COLS.member.forEach((n, i) => (M[n] = i));
+  const tables = list.map((c) => {
+    const t = document.createElement('table');
+    t.createCaption().textContent = 'conference ' + c[CF.id] + ' · ' + c[CF.rateHz] / 1000 + ' kHz · ' + c[CF.members].length + ' members';
+    const head = t.insertRow();
+    for (const h of ['member', 'level dBFS', '', 'talking', 'muted', 'ducked dB']) { const th = document.createElement('th'); th.textContent = h; head.appendChild(th); }
+    for (const m of c[CF.members]) {
+      const tr = t.insertRow();
+      tr.dataset.call = m[M.call];
+      tr.insertCell().textContent = m[M.call] + (m[M.call] === c[CF.dominant] ? ' (floor)' : '');
+      tr.insertCell().textContent = fixed(m[M.levelDbfs], 1);
+      const meter = document.createElement('meter');
+      meter.min = -60; meter.max = 0; meter.value = Math.max(-60, m[M.levelDbfs]);
+      tr.insertCell().appendChild(meter);
+      const talking = tr.insertCell();
+      talking.textContent = m[M.talking] === 1 ? '●' : '';
+      talking.className = m[M.talking] === 1 ? 'ok' : '';
+      tr.insertCell().textContent = m[M.muted] === 1 ? 'muted' : '';
+      tr.insertCell().textContent = fixed(m[M.duckDb], 1);
+    }
+    return t;
+  });
+  box.className = '';
+  box.replaceChildren(...tables);
+}
+
 const charts = [];
 function makeCharts() {
   const specs = [['calls', 'calls', '#36c'], ['cpuPct', 'CPU % of a core', '#c63'], ['tickUs', 'tick µs (longest worker)', '#393']];
@@ -188,6 +228,7 @@ function header(f) {
   $('process').textContent = 'CPU ' + fixed(p[P.cpuPct], 1) + ' % of a core · RSS ' + fixed(p[P.rssMb], 1) + ' MB · heap ' +
     fixed(p[P.heapMb], 1) + ' MB · up ' + p[P.uptimeS] + ' s';
   workersTable(f.workers);
+  conferencesTables(f.conferences);
   $('updated').textContent = 'updated ' + new Date(f.now).toLocaleTimeString();
   $('updated').className = 'muted';
 }
