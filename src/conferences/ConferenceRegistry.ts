@@ -4,8 +4,11 @@ import type { ActorCommand, ActorConfig, MixerMemberConfig } from '../protocol.t
 import type { ActorRecord } from '../supervisor/ActorRecord.ts';
 import { RequestError, type DaemonState } from '../supervisor/Runtime.ts';
 import type { AgentSeat } from '../calls/CallRegistry.ts';
+import { callEdge } from '../frames/edges.ts';
+import { FrameRing } from '../frames/FrameRing.ts';
+import type { CallRecorder } from '../recording/CallRecorder.ts';
 import { DEFAULT_DUCKING, type DuckingSettings } from '../actors/mixer/Ducker.ts';
-import { MAX_MEMBERS } from '../actors/mixer/kind.ts';
+import { MAX_MEMBERS, RECORD_MIX_ROLE } from '../actors/mixer/kind.ts';
 import { quote } from '../wire/text.ts';
 import {
   memberInfo,
@@ -22,12 +25,15 @@ import {
 export interface ConferenceHost {
   readonly log: Logger;
   state(): DaemonState;
-  createActor(kind: string, config: ActorConfig): Promise<string>;
+  /** `shared`: rings the actor is given rather than made (a recording's tap). */
+  createActor(kind: string, config: ActorConfig, shared?: Readonly<Record<string, FrameRing>>): Promise<string>;
   destroyActor(actorId: string): Promise<boolean>;
   commandActor(actorId: string, command: ActorCommand): Promise<void>;
   actor(actorId: string): ActorRecord | undefined;
   detachAgent(callId: string, conferenceId: string): Promise<AgentSeat>;
   attachAgent(callId: string, seat: AgentSeat): Promise<void>;
+  /** Writes recordings (a conference's mix with `record: true`); without it, `record: true` is refused. */
+  readonly recorder?: CallRecorder | undefined;
 }
 
 interface Conference {
@@ -37,6 +43,8 @@ interface Conference {
   readonly minRateHz: number;
   readonly ducking: DuckingSettings | false;
   readonly record: boolean;
+  /** The recording of the mix, while it runs. */
+  recordingId: string | undefined;
   readonly members: Map<string, MemberRecord & { seat: AgentSeat }>;
   /** Membership changes one at a time (slots are handed out in order). */
   queue: Promise<unknown>;
@@ -69,20 +77,38 @@ export class ConferenceRegistry {
     const minRateHz = req.rateHz ?? 8000;
     const ducking = req.ducking === undefined || req.ducking === false ? false : { ...DEFAULT_DUCKING, ...(req.ducking === true ? {} : req.ducking) };
     const config: ActorConfig = { rateHz: minRateHz, ducking, members: [] };
+    const record = req.record ?? false;
+    const recorder = this.#host.recorder;
+    if (record && recorder === undefined) throw new RequestError(422, 'record: this daemon has no recorder');
+    const id = randomUUID();
+    // The recording's one channel: the full mix at the conference's own rate, drained by the writer thread.
+    const tap = record ? FrameRing.create(callEdge('record', minRateHz).slots, callEdge('record', minRateHz).maxSamples) : undefined;
     let mixerId: string;
     try {
-      mixerId = await this.#host.createActor('mixer', config);
+      mixerId = await this.#host.createActor('mixer', config, tap === undefined ? {} : { [RECORD_MIX_ROLE]: tap });
     } catch (err) {
       if (err instanceof Error && err.name === 'RangeError') throw new RequestError(422, err.message);
       throw err;
     }
+    let recordingId: string | undefined;
+    if (tap !== undefined) {
+      try {
+        recordingId = recorder!.start({ callId: id, transport: 'conference', channelNames: ['mix'] }, [tap], minRateHz, (name, data) =>
+          this.#host.log.warn({ conference: id, event: name, ...data }, 'conference recording'),
+        );
+      } catch (err) {
+        await this.#host.destroyActor(mixerId);
+        throw err;
+      }
+    }
     const conf: Conference = {
-      id: randomUUID(),
+      id,
       createdAt: new Date().toISOString(),
       mixerId,
       minRateHz,
       ducking,
-      record: req.record ?? false,
+      record,
+      recordingId,
       members: new Map(),
       queue: Promise.resolve(),
     };
@@ -183,6 +209,8 @@ export class ConferenceRegistry {
     await this.#serial(c, async () => {
       for (const callId of [...c.members.keys()]) await this.#remove(c, callId, true);
       await this.#host.destroyActor(c.mixerId);
+      // The mixer has written its last frame: the recording is closed and its post-call jobs queued.
+      if (c.recordingId !== undefined) this.#host.recorder?.finish(c.recordingId, {});
     });
     this.#host.log.info({ conference: id }, 'conference deleted');
     return true;
@@ -247,6 +275,7 @@ export class ConferenceRegistry {
       minRateHz: c.minRateHz,
       ducking: c.ducking,
       record: c.record,
+      ...(c.recordingId !== undefined ? { recording: { id: c.recordingId } } : {}),
       mixer: {
         id: c.mixerId,
         worker: mixer?.slot.id ?? '',

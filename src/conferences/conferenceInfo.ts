@@ -47,6 +47,8 @@ export interface ConferenceInfo {
   minRateHz: number;
   ducking: DuckingSettings | false;
   record: boolean;
+  /** The recording of the mix (`record: true`): GET /v1/recordings/:id once the conference is deleted. */
+  recording?: { id: string };
   /** The mixer actor, and its state (a restarting worker: `restarting`). */
   mixer: { id: string; worker: string; state: string; ticks: number; mixUs: number; maxMixUs: number };
   /** The call that has the floor (ducking), if any. */

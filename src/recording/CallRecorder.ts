@@ -25,6 +25,8 @@ export interface CallRecorder {
 export interface RecordingOwner {
   callId: string;
   transport: string;
+  /** The channels' names in file order (a call's: caller, agent; a conference's: mix). */
+  channelNames?: readonly string[];
 }
 
 export type RecordingEventSink = (name: string, data: Record<string, unknown>) => void;

@@ -99,7 +99,7 @@ export class Recorder implements CallRecorder {
       state: 'recording',
       startedAt: new Date(this.#now()).toISOString(),
       rateHz,
-      channels: ['caller', 'agent'].slice(0, channels.length),
+      channels: owner.channelNames?.slice(0, channels.length) ?? ['caller', 'agent'].slice(0, channels.length),
       durationS: 0,
       figures: { ...EMPTY_FIGURES },
       files: {},

@@ -110,12 +110,13 @@ export class Supervisor implements Runtime {
     this.conferences = new ConferenceRegistry({
       log: this.#log,
       state: () => this.state,
-      createActor: (kind, config) => this.createActor(kind, config),
+      createActor: (kind, config, shared) => this.createActor(kind, config, undefined, shared),
       destroyActor: (actorId) => this.destroyActor(actorId),
       commandActor: (actorId, command) => this.commandActor(actorId, command),
       actor: (actorId) => this.#actors.get(actorId),
       detachAgent: (callId, conferenceId) => this.#calls.detachAgent(callId, conferenceId),
       attachAgent: (callId, seat) => this.#calls.attachAgent(callId, seat),
+      recorder: opts.recorder,
     });
     this.#metrics = createRuntimeMetrics(this, opts.metrics);
     this.#reclaimer = new MemoryReclaimer(() => this.#allSlots(), this.#log);

@@ -221,6 +221,11 @@ export class ConferenceMixer {
     }
   }
 
+  /** The last full mix (every member, as limited for them) at the conference rate, for a recording. Returns samples copied. */
+  copyMix(out: Int16Array): number {
+    return this.#kernel.copyMix(out);
+  }
+
   /** Frees the kernel and every member's state; safe to call twice. */
   destroy(): void {
     for (let s = 0; s < this.#members.length; s++) if (this.#members[s] !== undefined) this.#free(s);

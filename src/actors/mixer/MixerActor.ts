@@ -5,6 +5,7 @@ import { commandRefused, type ActorContext, type HostedActor } from '../Actor.ts
 import { ConferenceMixer } from './ConferenceMixer.ts';
 import { MAX_MEMBERS, MIXER_STATS, memberStatIndex } from './kind.ts';
 import { parseMixerConfig } from './mixerConfig.ts';
+import { MixRecording, RECORD_MIX_ROLE } from './MixRecording.ts';
 
 /**
  * Frames a member's ring may hold beyond its alignment delay. The member's
@@ -48,6 +49,8 @@ export function createMixerActor(ctx: ActorContext, config: ActorConfig): Hosted
   /** Ticks in a row each member's ring held more than SETTLED_LAG_FRAMES beyond its delay. */
   const lagTicks = new Uint16Array(MAX_MEMBERS);
   let frameSeq = 0;
+  const recordRing = ctx.rings[RECORD_MIX_ROLE];
+  const recording = recordRing === undefined ? undefined : new MixRecording(recordRing, cfg.rateHz, ctx.tickMs);
 
   const attach = (m: MixerMemberConfig, input: FrameRing | undefined, output: FrameRing | undefined): void => {
     if (input === undefined || output === undefined) throw new RangeError(`mixer: member at slot ${m.slot} needs an in ring and an out ring`);
@@ -56,12 +59,15 @@ export function createMixerActor(ctx: ActorContext, config: ActorConfig): Hosted
       throw new RangeError(`mixer: member at slot ${m.slot}: its rings hold ${Math.min(input.maxSamples, output.maxSamples)} samples, a frame is ${spf}`);
     }
     mixer.join(m);
+    recording?.retune(mixer.rateHz);
     inRings[m.slot] = input;
     outRings[m.slot] = output;
   };
   try {
+    recording?.retune(mixer.rateHz);
     for (const m of cfg.members) attach(m, ctx.rings[`in.${m.slot}`], ctx.rings[`out.${m.slot}`]);
   } catch (err) {
+    recording?.destroy();
     mixer.destroy();
     throw err;
   }
@@ -96,10 +102,11 @@ export function createMixerActor(ctx: ActorContext, config: ActorConfig): Hosted
   };
 
   return {
-    tick(): number {
+    tick(tickIndex: number): number {
       const t0 = performance.now();
       for (let s = 0; s < MAX_MEMBERS; s++) take(s);
       mixer.mix();
+      recording?.tick(tickIndex, mixer);
       const now = epochMs();
       let members = 0;
       for (let s = 0; s < MAX_MEMBERS; s++) {
@@ -137,6 +144,7 @@ export function createMixerActor(ctx: ActorContext, config: ActorConfig): Hosted
       stats[S_COMMANDS]++;
     },
     close(): void {
+      recording?.destroy();
       mixer.destroy();
     },
   };

@@ -1,5 +1,8 @@
 import type { ActorKind } from '../ActorKind.ts';
 
+/** The mixer's ring role for a conference's recording: its full mix, one channel (MixRecording.ts). */
+export const RECORD_MIX_ROLE = 'recordMix';
+
 /** Members a conference holds at most (issue: up to 32). */
 export const MAX_MEMBERS = 32;
 
@@ -39,7 +42,8 @@ export const mixerKind: ActorKind = {
   entry: './jitter/jitter.worker',
   media: true,
   stage: 3,
-  rings: [],
+  // The conference's recording (MixRecording.ts), only when it records.
+  rings: [{ name: RECORD_MIX_ROLE, edge: 'record', optional: true }],
   stats: [
     ...MIXER_STATS,
     ...Array.from({ length: MAX_MEMBERS }, (_, slot) => MEMBER_STATS.map((n) => `m${slot}.${n}`)).flat(),
