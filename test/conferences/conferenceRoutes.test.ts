@@ -4,11 +4,13 @@ import { agentKind } from '../../src/actors/agent/kind.ts';
 import { jitterKind } from '../../src/actors/jitter/kind.ts';
 import { mixerKind } from '../../src/actors/mixer/kind.ts';
 import { rtpKind } from '../../src/actors/rtp/kind.ts';
+import { twilioKind } from '../../src/actors/twilio/kind.ts';
 import { streamKind } from '../../src/actors/stream/kind.ts';
 import { StreamClient } from '../../src/cli/StreamClient.ts';
 import { loadConfig } from '../../src/config.ts';
 import { rtpTransport } from '../../src/legs/rtp/rtpTransport.ts';
 import { streamTransport } from '../../src/legs/stream/streamTransport.ts';
+import { twilioTransport } from '../../src/legs/twilio/twilioTransport.ts';
 import { createHttpServer, type HttpServer } from '../../src/server/server.ts';
 import { Supervisor } from '../../src/supervisor/Supervisor.ts';
 import { serializeRtp } from '../../src/wire/rtp.ts';
@@ -18,6 +20,7 @@ import { sleep, TestPeer } from '../helpers/rtpPeer.ts';
 import { speech } from '../helpers/fixtures.ts';
 import { fitTone, rms } from '../helpers/spectral.ts';
 import { ulawDecodeSample, ulawEncodeSample } from '../peers/g711.ts';
+import { TwilioClient } from '../peers/TwilioClient.ts';
 
 /**
  * The conference routes on the real HTTP server, with members of two kinds:
@@ -61,8 +64,12 @@ beforeAll(async () => {
     placement: 'call',
     logLevel: 'warn',
     log,
-    kinds: { jitter: jitterKind, agent: agentKind, rtp: rtpKind, stream: streamKind, mixer: mixerKind },
-    transports: [rtpTransport({ portMin: PORT_MIN, portMax: PORT_MIN + 20, rtcpMinIntervalS: 1 }), streamTransport({ agents: { defaultAgent: config.agent.default } })],
+    kinds: { jitter: jitterKind, agent: agentKind, rtp: rtpKind, stream: streamKind, twilio: twilioKind, mixer: mixerKind },
+    transports: [
+      rtpTransport({ portMin: PORT_MIN, portMax: PORT_MIN + 20, rtcpMinIntervalS: 1 }),
+      streamTransport({ agents: { defaultAgent: config.agent.default } }),
+      twilioTransport({ agents: { defaultAgent: config.agent.default } }),
+    ],
   });
   await sup.start();
   http = createHttpServer(sup, config, log, { streamStartTimeoutMs: 1000 });
@@ -232,5 +239,31 @@ describe('conferences over HTTP, with an RTP member and a raw stream member', ()
     expect(atStream.length).toBeGreaterThan(16000 * 0.3);
     expect(atStream.length).toBeLessThan(16000 * 2);
     expect(rms(atStream)).toBeGreaterThan(300);
+  });
+
+  it('takes a Twilio Media Stream as a member by its conference parameter: it and the RTP member hear each other', async () => {
+    const created = await api('POST', '/v1/conferences', {});
+    const c = created.json['id'] as string;
+    expect((await api('POST', `/v1/conferences/${c}/members`, { call: rtpCall })).status).toBe(201);
+    const tone = new Uint8Array(8000 * 4);
+    for (let k = 0; k < tone.length; k++) tone[k] = ulawEncodeSample(Math.round(3000 * Math.sin((2 * Math.PI * 1000 * k) / 8000)));
+    const twilio = new TwilioClient({ url: `ws://${base.slice('http://'.length)}/twilio/media`, customParameters: { conference: c }, audio: tone });
+    try {
+      await twilio.connect();
+      await expect.poll(async () => ((await api('GET', `/v1/conferences/${c}`)).json['members'] as unknown[]).length, within(3000, 'the Twilio member')).toBe(2);
+      const from = peer.received.length;
+      const played = twilio.played.length;
+      await sleep(800);
+      const atPeer = rtpHeard((peer.received.length - from) * 160);
+      const fits = (x: Int16Array, f: number): number[] =>
+        Array.from({ length: Math.floor(x.length / 160) - 5 }, (_, k) => fitTone(x, f, 8000, (k + 5) * 160, (k + 6) * 160).amplitude).sort((p, q) => p - q);
+      expect(fits(atPeer, 1000)[fits(atPeer, 1000).length >> 1]).toBeGreaterThan(2400); // the Twilio member's tone
+      const atTwilio = Int16Array.from(twilio.played.slice(played), (b) => ulawDecodeSample(b));
+      expect(fits(atTwilio, RTP_TONE)[fits(atTwilio, RTP_TONE).length >> 1]).toBeGreaterThan(2400); // the RTP member's tone
+      expect(fits(atTwilio, 1000)[fits(atTwilio, 1000).length >> 1]).toBeLessThan(300); // never itself
+    } finally {
+      twilio.abort();
+    }
+    expect((await api('DELETE', `/v1/conferences/${c}`)).status).toBe(204);
   });
 });

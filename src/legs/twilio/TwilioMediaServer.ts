@@ -116,9 +116,11 @@ export class TwilioMediaServer {
     startTimer.unref();
     session.onStart = (start) => {
       const agent = start.customParameters['agent'];
+      // `<Parameter name="conference" value="…"/>`: the call joins that conference as it is made.
+      const conference = start.customParameters['conference'];
       const record = recordParameter(start.customParameters['record'], this.#o.recordAll === true);
       this.#o.runtime
-        .createCall({ transport: 'twilio', session, record, ...(agent !== undefined ? { agent } : {}) })
+        .createCall({ transport: 'twilio', session, record, ...(agent !== undefined ? { agent } : {}), ...(conference !== undefined ? { conference } : {}) })
         .catch((err: unknown) => {
           this.#o.log.warn({ err, streamSid: quote(start.streamSid) }, 'twilio: cannot take the call');
           // 1013: try again later (draining, full, no worker); 1011: the call could not be made.
