@@ -384,6 +384,8 @@ export class Supervisor implements Runtime {
       this.#log.warn({ calls: this.#calls.size }, 'drain deadline passed: hanging up the remaining calls');
       await Promise.all(this.#calls.ids().map((id) => this.#calls.delete(id, 'drain', 'the drain deadline passed')));
     }
+    // The calls are gone: the conferences go too, so their recordings close complete rather than cut off at stop.
+    await Promise.all(this.conferences.list().map((c) => this.conferences.delete(c.id)));
   }
 
   async injectFault(target: string, kind: FaultKind): Promise<void> {

@@ -108,4 +108,13 @@ describe('a recorded conference', () => {
       await bare.stop();
     }
   });
+
+  it('a drain ends the conferences once the calls are gone, and their recordings close complete', async () => {
+    const conf = await sup.conferences.create({ record: true });
+    await sleep(200);
+    await sup.drain(1000);
+    expect(sup.conferences.list()).toEqual([]);
+    await until(() => recorder.store.get(conf.recording!.id)?.state !== 'recording', 5000, 'the recording to close');
+    expect(recorder.store.get(conf.recording!.id)).toMatchObject({ state: 'complete', channels: ['mix'], rateHz: 8000 });
+  });
 });
