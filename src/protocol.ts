@@ -40,7 +40,9 @@ export type ActorCommand =
   | { type: 'toolOutput'; callId: string; output: string }
   /** The gain of what the actor contributes, dB (a conference member's, for the mixer). */
   | { type: 'gain'; db: number }
-  | { type: 'mute'; muted: boolean };
+  | { type: 'mute'; muted: boolean }
+  /** Delay a jitter actor holds beyond its own target, ms, to play aligned with its sync group (src/sync/). */
+  | { type: 'syncDelay'; ms: number };
 
 /** `oom`: a runaway leak (the worker's heap grows until its limit); `oom-burst`: 80 MB blocks that stall the thread as they fill it. */
 export type FaultKind = 'crash' | 'hang' | 'exit' | 'oom' | 'oom-burst';

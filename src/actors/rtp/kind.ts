@@ -59,6 +59,17 @@ export const RTP_STATS = [
   'opusBitrateBps',
   'opusFec',
   'dtmfSent',
+  // Stream sync (RFC 3550 §6.4.1): SRs taken into the RTP → wallclock mapping, refused (no wallclock, inconsistent,
+  // stale: wire/senderClock.ts) and SRs under an SSRC other than the stream's; the mapping in use (NaN before an SR);
+  // the sender's clock less ours (ms); its media clock's drift against ours and the 95% half-width (ppm, NaN until fitted).
+  'srAccepted',
+  'srRejected',
+  'srForeignSsrc',
+  'srNtpMs',
+  'srRtpTimestamp',
+  'clockOffsetMs',
+  'clockDriftPpm',
+  'clockDriftCiPpm',
   ...ENGINE_LATENCY_STATS,
 ] as const;
 export type RtpStatName = (typeof RTP_STATS)[number];
