@@ -82,6 +82,7 @@ export function createJitterActor(ctx: ActorContext, config: ActorConfig): Hoste
   const playedDelayAt = levelAt + 3;
   const ownTargetAt = levelAt + 4;
   const syncDelayAt = levelAt + 5;
+  stats[levelAt + 6] = jb.clockHz;
   stats[playedTsAt] = Number.NaN;
   stats[playedAtAt] = Number.NaN;
   const level = new InboundLevel((spf / cfg.rateHz) * 1000);

@@ -33,7 +33,7 @@ export const jitterKind: ActorKind = {
   ],
   // levelDbfs: the played stream's RMS level, VU-smoothed (InboundLevel.ts); a figure to look at, not to sum, so not in `qos`.
   // Sync (src/sync/): the last decoded packet's RTP timestamp, when its first sample plays (epoch ms) and its delay as
-  // heard past its earliest arrival; the target the stream needs itself, and the delay held beyond it to align with a group.
+  // heard past its earliest arrival, its RTP clock; the target the stream needs itself, and the delay held beyond it to align with a group.
   stats: [
     ...JITTER_STAT_NAMES,
     'ringOverflows',
@@ -44,6 +44,7 @@ export const jitterKind: ActorKind = {
     'playedDelayMs',
     'ownTargetDelayMs',
     'syncDelayMs',
+    'rtpClockHz',
   ],
   qos: [
     'packetsReceived',

@@ -249,6 +249,8 @@ export async function createRtpLeg(ctx: ActorContext, config: ActorConfig): Prom
         // The fit moves once a second (clockDrift.ts); two copies a tick keep /status current without a message.
         stats[STAT.clockDriftPpm] = source.drift.driftPpm;
         stats[STAT.clockDriftCiPpm] = source.drift.driftCiPpm;
+        // A new SSRC has no mapping until its first SR: the last stream's must not place its samples.
+        if (!source.clock.valid) stats[STAT.srNtpMs] = Number.NaN;
       }
       const address = receiver.remoteAddress;
       // Frames are consumed by header first (peek): one that will not be sent
