@@ -11,8 +11,10 @@
  * timestamp jump, a replayed or forged report) is held aside; a second SR
  * that agrees with the held one, and not with the mapping, means the sender
  * really reset its clocks (as RFC 3550 A.1 confirms a sequence restart with
- * a second packet), and the mapping moves to it. So one hostile report never
- * changes the mapping, and a genuine restart costs one report interval.
+ * a second packet), and the mapping moves to it. The first mapping is made
+ * the same way, by two SRs that agree. So one hostile report never changes
+ * (or makes) the mapping, and a genuine start or restart costs one report
+ * interval.
  *
  * Nothing here allocates; `offer` runs per SR, `wallclockMsOf` at control rate.
  */
@@ -29,6 +31,8 @@ export const SrVerdict = {
   RESTARTED: 3,
   /** Older than the SR in use (reordered or replayed): ignored. */
   STALE: 4,
+  /** The first SR, or one after it that disagreed: held until the next confirms it (no mapping yet). */
+  PROBATION: 5,
 } as const;
 export type SrVerdictCode = (typeof SrVerdict)[keyof typeof SrVerdict];
 
@@ -92,8 +96,12 @@ export class SenderClock {
       return SrVerdict.NO_WALLCLOCK;
     }
     const rtp = rtpTimestamp >>> 0;
-    if (!this.#have) return this.#use(ntpMs, rtp, arrivalMs, SrVerdict.ACCEPTED);
-    if (ntpMs <= this.#ntpMs && this.#agrees(this.#ntpMs, this.#rtp, this.#arrivalMs, ntpMs, rtp, arrivalMs)) {
+    if (!this.#have) {
+      if (this.#confirmsPending(ntpMs, rtp, arrivalMs)) return this.#use(ntpMs, rtp, arrivalMs, SrVerdict.ACCEPTED);
+      this.#hold(ntpMs, rtp, arrivalMs);
+      return SrVerdict.PROBATION;
+    }
+    if (ntpMs <= this.#ntpMs && this.#stepsAgree(this.#ntpMs, this.#rtp, ntpMs, rtp, 0)) {
       this.rejected++;
       return SrVerdict.STALE;
     }
@@ -101,17 +109,26 @@ export class SenderClock {
       this.#pending = false;
       return this.#use(ntpMs, rtp, arrivalMs, SrVerdict.ACCEPTED);
     }
-    if (this.#pending && ntpMs > this.#pNtpMs && this.#agrees(this.#pNtpMs, this.#pRtp, this.#pArrivalMs, ntpMs, rtp, arrivalMs)) {
-      this.#pending = false;
+    if (this.#confirmsPending(ntpMs, rtp, arrivalMs)) {
       this.#offsetCount = 0;
       return this.#use(ntpMs, rtp, arrivalMs, SrVerdict.RESTARTED);
     }
+    this.#hold(ntpMs, rtp, arrivalMs);
+    this.rejected++;
+    return SrVerdict.INCONSISTENT;
+  }
+
+  #confirmsPending(ntpMs: number, rtp: number, arrivalMs: number): boolean {
+    if (!this.#pending || !(ntpMs > this.#pNtpMs) || !this.#agrees(this.#pNtpMs, this.#pRtp, this.#pArrivalMs, ntpMs, rtp, arrivalMs)) return false;
+    this.#pending = false;
+    return true;
+  }
+
+  #hold(ntpMs: number, rtp: number, arrivalMs: number): void {
     this.#pending = true;
     this.#pNtpMs = ntpMs;
     this.#pRtp = rtp;
     this.#pArrivalMs = arrivalMs;
-    this.rejected++;
-    return SrVerdict.INCONSISTENT;
   }
 
   /**
@@ -132,11 +149,16 @@ export class SenderClock {
   }
 
   #agrees(ntp0: number, rtp0: number, at0: number, ntp1: number, rtp1: number, at1: number): boolean {
-    const ntpStep = ntp1 - ntp0;
-    const rtpStep = (((rtp1 - rtp0) | 0) / this.clockRateHz) * 1000;
     const arrivalStep = at1 - at0;
     const tol = CONSISTENT_MS + CONSISTENT_RATE * Math.abs(arrivalStep);
-    return Math.abs(ntpStep - rtpStep) <= tol && Math.abs(ntpStep - arrivalStep) <= tol;
+    return this.#stepsAgree(ntp0, rtp0, ntp1, rtp1, arrivalStep) && Math.abs(ntp1 - ntp0 - arrivalStep) <= tol;
+  }
+
+  /** The NTP and RTP steps between two SRs are the same elapsed time (`spanMs` sets the rate tolerance). */
+  #stepsAgree(ntp0: number, rtp0: number, ntp1: number, rtp1: number, spanMs: number): boolean {
+    const ntpStep = ntp1 - ntp0;
+    const rtpStep = (((rtp1 - rtp0) | 0) / this.clockRateHz) * 1000;
+    return Math.abs(ntpStep - rtpStep) <= CONSISTENT_MS + CONSISTENT_RATE * Math.max(Math.abs(spanMs), Math.abs(ntpStep));
   }
 
   #use(ntpMs: number, rtp: number, arrivalMs: number, verdict: SrVerdictCode): SrVerdictCode {

@@ -169,7 +169,7 @@ export class RtcpSession {
     const verdict = source.onSenderReport(sr, nowMs);
     const st = this.#stats;
     if (verdict === SrVerdict.ACCEPTED || verdict === SrVerdict.RESTARTED) st[STAT.srAccepted]++;
-    else st[STAT.srRejected]++;
+    else if (verdict !== SrVerdict.PROBATION) st[STAT.srRejected]++;
     const clock = source.clock;
     st[STAT.srNtpMs] = clock.ntpMs;
     st[STAT.srRtpTimestamp] = clock.rtpTimestamp;
