@@ -71,7 +71,6 @@ export function newMemberPlan(): SyncMemberPlan {
  */
 export function planSyncDelays(figures: ReadonlyArray<SyncMemberFigures | undefined>, plans: SyncMemberPlan[]): number {
   let needMax = -Infinity;
-  let lagSum = 0;
   let lagMin = Infinity;
   let lagMax = -Infinity;
   let playing = 0;
@@ -87,7 +86,6 @@ export function planSyncDelays(figures: ReadonlyArray<SyncMemberFigures | undefi
     p.lagMs = p.netMs + f.playedDelayMs;
     const need = p.netMs + f.ownTargetDelayMs;
     if (need > needMax) needMax = need;
-    lagSum += p.lagMs;
     if (p.lagMs < lagMin) lagMin = p.lagMs;
     if (p.lagMs > lagMax) lagMax = p.lagMs;
     playing++;
@@ -96,14 +94,22 @@ export function planSyncDelays(figures: ReadonlyArray<SyncMemberFigures | undefi
     for (const p of plans) p.delayMs = 0;
     return 0;
   }
-  const lagMean = lagSum / playing;
+  // The residue is each buffer's miss: the delay it plays at less the delay it was asked for (own + sync), plus its trim.
+  let missSum = 0;
+  for (let i = 0; i < figures.length; i++) {
+    const p = plans[i]!;
+    if (!Number.isNaN(p.lagMs)) missSum += missOf(figures[i]!) + p.trimMs;
+  }
+  const missMean = missSum / playing;
   let least = Infinity;
   for (let i = 0; i < figures.length; i++) {
     const p = plans[i]!;
     if (Number.isNaN(p.lagMs)) continue;
     const f = figures[i]!;
-    const residual = p.lagMs - lagMean;
-    const settled = Math.abs(f.syncDelayMs - p.delayMs) < 1 && Math.abs(f.playedDelayMs - f.ownTargetDelayMs - f.syncDelayMs) <= SETTLED_MS;
+    const miss = missOf(f);
+    const residual = miss + p.trimMs - missMean;
+    // Only a buffer that holds the delay last planned and got near it shows a residue, not the way still to go.
+    const settled = Math.abs(f.syncDelayMs - p.delayMs) < 1 && Math.abs(miss) <= SETTLED_MS;
     if (settled && Math.abs(residual) > TRIM_DEADBAND_MS) {
       p.trimMs = Math.max(-TRIM_LIMIT_MS, Math.min(TRIM_LIMIT_MS, p.trimMs - TRIM_GAIN * residual));
     }
@@ -116,4 +122,9 @@ export function planSyncDelays(figures: ReadonlyArray<SyncMemberFigures | undefi
     p.delayMs = Number.isNaN(p.lagMs) ? 0 : p.delayMs - least;
   }
   return lagMax - lagMin;
+}
+
+/** How far the buffer's delay as heard is from the delay it was asked to hold, ms. */
+function missOf(f: SyncMemberFigures): number {
+  return f.playedDelayMs - f.ownTargetDelayMs - f.syncDelayMs;
 }
