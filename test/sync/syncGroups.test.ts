@@ -58,7 +58,7 @@ describe('sync groups (real UDP peers with skewed clocks, real workers)', () => 
     a.start(ca.port, t0);
     b.start(cb.port, t0);
 
-    await until(() => Number.isFinite(stats(ca.jitter)['playedAtMs']!) && Number.isFinite(stats(cb.jitter)['playedAtMs']!), 5000, 'both playing');
+    await until(() => Number.isFinite(stats(ca.jitter)['playedAtMs']!) && Number.isFinite(stats(cb.jitter)['playedAtMs']!), 10_000, 'both playing');
     await sleep(1500);
     const apart = trueLag(b, cb.jitter) - trueLag(a, ca.jitter);
     expect(apart).toBeGreaterThan(40);
