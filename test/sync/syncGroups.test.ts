@@ -63,11 +63,12 @@ describe('sync groups (real UDP peers with skewed clocks, real workers)', () => 
     const apart = trueLag(b, cb.jitter) - trueLag(a, ca.jitter);
     expect(apart).toBeGreaterThan(40);
 
-    // Hostile RTCP from A's own address: an SR under another SSRC, one with an absurd NTP time, one whose RTP timestamp jumped.
+    // Hostile RTCP from A's own address, once its mapping stands: an SR under another SSRC, one with an absurd NTP time, one whose RTP timestamp jumped.
     const bad = (ssrc: number, unixMs: number, rtp: number): Uint8Array => {
       const ntp = ntpFromUnixMs(unixMs);
       return serializeRtcpCompound([{ type: 'sr', ssrc, ntpSeconds: ntp.seconds, ntpFraction: ntp.fraction, rtpTimestamp: rtp, packetCount: 0, octetCount: 0, reports: [] }]);
     };
+    await until(() => stats(ca.leg)['srAccepted']! >= 2, 5000, "A's mapping");
     a.sendRtcp(bad(0xbad, epochMs(), 0), ca.port);
     a.sendRtcp(bad(0xa11ce, epochMs() + 40 * 86_400_000, 5), ca.port);
     a.sendRtcp(bad(0xa11ce, epochMs() + 250, 0x40000000), ca.port);
