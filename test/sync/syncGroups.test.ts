@@ -108,6 +108,12 @@ describe('sync groups (real UDP peers with skewed clocks, real workers)', () => 
     expect(la['srRejected']).toBeGreaterThanOrEqual(2);
     expect(la['srAccepted']).toBeGreaterThan(4);
 
+    // Per call in /status, and across calls in /metrics.
+    const qos = sup.status().calls.find((c) => c.id === cb.id)!.qos!['rtp']!;
+    expect(qos['clockDriftPpm']).toBeLessThan(0);
+    expect(await sup.metrics.metrics()).toMatch(/switchboard_call_clock_drift_ppm_count\{transport="rtp"\} 2\n/);
+    expect(sup.status().syncGroups?.[0]?.group).toBe('room-1');
+
     // Leaving: the call's buffer goes back to its own delay.
     expect(sup.leaveSyncGroup(ca.id)).toBe(true);
     await until(() => stats(ca.jitter)['syncDelayMs'] === 0, 2000, 'sync delay released');

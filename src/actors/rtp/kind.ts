@@ -87,5 +87,5 @@ export const rtpKind: ActorKind = {
     { name: 'heard', edge: 'heard' },
   ],
   stats: RTP_STATS,
-  qos: ['packetsIn', 'packetsOut', 'jitterMs', 'lossFraction', 'peerLossFraction', 'rttMs', 'opusBitrateBps'],
+  qos: ['packetsIn', 'packetsOut', 'jitterMs', 'lossFraction', 'peerLossFraction', 'rttMs', 'opusBitrateBps', 'clockDriftPpm', 'clockDriftCiPpm', 'clockOffsetMs'],
 };
