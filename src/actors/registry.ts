@@ -2,6 +2,7 @@ import type { ActorKind } from './ActorKind.ts';
 import { agentKind } from './agent/kind.ts';
 import { captureKind } from './capture/kind.ts';
 import { jitterKind } from './jitter/kind.ts';
+import { mixerKind } from './mixer/kind.ts';
 import { rtpKind } from './rtp/kind.ts';
 import { streamKind } from './stream/kind.ts';
 import { twilioKind } from './twilio/kind.ts';
@@ -14,4 +15,5 @@ export const ACTOR_KINDS: Readonly<Record<string, ActorKind>> = {
   rtp: rtpKind,
   twilio: twilioKind,
   stream: streamKind,
+  mixer: mixerKind,
 };

@@ -10,6 +10,7 @@ import { bearerCheck, readCheck, type Challenge } from './auth.ts';
 import { assertSafeBind, readsGuarded } from './bindPolicy.ts';
 import { callRoutes } from './calls.ts';
 import { recordingRoutes } from './recordings.ts';
+import { conferenceRoutes } from './conferences.ts';
 import { DashboardEvents, type DashboardEventsOptions, type StreamState } from './dashboard/events.ts';
 import { dashboardRoutes } from './dashboard/routes.ts';
 import { drainRoutes } from './drain.ts';
@@ -113,6 +114,7 @@ export function createHttpServer(runtime: Runtime, config: Config, logger: Logge
     ...dashboardRoutes(dashboard),
     ...callRoutes,
     ...recordingRoutes,
+    ...conferenceRoutes,
     ...drainRoutes,
     ...twilioRoutes,
     ...(config.enableFaultInjection ? faultRoutes : []),

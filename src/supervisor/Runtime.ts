@@ -3,6 +3,8 @@ import type { Registry } from 'prom-client';
 import type { Recorder } from '../recording/Recorder.ts';
 import type { FaultKind as WorkerFaultKind } from '../protocol.ts';
 import type { ProcessFigures } from '../processFigures.ts';
+import type { ConferenceRegistry } from '../conferences/ConferenceRegistry.ts';
+import type { ConferenceInfo } from '../conferences/conferenceInfo.ts';
 
 /**
  * What the HTTP server (and the CLI) see of the running engine. The
@@ -91,7 +93,12 @@ export interface RuntimeStatus {
   /** Sync groups with their members' lags and delays (src/sync/). */
   syncGroups?: SyncGroupStatus[];
   process: ProcessFigures;
+  /** Live conferences with each member's level and talk state. */
+  conferences?: ConferenceInfo[];
 }
+
+/** What the HTTP layer uses of the conferences (src/conferences/ConferenceRegistry.ts). */
+export type Conferences = Pick<ConferenceRegistry, 'create' | 'list' | 'get' | 'addMember' | 'updateMember' | 'removeMember' | 'delete'>;
 
 /**
  * An actor's stats slots read in place: shared with its worker (read them,
@@ -171,6 +178,8 @@ export interface Runtime {
   syncGroups(): SyncGroupStatus[];
   /** Hangs up; false when there is no such call. */
   deleteCall(id: string): Promise<boolean>;
+  /** Conferences: a mixer each, calls as members. */
+  readonly conferences: Conferences;
 
   /** Stops taking calls; resolves when live calls ended or the deadline passed. */
   drain(deadlineMs: number): Promise<void>;
