@@ -28,6 +28,9 @@ export interface ConferenceHost {
   actor(actorId: string): ActorRecord | undefined;
   detachAgent(callId: string, conferenceId: string): Promise<AgentSeat>;
   attachAgent(callId: string, seat: AgentSeat): Promise<void>;
+  /** A member joined, mixed at `slot` by `mixerId`, or left: stream sync aligns a conference's members (src/sync/conferenceSync.ts). */
+  memberJoined?(conferenceId: string, callId: string, mixerId: string, slot: number): void;
+  memberLeft?(conferenceId: string, callId: string): void;
 }
 
 interface Conference {
@@ -148,6 +151,7 @@ export class ConferenceRegistry {
         throw err;
       }
       this.#memberOf.set(req.call, id);
+      this.#host.memberJoined?.(id, req.call, c.mixerId, slot);
       this.#host.log.info({ conference: id, call: req.call, slot, rateHz: seat.rateHz }, 'conference member joined');
       return memberInfo(member, mixer.stats);
     });
@@ -213,6 +217,7 @@ export class ConferenceRegistry {
     }
     c.members.delete(callId);
     this.#memberOf.delete(callId);
+    this.#host.memberLeft?.(c.id, callId);
     if (mixer !== undefined) this.#syncConfig(c, mixer);
     if (restoreAgent) await this.#host.attachAgent(callId, m.seat);
     this.#host.log.info({ conference: c.id, call: callId, slot }, 'conference member left');

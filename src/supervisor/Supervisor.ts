@@ -32,6 +32,7 @@ import { moveActors, type RehomeHost } from './rehome.ts';
 import { EDGES } from '../frames/edges.ts';
 import { processFigures } from '../processFigures.ts';
 import { SyncGroupError, SyncGroups, type SyncGroupStatus } from '../sync/SyncGroups.ts';
+import { ConferenceSync } from '../sync/conferenceSync.ts';
 
 /** How often the watchdog samples heartbeats; well under the 500 ms hang limit. */
 export const WATCHDOG_INTERVAL_MS = 50;
@@ -85,6 +86,8 @@ export class Supervisor implements Runtime {
   #nextActor = 1;
   #stopping: Promise<void> | undefined;
   readonly #sync: SyncGroups;
+  /** A conference's members form a sync group. */
+  readonly #conferenceSync: ConferenceSync;
 
   constructor(opts: SupervisorOptions) {
     this.#opts = opts;
@@ -118,10 +121,13 @@ export class Supervisor implements Runtime {
       actor: (actorId) => this.#actors.get(actorId),
       detachAgent: (callId, conferenceId) => this.#calls.detachAgent(callId, conferenceId),
       attachAgent: (callId, seat) => this.#calls.attachAgent(callId, seat),
+      memberJoined: (conference, callId, mixerId, slot) => this.#conferenceSync.memberJoined(conference, callId, mixerId, slot),
+      memberLeft: (conference, callId) => this.#conferenceSync.memberLeft(conference, callId),
     });
     this.#metrics = createRuntimeMetrics(this, opts.metrics);
     this.#reclaimer = new MemoryReclaimer(() => this.#allSlots(), this.#log);
     this.#sync = new SyncGroups(this, this.#log);
+    this.#conferenceSync = new ConferenceSync(this.#sync, (id) => this.#actors.get(id)?.stats, this.#log);
     this.#daemon.start();
   }
 

@@ -28,6 +28,16 @@ export interface SyncMemberStatus {
   /** Its sender's media clock against ours, ppm, and the 95% half-width; null until fitted (RTP legs only). */
   clockDriftPpm: number | null;
   clockDriftCiPpm: number | null;
+  /** Its sender's wallclock less ours (less the least one-way delay), ms, by its SRs; null without them. */
+  clockOffsetMs: number | null;
+  /** How long its frames wait past its buffer before they are heard (a conference mixer's pick-up), ms; null when not known. */
+  heardAfterMs: number | null;
+}
+
+/** How a member's frames reach the ear, where something stands between its buffer and playout. */
+export interface SyncMemberOptions {
+  /** How long its frames wait past its jitter buffer before they are heard, ms (NaN: not known yet). Read at control rate. */
+  heardAfterMs?: () => number;
 }
 
 export interface SyncGroupStatus {
@@ -40,6 +50,7 @@ export interface SyncGroupStatus {
 interface Member {
   readonly call: string;
   readonly plan: SyncMemberPlan;
+  readonly heardAfterMs: (() => number) | undefined;
   /** A command is on its way: do not send another until it lands. */
   sending: boolean;
 }
@@ -70,7 +81,10 @@ export class SyncGroupError extends Error {
  * pass gives it its delay again.
  *
  * The mixer needs nothing more: it reads each member's jitter output ring
- * every 20 ms, and the rings already hold aligned audio.
+ * every 20 ms, and the rings already hold aligned audio. What a member's
+ * frames wait in that ring before the mixer takes them is part of when they
+ * are heard: a member that gives `heardAfterMs` (conferenceSync.ts) has it
+ * added to when its buffer played them.
  */
 export class SyncGroups {
   readonly #host: SyncHost;
@@ -86,18 +100,19 @@ export class SyncGroups {
   }
 
   /** Adds the call to `group` (made on first use), leaving any group it was in. */
-  join(group: string, callId: string): void {
+  join(group: string, callId: string, opts: SyncMemberOptions = {}): void {
     if (typeof group !== 'string' || !GROUP_NAME.test(group)) {
       throw new SyncGroupError(400, 'a sync group name is 1–64 characters of A–Z a–z 0–9 . _ -');
     }
     const call = this.#host.getCall(callId);
     if (call === undefined) throw new SyncGroupError(404, `no such call [call:${callId}]`);
     if (this.#jitterOf(call) === undefined) throw new SyncGroupError(409, `call ${callId} has no inbound stream to align`);
-    if (this.#groupOf.get(callId) === group) return;
+    const was = this.#groups.get(group)?.members.find((m) => m.call === callId);
+    if (was !== undefined && was.heardAfterMs === opts.heardAfterMs) return;
     const g = this.#groups.get(group) ?? { members: [], spreadMs: 0 };
-    if (g.members.length >= MAX_SYNC_MEMBERS) throw new SyncGroupError(409, `sync group ${group} is full [members:${MAX_SYNC_MEMBERS}]`);
+    if (was === undefined && g.members.length >= MAX_SYNC_MEMBERS) throw new SyncGroupError(409, `sync group ${group} is full [members:${MAX_SYNC_MEMBERS}]`);
     this.leave(callId);
-    g.members.push({ call: callId, plan: newMemberPlan(), sending: false });
+    g.members.push({ call: callId, plan: newMemberPlan(), heardAfterMs: opts.heardAfterMs, sending: false });
     this.#groups.set(group, g);
     this.#groupOf.set(callId, group);
     this.#schedule();
@@ -138,6 +153,8 @@ export class SyncGroups {
             syncDelayMs: m.plan.delayMs,
             clockDriftPpm: finite(rtp && read(rtp, 'clockDriftPpm')),
             clockDriftCiPpm: finite(rtp && read(rtp, 'clockDriftCiPpm')),
+            clockOffsetMs: finite(rtp && read(rtp, 'clockOffsetMs')),
+            heardAfterMs: finite(m.heardAfterMs?.()),
           };
         }),
       });
@@ -152,7 +169,7 @@ export class SyncGroups {
         const m = g.members[i]!;
         if (this.#host.getCall(m.call) === undefined) this.leave(m.call);
       }
-      const figures = g.members.map((m) => this.#figures(m.call));
+      const figures = g.members.map((m) => this.#figures(m.call, m.heardAfterMs?.() ?? 0));
       g.spreadMs = planSyncDelays(
         figures,
         g.members.map((m) => m.plan),
@@ -213,11 +230,12 @@ export class SyncGroups {
     return undefined;
   }
 
-  #figures(callId: string): SyncMemberFigures | undefined {
+  #figures(callId: string, heardAfterMs: number): SyncMemberFigures | undefined {
     const j = this.#stats(callId, 'jitter');
     if (j === undefined) return undefined;
     const playedTs = read(j, 'playedRtpTimestamp');
-    const playedAtMs = read(j, 'playedAtMs');
+    // Heard when the frame leaves whatever holds it past the buffer: a mixer that picks it up later plays it later.
+    const playedAtMs = read(j, 'playedAtMs') + (Number.isFinite(heardAfterMs) ? heardAfterMs : 0);
     if (!Number.isFinite(playedTs) || !Number.isFinite(playedAtMs)) return undefined;
     const rtp = this.#stats(callId, 'rtp');
     let wallclock = Number.NaN;

@@ -12,8 +12,12 @@
  * least one-way delay less the sender's clock offset) and the buffer's delay
  * as heard. A member without SRs (Twilio, a sender without wallclock) has no
  * wallclock for its samples: it falls back to arrival time, netMs = 0, as
- * though each sample were taken when the fastest of its packets came; a
- * group that mixes the two assumes the SR senders' clocks agree with ours.
+ * though each sample were taken when the fastest of its packets came. An SR
+ * wallclock says how the SR senders stand to each other, not to our clock
+ * (a PBX's NTP time may be seconds off): in a group that mixes the two, the
+ * SR members' net parts are taken relative to the least of them, so they are
+ * aligned with each other and the earliest of them with the arrival-time
+ * members, and no sender's clock offset turns into delay.
  *
  * The group plays at the largest lag any member needs for itself (its net
  * part plus its own jitter target), so no member's buffer is cut below what
@@ -74,6 +78,8 @@ export function planSyncDelays(figures: ReadonlyArray<SyncMemberFigures | undefi
   let lagMin = Infinity;
   let lagMax = -Infinity;
   let playing = 0;
+  let mappedNetMin = Infinity;
+  let unmapped = 0;
   for (let i = 0; i < figures.length; i++) {
     const f = figures[i];
     const p = plans[i]!;
@@ -81,8 +87,19 @@ export function planSyncDelays(figures: ReadonlyArray<SyncMemberFigures | undefi
       p.lagMs = Number.NaN;
       continue;
     }
+    p.lagMs = 0; // playing: set below
     p.mapped = Number.isFinite(f.playedWallclockMs);
     p.netMs = p.mapped ? f.playedAtMs - f.playedWallclockMs - f.playedDelayMs : 0;
+    if (!p.mapped) unmapped++;
+    else if (p.netMs < mappedNetMin) mappedNetMin = p.netMs;
+  }
+  // Mixed group: the SR members relative to the earliest of them (see above).
+  const shift = unmapped > 0 && mappedNetMin < Infinity ? mappedNetMin : 0;
+  for (let i = 0; i < figures.length; i++) {
+    const f = figures[i];
+    const p = plans[i]!;
+    if (f === undefined || Number.isNaN(p.lagMs)) continue;
+    if (p.mapped) p.netMs -= shift;
     p.lagMs = p.netMs + f.playedDelayMs;
     const need = p.netMs + f.ownTargetDelayMs;
     if (need > needMax) needMax = need;

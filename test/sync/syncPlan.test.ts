@@ -63,6 +63,22 @@ describe('planSyncDelays', () => {
     expect(plans[2]!.lagMs).toBeNaN();
   });
 
+  it('aligns SR members with each other and not with their clock offset when the group also has arrival-time members', () => {
+    const plans = [newMemberPlan(), newMemberPlan(), newMemberPlan()];
+    // Two SR senders whose wallclocks read 250 ms ahead of ours (one 60 ms further away), one member without SRs.
+    const figs = (d: number[]): SyncMemberFigures[] => [
+      member({ netDelayMs: 5, aheadMs: 250, ownTargetMs: 40, syncDelayMs: d[0]! }),
+      member({ netDelayMs: 65, aheadMs: 250, ownTargetMs: 40, syncDelayMs: d[1]! }),
+      member({ netDelayMs: 5, aheadMs: 0, ownTargetMs: 40, syncDelayMs: d[2]!, mapped: false }),
+    ];
+    planSyncDelays(figs([0, 0, 0]), plans);
+    // The near SR member waits 60 ms for the far one, and the offset costs no one delay: the far one (the latest) gets none.
+    expect(plans.map((p) => Math.round(p.delayMs))).toEqual([60, 0, 60]);
+    expect(plans.map((p) => p.mapped)).toEqual([true, true, false]);
+    planSyncDelays(figs(plans.map((p) => p.delayMs)), plans);
+    expect(Math.abs(plans[0]!.lagMs - plans[1]!.lagMs)).toBeLessThan(1e-6);
+  });
+
   it('takes out what the buffer grid leaves, within bounds, and gives a lone member nothing', () => {
     const plans = [newMemberPlan(), newMemberPlan()];
     // Both settled at their plan (0, 0) but one plays 18 ms later than it was asked to (a grid point away).
