@@ -30,6 +30,8 @@ export interface ScaledClockOptions {
   srEveryMs: number;
   ssrc: number;
   rtpBase: number;
+  /** The sample it takes at its own sample index `n` (8 kHz, from its start); without it, a steady voice-like tone. */
+  pcm?: (n: number) => number;
 }
 
 /**
@@ -47,6 +49,8 @@ export class ScaledClockPeer {
   #k = 0;
   #sr = 0;
   readonly #payload = tonePayload();
+  readonly #frame = new Int16Array(FRAME);
+  readonly #encoded = new Uint8Array(FRAME);
 
   private constructor(peer: TestPeer, o: ScaledClockOptions) {
     this.peer = peer;
@@ -66,6 +70,11 @@ export class ScaledClockPeer {
     return (trueMs - this.#t0) * (1 + this.o.ppm / 1e6);
   }
 
+  /** Its own sample index (8 kHz, from its start, fractional) of the sample taken at true epoch time `trueMs`. */
+  ownSampleAt(trueMs: number): number {
+    return (this.#own(trueMs) * CLOCK) / 1000;
+  }
+
   /** The true epoch time at which the sample stamped `rtpTimestamp` was taken. */
   takenAtMs(rtpTimestamp: number): number {
     const ownMs = ((((rtpTimestamp >>> 0) - this.o.rtpBase) | 0) / CLOCK) * 1000;
@@ -83,7 +92,7 @@ export class ScaledClockPeer {
         if (takenAt + this.o.delayMs > now) break;
         const k = this.#k++;
         this.peer.sendRtp(
-          { payloadType: 0, sequenceNumber: (1000 + k) & 0xffff, timestamp: (this.o.rtpBase + k * FRAME) >>> 0, ssrc: this.o.ssrc, marker: k === 0, payload: this.#payload },
+          { payloadType: 0, sequenceNumber: (1000 + k) & 0xffff, timestamp: (this.o.rtpBase + k * FRAME) >>> 0, ssrc: this.o.ssrc, marker: k === 0, payload: this.#payloadOf(k) },
           toPort,
         );
       }
@@ -111,6 +120,14 @@ export class ScaledClockPeer {
       this.#timer = setTimeout(step, 2);
     };
     step();
+  }
+
+  #payloadOf(k: number): Uint8Array {
+    const pcm = this.o.pcm;
+    if (pcm === undefined) return this.#payload;
+    for (let i = 0; i < FRAME; i++) this.#frame[i] = pcm(k * FRAME + i);
+    ulawEncode(this.#frame, this.#encoded);
+    return this.#encoded;
   }
 
   /** Sends one raw RTCP datagram from its RTCP port (hostile-input tests). */
