@@ -84,7 +84,7 @@ export class SyncGroupError extends Error {
  * every 20 ms, and the rings already hold aligned audio. What a member's
  * frames wait in that ring before the mixer takes them is part of when they
  * are heard: a member that gives `heardAfterMs` (conferenceSync.ts) has it
- * added to when its buffer played them.
+ * counted in its lag (syncPlan.ts).
  */
 export class SyncGroups {
   readonly #host: SyncHost;
@@ -234,8 +234,7 @@ export class SyncGroups {
     const j = this.#stats(callId, 'jitter');
     if (j === undefined) return undefined;
     const playedTs = read(j, 'playedRtpTimestamp');
-    // Heard when the frame leaves whatever holds it past the buffer: a mixer that picks it up later plays it later.
-    const playedAtMs = read(j, 'playedAtMs') + (Number.isFinite(heardAfterMs) ? heardAfterMs : 0);
+    const playedAtMs = read(j, 'playedAtMs');
     if (!Number.isFinite(playedTs) || !Number.isFinite(playedAtMs)) return undefined;
     const rtp = this.#stats(callId, 'rtp');
     let wallclock = Number.NaN;
@@ -253,6 +252,7 @@ export class SyncGroups {
       ownTargetDelayMs: read(j, 'ownTargetDelayMs'),
       syncDelayMs: read(j, 'syncDelayMs'),
       playedWallclockMs: wallclock,
+      heardAfterMs,
     };
   }
 }

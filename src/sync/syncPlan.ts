@@ -41,6 +41,8 @@ export interface SyncMemberFigures {
   playedWallclockMs: number;
   /** The sync delay the buffer holds now (the last plan it was given), ms. */
   syncDelayMs: number;
+  /** How long its frames wait past the buffer before they are heard (a conference mixer's pick-up), ms; 0 or absent: none. */
+  heardAfterMs?: number;
 }
 
 /** A member's plan state across passes. */
@@ -79,6 +81,7 @@ export function planSyncDelays(figures: ReadonlyArray<SyncMemberFigures | undefi
   let lagMax = -Infinity;
   let playing = 0;
   let mappedNetMin = Infinity;
+  let mappedMinWait = 0;
   let unmapped = 0;
   for (let i = 0; i < figures.length; i++) {
     const f = figures[i];
@@ -88,13 +91,18 @@ export function planSyncDelays(figures: ReadonlyArray<SyncMemberFigures | undefi
       continue;
     }
     p.lagMs = 0; // playing: set below
+    // What waits past the buffer is part of when a sample is heard, by wallclock or by arrival alike.
+    const wait = waitOf(f);
     p.mapped = Number.isFinite(f.playedWallclockMs);
-    p.netMs = p.mapped ? f.playedAtMs - f.playedWallclockMs - f.playedDelayMs : 0;
+    p.netMs = p.mapped ? f.playedAtMs + wait - f.playedWallclockMs - f.playedDelayMs : wait;
     if (!p.mapped) unmapped++;
-    else if (p.netMs < mappedNetMin) mappedNetMin = p.netMs;
+    else if (p.netMs < mappedNetMin) {
+      mappedNetMin = p.netMs;
+      mappedMinWait = wait;
+    }
   }
-  // Mixed group: the SR members relative to the earliest of them (see above).
-  const shift = unmapped > 0 && mappedNetMin < Infinity ? mappedNetMin : 0;
+  // Mixed group: the SR members relative to the earliest of them, which is placed as an arrival-time member would be (see above).
+  const shift = unmapped > 0 && mappedNetMin < Infinity ? mappedNetMin - mappedMinWait : 0;
   for (let i = 0; i < figures.length; i++) {
     const f = figures[i];
     const p = plans[i]!;
@@ -139,6 +147,11 @@ export function planSyncDelays(figures: ReadonlyArray<SyncMemberFigures | undefi
     p.delayMs = Number.isNaN(p.lagMs) ? 0 : p.delayMs - least;
   }
   return lagMax - lagMin;
+}
+
+function waitOf(f: SyncMemberFigures): number {
+  const w = f.heardAfterMs;
+  return w !== undefined && Number.isFinite(w) && w > 0 ? w : 0;
 }
 
 /** How far the buffer's delay as heard is from the delay it was asked to hold, ms. */

@@ -79,6 +79,21 @@ describe('planSyncDelays', () => {
     expect(Math.abs(plans[0]!.lagMs - plans[1]!.lagMs)).toBeLessThan(1e-6);
   });
 
+  it('counts what a member waits past its buffer (a conference mixer picking its frames up later), with SRs or by arrival', () => {
+    for (const mapped of [true, false]) {
+      const plans = [newMemberPlan(), newMemberPlan()];
+      planSyncDelays(
+        [
+          member({ netDelayMs: 10, aheadMs: 0, ownTargetMs: 40, syncDelayMs: 0, mapped }),
+          { ...member({ netDelayMs: 10, aheadMs: 0, ownTargetMs: 40, syncDelayMs: 0, mapped }), heardAfterMs: 15 },
+        ],
+        plans,
+      );
+      expect(plans.map((p) => Math.round(p.delayMs))).toEqual([15, 0]);
+      expect(plans[1]!.lagMs - plans[0]!.lagMs).toBeCloseTo(15, 6);
+    }
+  });
+
   it('takes out what the buffer grid leaves, within bounds, and gives a lone member nothing', () => {
     const plans = [newMemberPlan(), newMemberPlan()];
     // Both settled at their plan (0, 0) but one plays 18 ms later than it was asked to (a grid point away).
