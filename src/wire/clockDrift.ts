@@ -119,7 +119,9 @@ export class ClockDriftEstimator {
       }
     }
     if (m === 0) return;
-    const sorted = slopes.subarray(0, m).sort();
+    // Sorted in place, the unused tail pushed past the end: a subarray view would allocate on the packet path.
+    slopes.fill(Infinity, m);
+    const sorted = slopes.sort();
     const median = m % 2 === 1 ? sorted[(m - 1) >> 1]! : (sorted[m / 2 - 1]! + sorted[m / 2]!) / 2;
     // Sen (1968): the interval runs between ranks (m ∓ C)/2 with C = z·√(n(n−1)(2n+5)/18), the variance of Kendall's S.
     const c = Z95 * Math.sqrt((n * (n - 1) * (2 * n + 5)) / 18);
