@@ -3,6 +3,9 @@ import type { Supervisor } from '../../src/supervisor/Supervisor.ts';
 import { epochMs } from '../../src/frames/epochClock.ts';
 import type { RtpPacket } from '../../src/wire/rtp.ts';
 import { conferenceSyncGroup } from '../../src/sync/conferenceSync.ts';
+import { serializeRtcpCompound } from '../../src/wire/rtcp.ts';
+import { ntpFromUnixMs } from '../../src/wire/rtpStats.ts';
+import { mulberry32 } from '../helpers/prng.ts';
 import { sleep, until } from '../helpers/rtpPeer.ts';
 import { startRtpRuntime } from '../helpers/rtpRuntime.ts';
 import { ScaledClockPeer } from '../helpers/scaledClockPeer.ts';
@@ -134,6 +137,22 @@ describe('conference members aligned to their senders clocks (real UDP peers, re
     expect(member(2).mapped).toBe(false);
     expect(member(0).heardAfterMs).not.toBeNull();
 
+    // Hostile RTCP from A's own address: a truncated SR, garbage, and a flood of SRs that would move its mapping (absurd
+    // NTP times, jumped RTP timestamps). Dropped and counted; the alignment below holds through them.
+    const legA = sup.getCall(calls[0]!.id)!.actors.find((id) => sup.actorStats(id)?.kind === 'rtp')!;
+    const legStat = (name: string): number => sup.actorStats(legA)!.values[sup.actorStats(legA)!.names.indexOf(name)]!;
+    const sr = (unixMs: number, rtp: number): Uint8Array => {
+      const ntp = ntpFromUnixMs(unixMs);
+      return serializeRtcpCompound([{ type: 'sr', ssrc: 0xa, ntpSeconds: ntp.seconds, ntpFraction: ntp.fraction, rtpTimestamp: rtp, packetCount: 0, octetCount: 0, reports: [] }]);
+    };
+    const [badBefore, rejectedBefore] = [legStat('droppedBadRtcp'), legStat('srRejected')];
+    const rng = mulberry32(13);
+    a.sendRtcp(sr(epochMs(), 0).subarray(0, 20), calls[0]!.port);
+    a.sendRtcp(Uint8Array.from({ length: 1200 }, () => Math.floor(rng() * 256)), calls[0]!.port);
+    for (let k = 0; k < 50; k++) a.sendRtcp(sr(epochMs() + (rng() < 0.5 ? -1 : 1) * 86_400_000 * (1 + k), Math.floor(rng() * 2 ** 32)), calls[0]!.port);
+    await until(() => legStat('srRejected') - rejectedBefore >= 40, 3000, 'the hostile SRs refused');
+    expect(legStat('droppedBadRtcp') - badBefore).toBeGreaterThanOrEqual(2);
+
     // The same true instants, in each sender's own samples (its clock's rate too): A's and B's bursts set in there.
     const markAt = epochMs() + 200;
     for (const [peer, mark] of [
@@ -171,6 +190,8 @@ describe('conference members aligned to their senders clocks (real UDP peers, re
     expect(mc.clockOffsetMs).toBeNull();
     expect(sup.status().calls.find((k) => k.id === calls[1]!.id)!.qos!['rtp']!['clockDriftPpm']).toBeLessThan(0);
     const metrics = await sup.metrics.metrics();
+    const refused = /switchboard_calls_qos\{transport="rtp",kind="rtp",figure="srRejected"\} (\d+)/.exec(metrics);
+    expect(Number(refused?.[1])).toBeGreaterThanOrEqual(40);
     expect(metrics).toMatch(/switchboard_call_clock_drift_ppm_count\{transport="rtp"\} 3\n/);
     expect(metrics).toMatch(/switchboard_call_clock_offset_seconds_bucket\{le="0.5",transport="rtp"\} 2\n/);
     expect(metrics).toMatch(/switchboard_call_clock_offset_seconds_bucket\{le="0.1",transport="rtp"\} 0\n/);

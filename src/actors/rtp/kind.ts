@@ -96,5 +96,5 @@ export const rtpKind: ActorKind = {
     { name: RECORD_AGENT_ROLE, edge: 'record', optional: true },
   ],
   stats: RTP_STATS,
-  qos: ['packetsIn', 'packetsOut', 'jitterMs', 'lossFraction', 'peerLossFraction', 'rttMs', 'opusBitrateBps', 'clockDriftPpm', 'clockDriftCiPpm', 'clockOffsetMs', 'srRejected', 'srForeignSsrc'],
+  qos: ['packetsIn', 'packetsOut', 'jitterMs', 'lossFraction', 'peerLossFraction', 'rttMs', 'opusBitrateBps', 'clockDriftPpm', 'clockDriftCiPpm', 'clockOffsetMs', 'srRejected', 'srForeignSsrc', 'droppedBadRtcp'],
 };
