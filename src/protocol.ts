@@ -41,6 +41,8 @@ export type ActorCommand =
   /** The gain of what the actor contributes, dB (a conference member's, for the mixer). */
   | { type: 'gain'; db: number }
   | { type: 'mute'; muted: boolean }
+  /** Delay a jitter actor holds beyond its own target, ms, to play aligned with its sync group (src/sync/). */
+  | { type: 'syncDelay'; ms: number }
   /**
    * A conference mixer takes a member at `slot`: it reads the member's frames
    * from `in` (its jitter/PLC output) and writes the member's mix-minus to

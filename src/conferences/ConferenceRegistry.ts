@@ -34,6 +34,9 @@ export interface ConferenceHost {
   attachAgent(callId: string, seat: AgentSeat): Promise<void>;
   /** Writes recordings (a conference's mix with `record: true`); without it, `record: true` is refused. */
   readonly recorder?: CallRecorder | undefined;
+  /** A member joined, mixed at `slot` by `mixerId`, or left: stream sync aligns a conference's members (src/sync/conferenceSync.ts). */
+  memberJoined?(conferenceId: string, callId: string, mixerId: string, slot: number): void;
+  memberLeft?(conferenceId: string, callId: string): void;
 }
 
 interface Conference {
@@ -174,6 +177,7 @@ export class ConferenceRegistry {
         throw err;
       }
       this.#memberOf.set(req.call, id);
+      this.#host.memberJoined?.(id, req.call, c.mixerId, slot);
       this.#host.log.info({ conference: id, call: req.call, slot, rateHz: seat.rateHz }, 'conference member joined');
       return memberInfo(member, mixer.stats);
     });
@@ -241,6 +245,7 @@ export class ConferenceRegistry {
     }
     c.members.delete(callId);
     this.#memberOf.delete(callId);
+    this.#host.memberLeft?.(c.id, callId);
     if (mixer !== undefined) this.#syncConfig(c, mixer);
     if (restoreAgent) await this.#host.attachAgent(callId, m.seat);
     this.#host.log.info({ conference: c.id, call: callId, slot }, 'conference member left');

@@ -1,3 +1,4 @@
+import type { SyncGroupStatus } from '../sync/SyncGroups.ts';
 import type { Registry } from 'prom-client';
 import type { Recorder } from '../recording/Recorder.ts';
 import type { FaultKind as WorkerFaultKind } from '../protocol.ts';
@@ -89,6 +90,8 @@ export interface RuntimeStatus {
   calls: CallInfo[];
   /** The newest ended calls with why they ended (hangup, peer, worker-failed, actor-failed, drain). */
   endedCalls?: Array<{ id: string; transport: string; endedAt: string; reason: string; detail: string }>;
+  /** Sync groups with their members' lags and delays (src/sync/). */
+  syncGroups?: SyncGroupStatus[];
   process: ProcessFigures;
   /** Live conferences with each member's level and talk state. */
   conferences?: ConferenceInfo[];
@@ -163,6 +166,16 @@ export interface Runtime {
   sendDtmf(callId: string, digits: string): Promise<boolean>;
   /** Answers a tool call of the call's agent (`tool.call` event) with its output; false when there is no such call. */
   sendToolOutput(callId: string, toolCallId: string, output: string): Promise<boolean>;
+  /**
+   * Joins the call's inbound stream to a sync group (src/sync/SyncGroups.ts):
+   * its members play the same sender instant at the same local instant. A
+   * call is in one group at a time. Throws RequestError 400 (bad name), 404
+   * (no such call) or 409 (no inbound stream, group full).
+   */
+  joinSyncGroup(group: string, callId: string): void;
+  /** Takes the call out of its sync group; false when it was in none. */
+  leaveSyncGroup(callId: string): boolean;
+  syncGroups(): SyncGroupStatus[];
   /** Hangs up; false when there is no such call. */
   deleteCall(id: string): Promise<boolean>;
   /** Conferences: a mixer each, calls as members. */

@@ -31,6 +31,8 @@ import { MemoryReclaimer } from './MemoryReclaimer.ts';
 import { moveActors, type RehomeHost } from './rehome.ts';
 import { EDGES } from '../frames/edges.ts';
 import { processFigures } from '../processFigures.ts';
+import { SyncGroupError, SyncGroups, type SyncGroupStatus } from '../sync/SyncGroups.ts';
+import { ConferenceSync } from '../sync/conferenceSync.ts';
 
 /** How often the watchdog samples heartbeats; well under the 500 ms hang limit. */
 export const WATCHDOG_INTERVAL_MS = 50;
@@ -83,6 +85,9 @@ export class Supervisor implements Runtime {
   #watchdog: NodeJS.Timeout | undefined;
   #nextActor = 1;
   #stopping: Promise<void> | undefined;
+  readonly #sync: SyncGroups;
+  /** A conference's members form a sync group. */
+  readonly #conferenceSync: ConferenceSync;
 
   constructor(opts: SupervisorOptions) {
     this.#opts = opts;
@@ -117,9 +122,13 @@ export class Supervisor implements Runtime {
       detachAgent: (callId, conferenceId) => this.#calls.detachAgent(callId, conferenceId),
       attachAgent: (callId, seat) => this.#calls.attachAgent(callId, seat),
       recorder: opts.recorder,
+      memberJoined: (conference, callId, mixerId, slot) => this.#conferenceSync.memberJoined(conference, callId, mixerId, slot),
+      memberLeft: (conference, callId) => this.#conferenceSync.memberLeft(conference, callId),
     });
     this.#metrics = createRuntimeMetrics(this, opts.metrics);
     this.#reclaimer = new MemoryReclaimer(() => this.#allSlots(), this.#log);
+    this.#sync = new SyncGroups(this, this.#log);
+    this.#conferenceSync = new ConferenceSync(this.#sync, (id) => this.#actors.get(id)?.stats, this.#log);
     this.#daemon.start();
   }
 
@@ -218,6 +227,7 @@ export class Supervisor implements Runtime {
       actors: [...this.#actors.values()].map((a) => actorStatus(a)),
       calls: this.listCalls().map((c) => ({ ...c, qos: this.callQos(c.id) })),
       endedCalls: [...this.#calls.ended()],
+      syncGroups: this.#sync.status(),
       process: processFigures(),
       conferences: this.conferences.list(),
     };
@@ -366,6 +376,28 @@ export class Supervisor implements Runtime {
     return this.#calls.sendToolOutput(callId, toolCallId, output);
   }
 
+  joinSyncGroup(group: string, callId: string): void {
+    try {
+      this.#sync.join(group, callId);
+    } catch (err) {
+      if (err instanceof SyncGroupError) throw new RequestError(err.status, err.message);
+      throw err;
+    }
+  }
+
+  leaveSyncGroup(callId: string): boolean {
+    return this.#sync.leave(callId);
+  }
+
+  syncGroups(): SyncGroupStatus[] {
+    return this.#sync.status();
+  }
+
+  /** One planning pass of the sync groups now (tests step it instead of waiting for its timer). */
+  planSyncGroups(): void {
+    this.#sync.plan();
+  }
+
   deleteCall(id: string): Promise<boolean> {
     return this.#calls.delete(id);
   }
@@ -406,6 +438,7 @@ export class Supervisor implements Runtime {
   }
 
   stop(): Promise<void> {
+    this.#sync.close();
     this.#stopping ??= (async () => {
       clearInterval(this.#watchdog);
       this.#reclaimer.stop();

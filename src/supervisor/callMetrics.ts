@@ -38,6 +38,10 @@ const RTT_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.6, 1];
  * percent costs G.711 about 3.6 R points (G.107 Ie,eff with G.113's Bpl 25.1).
  */
 const RATIO_BUCKETS = [0, 0.001, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.5];
+/** Sender clocks against ours, |ppm|: a good crystal is within 20, a cheap one 100, past 500 is broken or not a clock. */
+const DRIFT_BUCKETS = [5, 10, 20, 50, 100, 200, 500, 1000];
+/** Sender wallclocks against ours, |s|: NTP-synced hosts within 10 ms, a free-running one off by seconds or more. */
+const OFFSET_BUCKETS = [0.001, 0.01, 0.05, 0.1, 0.5, 1, 10, 60, 3600];
 
 const nonNegative = (v: number | undefined): number | undefined => (v !== undefined && v >= 0 ? v : undefined);
 
@@ -77,6 +81,24 @@ const CALL_FIGURES: ReadonlyArray<{ name: string; help: string; buckets: number[
     of: (c) => {
       const total = c.jitter?.['totalSamplesReceived'] ?? 0;
       return total > 0 ? (c.jitter?.['concealedSamples'] ?? 0) / total : undefined;
+    },
+  },
+  {
+    name: 'switchboard_call_clock_drift_ppm',
+    help: "Magnitude of each RTP call's sender clock drift against ours (from its packets' arrivals, once fitted)",
+    buckets: DRIFT_BUCKETS,
+    of: (c) => {
+      const ppm = c.qos['rtp']?.['clockDriftPpm'];
+      return ppm !== undefined && Number.isFinite(ppm) ? Math.abs(ppm) : undefined;
+    },
+  },
+  {
+    name: 'switchboard_call_clock_offset_seconds',
+    help: "Magnitude of each RTP call's sender wallclock less ours, by its SRs (RFC 3550 §6.4.1) less the least one-way delay",
+    buckets: OFFSET_BUCKETS,
+    of: (c) => {
+      const ms = c.qos['rtp']?.['clockOffsetMs'];
+      return ms !== undefined && Number.isFinite(ms) ? Math.abs(ms) / 1000 : undefined;
     },
   },
   {

@@ -15,6 +15,8 @@
  * @see RFC 3550 §6.4.1, A.1, A.3, A.8.
  */
 import type { RtcpReportBlock, RtcpSenderReport } from './rtcp.ts';
+import { SenderClock, type SrVerdictCode } from './senderClock.ts';
+import { ClockDriftEstimator } from './clockDrift.ts';
 
 const RTP_SEQ_MOD = 1 << 16;
 export const MAX_DROPOUT = 3000;
@@ -107,9 +109,10 @@ export class RtpSourceStats {
   #jitter16 = 0;
   #lsr = 0;
   #lastSrArrivalMs = 0;
-  #srNtpMs = 0;
-  #srRtp = 0;
-  #haveSr = false;
+  /** The RTP → sender wallclock mapping of its SRs (§6.4.1), validated (senderClock.ts). */
+  readonly clock: SenderClock;
+  /** Its media clock's drift against ours, from packet arrivals (clockDrift.ts). */
+  readonly drift: ClockDriftEstimator;
 
   /**
    * `minSequential`: packets in order before the source counts (A.1 uses 2;
@@ -118,6 +121,8 @@ export class RtpSourceStats {
   constructor(ssrc: number, firstSeq: number, clockRateHz: number, minSequential = MIN_SEQUENTIAL) {
     this.ssrc = ssrc >>> 0;
     this.clockRateHz = clockRateHz;
+    this.clock = new SenderClock(clockRateHz);
+    this.drift = new ClockDriftEstimator(clockRateHz);
     this.#initSeq(firstSeq);
     this.#maxSeq = (firstSeq - 1) & 0xffff;
     this.#probation = Math.max(1, minSequential);
@@ -140,6 +145,7 @@ export class RtpSourceStats {
     }
     this.#transit = transit;
     this.#haveTransit = true;
+    this.drift.add(arrivalMs, rtpTimestamp);
     return code;
   }
 
@@ -236,23 +242,25 @@ export class RtpSourceStats {
     return Math.floor((lostInterval * 256) / expectedInterval);
   }
 
-  /** Notes an SR from this source: LSR for our reports, and its NTP↔RTP pair for sync. */
-  onSenderReport(sr: RtcpSenderReport, arrivalMs: number): void {
+  /**
+   * Notes an SR from this source: LSR for our reports (always: the peer
+   * measures RTT by it), and its NTP↔RTP pair for sync, which the sender
+   * clock takes only when it agrees with the mapping (senderClock.ts).
+   */
+  onSenderReport(sr: RtcpSenderReport, arrivalMs: number): SrVerdictCode {
     this.#lsr = ntpMiddle32(sr.ntpSeconds, sr.ntpFraction);
     this.#lastSrArrivalMs = arrivalMs;
-    this.#srNtpMs = unixMsFromNtp(sr.ntpSeconds, sr.ntpFraction);
-    this.#srRtp = sr.rtpTimestamp >>> 0;
-    this.#haveSr = true;
+    const ntpMs = sr.ntpSeconds === 0 && sr.ntpFraction === 0 ? 0 : unixMsFromNtp(sr.ntpSeconds, sr.ntpFraction);
+    return this.clock.offer(ntpMs, sr.rtpTimestamp, arrivalMs);
   }
 
   /**
    * The sender's wallclock (Unix ms) at which the sample stamped
-   * `rtpTimestamp` was taken, by its last SR; NaN before any SR. Streams are
+   * `rtpTimestamp` was taken, by its SRs; NaN before any. Streams are
    * synchronized by comparing these (§6.4.1).
    */
   wallclockMsOf(rtpTimestamp: number): number {
-    if (!this.#haveSr) return Number.NaN;
-    return this.#srNtpMs + ((((rtpTimestamp - this.#srRtp) | 0) / this.clockRateHz) * 1000);
+    return this.clock.wallclockMsOf(rtpTimestamp);
   }
 
   /**

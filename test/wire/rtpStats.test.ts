@@ -166,9 +166,15 @@ describe('NTP time and round trips (RFC 3550 §4, §6.4.1)', () => {
     expect(s.wallclockMsOf(0)).toBeNaN();
     const t0 = 1_700_000_000_000;
     const ntp = ntpFromUnixMs(t0);
+    // Two SRs that agree make the mapping (wire/senderClock.ts): the first alone is on probation.
+    const before = ntpFromUnixMs(t0 - 1000);
+    s.onSenderReport(
+      { type: 'sr', ssrc: 5, ntpSeconds: before.seconds, ntpFraction: before.fraction, rtpTimestamp: 0xffffff00 - 8000, packetCount: 0, octetCount: 0, reports: [] },
+      0,
+    );
     s.onSenderReport(
       { type: 'sr', ssrc: 5, ntpSeconds: ntp.seconds, ntpFraction: ntp.fraction, rtpTimestamp: 0xffffff00, packetCount: 0, octetCount: 0, reports: [] },
-      0,
+      1000,
     );
     expect(s.wallclockMsOf(0xffffff00 + 8000 - 2 ** 32)).toBeCloseTo(t0 + 1000, 3); // across the wrap
     expect(s.wallclockMsOf(0xffffff00 - 800)).toBeCloseTo(t0 - 100, 3);

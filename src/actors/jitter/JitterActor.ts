@@ -1,10 +1,10 @@
-import type { ActorConfig } from '../../protocol.ts';
+import type { ActorCommand, ActorConfig } from '../../protocol.ts';
 import { FrameFlags } from '../../frames/FrameRing.ts';
 import { PACKET_CODEC_NUMBER, PacketReader } from '../../frames/PacketRing.ts';
 import { epochMs, madeStamp } from '../../frames/epochClock.ts';
 import { Concealer } from '../../dsp/plc.ts';
 import { TimeStretcher } from '../../dsp/timeStretch.ts';
-import type { ActorContext, HostedActor } from '../Actor.ts';
+import { commandRefused, type ActorContext, type HostedActor } from '../Actor.ts';
 import { FrameKind, JitterBuffer } from './JitterBuffer.ts';
 import { JITTER_STAT_NAMES } from './JitterStats.ts';
 import { InboundLevel } from './InboundLevel.ts';
@@ -78,6 +78,14 @@ export function createJitterActor(ctx: ActorContext, config: ActorConfig): Hoste
   const ringOverflowsAt = JITTER_STAT_NAMES.length;
   const rejectedAt = ringOverflowsAt + 1;
   const levelAt = rejectedAt + 1;
+  const playedTsAt = levelAt + 1;
+  const playedAtAt = levelAt + 2;
+  const playedDelayAt = levelAt + 3;
+  const ownTargetAt = levelAt + 4;
+  const syncDelayAt = levelAt + 5;
+  stats[levelAt + 6] = jb.clockHz;
+  stats[playedTsAt] = Number.NaN;
+  stats[playedAtAt] = Number.NaN;
   const level = new InboundLevel((spf / cfg.rateHz) * 1000);
   const recording = recordTapOf(ctx.rings, RECORD_CALLER_ROLE, cfg.rateHz, ctx.tickMs);
   let frameSeq = 0;
@@ -103,7 +111,19 @@ export function createJitterActor(ctx: ActorContext, config: ActorConfig): Hoste
       stats[ringOverflowsAt] = output.overflows;
       stats[rejectedAt] = rejected;
       stats[levelAt] = level.measure(frame);
+      if (jb.lastPlayedSeq >= 0) {
+        stats[playedTsAt] = jb.lastPlayedRtpTimestamp;
+        stats[playedAtAt] = jb.lastPlayoutMs;
+        stats[playedDelayAt] = jb.lastPlayedDelayMs;
+      }
+      stats[ownTargetAt] = jb.ownTargetDelayMs;
+      stats[syncDelayAt] = jb.syncDelayMs;
       return 1;
+    },
+    /** `syncDelay`: the delay to hold beyond the stream's own target, to align with its sync group. */
+    command(c: ActorCommand): void {
+      if (c.type !== 'syncDelay') throw commandRefused('jitter', c);
+      jb.syncDelayMs = c.ms;
     },
     close(): void {
       jb.destroy();

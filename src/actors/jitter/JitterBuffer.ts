@@ -65,6 +65,7 @@ export class JitterBuffer {
   readonly rateHz: number;
   readonly samplesPerFrame: number;
   readonly clockHz: number;
+  readonly #maxDelayMs: number;
 
   readonly #decoder: PacketDecoder;
   readonly #store: PacketStore;
@@ -95,6 +96,7 @@ export class JitterBuffer {
     this.#store = new PacketStore(arenaBytesFor(maxPayloadBytesPerSecond(opts.codec, opts.rateHz), opts.maxDelayMs));
     this.#delay = new DelayManager({ ...opts, quantile: opts.quantile ?? TARGET_QUANTILE });
     this.rateHz = opts.rateHz;
+    this.#maxDelayMs = opts.maxDelayMs;
     this.clockHz = this.#decoder.clockHz;
     this.samplesPerFrame = this.#decoder.samplesPerFrame;
     this.#playout = new Playout(this.#store, this.#decoder, this.#delay, this.stats, opts.concealer, opts.stretcher);
@@ -117,7 +119,31 @@ export class JitterBuffer {
     return this.#playout.lastPlayoutMs;
   }
 
-  /** The delay the buffer holds now, ms (the delay manager's target plus any loss headroom). */
+  /** The RTP timestamp (32-bit, as sent) of the last packet decoded; NaN before any. */
+  get lastPlayedRtpTimestamp(): number {
+    if (this.#playout.lastPlayedSeq < 0) return Number.NaN;
+    return (this.#playout.lastPlayedTs - TS_ORIGIN) % 2 ** 32 >>> 0;
+  }
+
+  /** The last decoded packet's delay as heard: when it plays less its earliest possible arrival (the least transit), ms. */
+  get lastPlayedDelayMs(): number {
+    return this.#playout.lastPlayedDelayMs;
+  }
+
+  /** The target the stream needs for itself, ms, without the sync delay. */
+  get ownTargetDelayMs(): number {
+    return this.#playout.ownTargetMs;
+  }
+
+  /** Delay held beyond the stream's own target so it plays aligned with others (a sync group), ms; clamped to [0, maxDelayMs]. */
+  get syncDelayMs(): number {
+    return this.#playout.syncDelayMs;
+  }
+  set syncDelayMs(ms: number) {
+    this.#playout.syncDelayMs = Number.isFinite(ms) ? Math.min(Math.max(ms, 0), this.#maxDelayMs) : 0;
+  }
+
+  /** The delay the buffer holds now, ms (the delay manager's target plus any loss headroom and the sync delay). */
   get targetDelayMs(): number {
     return this.#playout.targetMs;
   }

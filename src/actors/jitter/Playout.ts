@@ -52,6 +52,15 @@ export class Playout {
   /** The extended sequence number of the last packet decoded, and when its first sample plays (ms, the pull clock). */
   lastPlayedSeq = -1;
   lastPlayoutMs = 0;
+  /** The last decoded packet's extended timestamp, and its delay as heard (lastPlayoutMs − its earliest arrival), ms. */
+  lastPlayedTs = 0;
+  lastPlayedDelayMs = 0;
+  /**
+   * Delay added on top of the delay manager's target to align this stream
+   * with others (a sync group, src/sync/): reached by the same stretching
+   * as any other target change, so it costs no gap and no jump.
+   */
+  syncDelayMs = 0;
 
   readonly #store: PacketStore;
   readonly #decoder: PacketDecoder;
@@ -263,6 +272,18 @@ export class Playout {
    * frequent enough to hear.
    */
   get targetMs(): number {
+    const sync = this.syncDelayMs;
+    if (sync <= 0) return this.#ownTargetMs;
+    const t = this.#ownTargetMs + sync;
+    return t > this.#delay.maxDelayMs ? this.#delay.maxDelayMs : t;
+  }
+
+  /** The target this stream needs for itself (without the sync delay). */
+  get ownTargetMs(): number {
+    return this.#ownTargetMs;
+  }
+
+  get #ownTargetMs(): number {
     const base = this.#delay.targetMs;
     // With a frame or more of jitter the packet after a loss is usually here
     // already, and the delay goal (≤ 1.2× the 1%-late oracle) leaves no room.
@@ -285,6 +306,8 @@ export class Playout {
     this.lastPlayedSeq = store.seqOf(slot);
     this.#waited = 0;
     this.lastPlayoutMs = this.#nowMs + this.#queue.length * this.#msPerSample;
+    this.lastPlayedTs = store.tsOf(slot);
+    this.lastPlayedDelayMs = this.lastPlayoutMs - this.lastPlayedTs * this.#msPerTs - this.#delay.minTransitMs;
     this.nextSeq = this.lastPlayedSeq + 1;
     this.#expectedTs = store.tsOf(slot) + Math.round(n > 0 ? n * this.#tsPerSample : this.#tsPerFrame);
     this.#lastArrivalMs = store.arrivalOf(slot);

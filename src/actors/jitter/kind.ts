@@ -16,6 +16,10 @@ import { RECORD_CALLER_ROLE } from '../../frames/edges.ts';
  * Config: `{ codec: 'PCMU'|'PCMA'|'G722'|'opus'|'L16', rateHz?, minDelayMs?
  * (20), maxDelayMs? (200), startDelayMs? (60) }`; rateHz defaults to the
  * codec's audio rate (8000 for G.711, 16000 for G.722 and L16, 48000 for Opus).
+ *
+ * Command: `{ type: 'syncDelay', ms }`, the delay to hold beyond the stream's
+ * own target so that it plays aligned with the other streams of its sync
+ * group (src/sync/SyncGroups.ts).
  */
 
 export const jitterKind: ActorKind = {
@@ -31,7 +35,20 @@ export const jitterKind: ActorKind = {
     { name: RECORD_CALLER_ROLE, edge: 'record', optional: true },
   ],
   // levelDbfs: the played stream's RMS level, VU-smoothed (InboundLevel.ts); a figure to look at, not to sum, so not in `qos`.
-  stats: [...JITTER_STAT_NAMES, 'ringOverflows', 'packetsRejected', 'levelDbfs'],
+  // Sync (src/sync/): the last decoded packet's RTP timestamp, when its first sample plays (epoch ms) and its delay as
+  // heard past its earliest arrival, its RTP clock; the target the stream needs itself, and the delay held beyond it to align with a group.
+  stats: [
+    ...JITTER_STAT_NAMES,
+    'ringOverflows',
+    'packetsRejected',
+    'levelDbfs',
+    'playedRtpTimestamp',
+    'playedAtMs',
+    'playedDelayMs',
+    'ownTargetDelayMs',
+    'syncDelayMs',
+    'rtpClockHz',
+  ],
   qos: [
     'packetsReceived',
     'packetsLost',

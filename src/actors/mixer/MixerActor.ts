@@ -1,6 +1,6 @@
 import type { ActorCommand, ActorConfig, MixerMemberConfig } from '../../protocol.ts';
 import { FrameMeta, FrameRing } from '../../frames/FrameRing.ts';
-import { epochMs, madeStamp } from '../../frames/epochClock.ts';
+import { epochMs, madeAgeUs, madeStamp } from '../../frames/epochClock.ts';
 import { commandRefused, type ActorContext, type HostedActor } from '../Actor.ts';
 import { ConferenceMixer } from './ConferenceMixer.ts';
 import { MAX_MEMBERS, MIXER_STATS, memberStatIndex } from './kind.ts';
@@ -21,6 +21,13 @@ export const LAG_PATIENCE_TICKS = 25;
 export const MAX_LAG_FRAMES = 8;
 /** Mix-minus frames a member's leg may leave unread before the mixer stops adding more (its worker is down or stalled). */
 export const MAX_OUT_BACKLOG = 4;
+/**
+ * Smoothing of a member's frame wait (`inWaitMs`): its worker's tick phase
+ * against this one's moves it by a millisecond or two from tick to tick; the
+ * sync groups (src/sync/) read it every 200 ms and want the level, not the
+ * ripple. 0.1 a tick: settled in about half a second.
+ */
+const WAIT_SMOOTHING = 0.1;
 
 const stat = (name: (typeof MIXER_STATS)[number]): number => MIXER_STATS.indexOf(name);
 const S_MEMBERS = stat('members');
@@ -60,6 +67,7 @@ export function createMixerActor(ctx: ActorContext, config: ActorConfig): Hosted
     }
     mixer.join(m);
     recording?.retune(mixer.rateHz);
+    stats[memberStatIndex(m.slot, 'inWaitMs')] = Number.NaN;
     inRings[m.slot] = input;
     outRings[m.slot] = output;
   };
@@ -72,8 +80,13 @@ export function createMixerActor(ctx: ActorContext, config: ActorConfig): Hosted
     throw err;
   }
 
-  /** One member's frame from its ring, keeping `delayFrames` in it and no more than MAX_LAG_FRAMES beyond. */
-  const take = (slot: number): void => {
+  /**
+   * One member's frame from its ring, keeping `delayFrames` in it and no more
+   * than MAX_LAG_FRAMES beyond; and how long the frame waited there since its
+   * jitter/PLC actor made it (the stamp it carries): the sync groups add that
+   * to when the buffer played it, since it is heard only once mixed.
+   */
+  const take = (slot: number, now: number): void => {
     const m = mixer.member(slot);
     const ring = inRings[slot];
     if (m === undefined || ring === undefined) return;
@@ -85,8 +98,15 @@ export function createMixerActor(ctx: ActorContext, config: ActorConfig): Hosted
       ring.read(m.input, meta);
       stats[memberStatIndex(slot, 'framesDropped')]++;
     }
-    m.present = avail > delay && ring.read(m.input, meta) && meta.sampleCount === m.samplesPerFrame;
+    meta.arrivalMs = 0;
+    m.present = avail > delay && ring.readStamped(m.input, meta) && meta.sampleCount === m.samplesPerFrame;
     stats[memberStatIndex(slot, m.present ? 'framesIn' : 'framesMissing')]++;
+    if (m.present && meta.arrivalMs !== 0) {
+      const waitMs = madeAgeUs(meta.arrivalMs, now) / 1000;
+      const at = memberStatIndex(slot, 'inWaitMs');
+      const was = stats[at]!;
+      stats[at] = Number.isNaN(was) ? waitMs : was + WAIT_SMOOTHING * (waitMs - was);
+    }
   };
 
   const give = (slot: number, now: number): void => {
@@ -104,7 +124,8 @@ export function createMixerActor(ctx: ActorContext, config: ActorConfig): Hosted
   return {
     tick(tickIndex: number): number {
       const t0 = performance.now();
-      for (let s = 0; s < MAX_MEMBERS; s++) take(s);
+      const takenAt = epochMs();
+      for (let s = 0; s < MAX_MEMBERS; s++) take(s, takenAt);
       mixer.mix();
       recording?.tick(tickIndex, mixer);
       const now = epochMs();

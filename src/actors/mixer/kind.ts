@@ -13,9 +13,11 @@ export const MIXER_STATS = ['members', 'rateHz', 'ticks', 'mixUs', 'maxMixUs', '
  * Per member slot: its level (dBFS, VU-smoothed), whether it is talking (the
  * VAD), how far ducking lowers it (dB, ≤ 0), frames mixed, frames that were
  * not there in time (silence mixed in their place), frames dropped to keep
- * its delay bounded, and mix-minus frames its leg had no room for.
+ * its delay bounded, mix-minus frames its leg had no room for, and how long
+ * its frames wait in its ring before they are mixed (ms, smoothed; NaN
+ * before the first; src/sync/ aligns conference members with it).
  */
-export const MEMBER_STATS = ['levelDbfs', 'talking', 'duckDb', 'framesIn', 'framesMissing', 'framesDropped', 'outOverflows'] as const;
+export const MEMBER_STATS = ['levelDbfs', 'talking', 'duckDb', 'framesIn', 'framesMissing', 'framesDropped', 'outOverflows', 'inWaitMs'] as const;
 
 export type MemberStat = (typeof MEMBER_STATS)[number];
 

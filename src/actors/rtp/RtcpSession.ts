@@ -1,4 +1,5 @@
-import { readRtcpCompound, RtcpParse, type RtcpPacket, type RtcpReportBlock } from '../../wire/rtcp.ts';
+import { readRtcpCompound, RtcpParse, type RtcpPacket, type RtcpReportBlock, type RtcpSenderReport } from '../../wire/rtcp.ts';
+import { SrVerdict } from '../../wire/senderClock.ts';
 import { rtcpReportCompound, writeRtcpPacket } from '../../wire/rtcpWrite.ts';
 import { rtcpIntervalSeconds, updateAvgRtcpSize } from '../../wire/rtcpSchedule.ts';
 import { ntpFromUnixMs, NtpTime, rttMsFromReportBlock, srRtpTimestamp, type RtpSourceStats } from '../../wire/rtpStats.ts';
@@ -144,7 +145,10 @@ export class RtcpSession {
         continue;
       }
       if (p.type !== 'sr' && p.type !== 'rr') continue;
-      if (p.type === 'sr' && source !== undefined && p.ssrc === source.ssrc) source.onSenderReport(p, nowMs);
+      if (p.type === 'sr' && source !== undefined) {
+        if (p.ssrc === source.ssrc) this.#onSenderReport(p, nowMs, source);
+        else this.#stats[STAT.srForeignSsrc]++;
+      }
       for (const b of p.reports) {
         if (b.ssrc !== ours) continue;
         const peer = this.peer;
@@ -158,5 +162,17 @@ export class RtcpSession {
       }
     }
     return aboutUs;
+  }
+
+  /** The peer's SR on its stream: the mapping takes it or refuses it (senderClock.ts); either way counted. */
+  #onSenderReport(sr: RtcpSenderReport, nowMs: number, source: RtpSourceStats): void {
+    const verdict = source.onSenderReport(sr, nowMs);
+    const st = this.#stats;
+    if (verdict === SrVerdict.ACCEPTED || verdict === SrVerdict.RESTARTED) st[STAT.srAccepted]++;
+    else if (verdict !== SrVerdict.PROBATION) st[STAT.srRejected]++;
+    const clock = source.clock;
+    st[STAT.srNtpMs] = clock.ntpMs;
+    st[STAT.srRtpTimestamp] = clock.rtpTimestamp;
+    st[STAT.clockOffsetMs] = clock.offsetMs;
   }
 }

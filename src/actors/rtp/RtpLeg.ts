@@ -153,6 +153,11 @@ export async function createRtpLeg(ctx: ActorContext, config: ActorConfig): Prom
   });
   const abr = cfg.codec === 'opus' ? new OpusBitrateController({ startBps: cfg.opusStartBps }) : undefined;
   stats[STAT.localPort] = cfg.localPort;
+  stats[STAT.srNtpMs] = Number.NaN;
+  stats[STAT.srRtpTimestamp] = Number.NaN;
+  stats[STAT.clockOffsetMs] = Number.NaN;
+  stats[STAT.clockDriftPpm] = Number.NaN;
+  stats[STAT.clockDriftCiPpm] = Number.NaN;
   stats[STAT.opusBitrateBps] = abr?.bitrateBps ?? 0;
 
   const sendBuffers: Buffer[] = [];
@@ -270,6 +275,14 @@ export async function createRtpLeg(ctx: ActorContext, config: ActorConfig): Prom
   return {
     tick(tickIndex: number): number {
       checkPeer(tickIndex);
+      const source = receiver.source;
+      if (source !== undefined) {
+        // The fit moves once a second (clockDrift.ts); two copies a tick keep /status current without a message.
+        stats[STAT.clockDriftPpm] = source.drift.driftPpm;
+        stats[STAT.clockDriftCiPpm] = source.drift.driftCiPpm;
+        // A new SSRC has no mapping until its first SR: the last stream's must not place its samples.
+        if (!source.clock.valid) stats[STAT.srNtpMs] = Number.NaN;
+      }
       const address = receiver.remoteAddress;
       // Frames are consumed by header first (peek): one that will not be sent
       // is skipped without copying its samples, let alone encoding them.

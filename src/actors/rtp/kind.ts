@@ -60,6 +60,17 @@ export const RTP_STATS = [
   'opusBitrateBps',
   'opusFec',
   'dtmfSent',
+  // Stream sync (RFC 3550 §6.4.1): SRs taken into the RTP → wallclock mapping, refused (no wallclock, inconsistent,
+  // stale: wire/senderClock.ts) and SRs under an SSRC other than the stream's; the mapping in use (NaN before an SR);
+  // the sender's clock less ours (ms); its media clock's drift against ours and the 95% half-width (ppm, NaN until fitted).
+  'srAccepted',
+  'srRejected',
+  'srForeignSsrc',
+  'srNtpMs',
+  'srRtpTimestamp',
+  'clockOffsetMs',
+  'clockDriftPpm',
+  'clockDriftCiPpm',
   // The outbound stream's identity and clock, kept here (the block outlives the actor) so a leg
   // re-created after its worker died goes on with the same SSRC, sequence and timestamp clock.
   'senderSsrc',
@@ -85,5 +96,5 @@ export const rtpKind: ActorKind = {
     { name: RECORD_AGENT_ROLE, edge: 'record', optional: true },
   ],
   stats: RTP_STATS,
-  qos: ['packetsIn', 'packetsOut', 'jitterMs', 'lossFraction', 'peerLossFraction', 'rttMs', 'opusBitrateBps'],
+  qos: ['packetsIn', 'packetsOut', 'jitterMs', 'lossFraction', 'peerLossFraction', 'rttMs', 'opusBitrateBps', 'clockDriftPpm', 'clockDriftCiPpm', 'clockOffsetMs', 'srRejected', 'srForeignSsrc', 'droppedBadRtcp'],
 };
