@@ -29,6 +29,8 @@ export interface RingSpec {
   name: string;
   /** What the ring carries, and so its size (src/frames/edges.ts): both ends of an edge name the same kind. */
   edge: EdgeKind;
+  /** Made only when an edge of the call names it (a tap few calls use): no ring of its own otherwise. */
+  optional?: boolean;
 }
 
 export interface ActorKind {
@@ -50,9 +52,11 @@ export interface ActorKind {
   stage?: number;
   /** Hosted by the call workers under the `call` placement (one per call, on the call's worker). */
   perCall?: boolean;
+  /** The host (pool of workers) it shares with other kinds, by its name; its own by default. */
+  host?: string;
 }
 
 /** The host (pool) an actor of `kind` runs on under `placement`. */
 export function hostOf(kind: ActorKind, placement: Placement): string {
-  return placement === 'call' && kind.perCall === true ? CALL_HOST : kind.name;
+  return placement === 'call' && kind.perCall === true ? CALL_HOST : (kind.host ?? kind.name);
 }

@@ -2,6 +2,7 @@ import type { ActorKind } from './ActorKind.ts';
 import { agentKind } from './agent/kind.ts';
 import { captureKind } from './capture/kind.ts';
 import { jitterKind } from './jitter/kind.ts';
+import { playbackKind } from './playback/kind.ts';
 import { rtpKind } from './rtp/kind.ts';
 import { twilioKind } from './twilio/kind.ts';
 
@@ -12,4 +13,5 @@ export const ACTOR_KINDS: Readonly<Record<string, ActorKind>> = {
   agent: agentKind,
   rtp: rtpKind,
   twilio: twilioKind,
+  playback: playbackKind,
 };

@@ -1,5 +1,6 @@
 import type { Registry } from 'prom-client';
 import type { FaultKind as WorkerFaultKind } from '../protocol.ts';
+import type { DevicesStatus } from '../devices/DeviceCatalog.ts';
 
 /**
  * What the HTTP server (and the CLI) see of the running engine. The
@@ -82,6 +83,8 @@ export interface RuntimeStatus {
   /** The newest ended calls with why they ended (hangup, peer, worker-failed, actor-failed, drain). */
   endedCalls?: Array<{ id: string; transport: string; endedAt: string; reason: string; detail: string }>;
   process: { pid: number; uptimeS: number; rssBytes: number; heapUsedBytes: number; cpuUserUs: number; cpuSystemUs: number };
+  /** The sound devices PortAudio found (the daemon scans them at start), or why there are none. */
+  devices?: DevicesStatus;
 }
 
 /**

@@ -20,6 +20,7 @@ import {
   type WorkerStatus,
 } from './Runtime.ts';
 import { syntheticTransport, type Transport } from '../calls/transports.ts';
+import type { DevicesStatus } from '../devices/DeviceCatalog.ts';
 import { actorStatus, type ActorRecord } from './ActorRecord.ts';
 import { CallRegistry } from '../calls/CallRegistry.ts';
 import { leastLoaded, startPool, workerStatus, type PoolSlotOptions } from './workerPool.ts';
@@ -46,6 +47,8 @@ export interface SupervisorOptions {
   /** Actor kinds by name (default: the registry). */
   kinds?: Readonly<Record<string, ActorKind>>;
   transports?: readonly Transport[];
+  /** The sound devices for /status (the daemon's scan); absent: /status has no `devices`. */
+  devices?: () => DevicesStatus;
   now?: () => number;
   workerHeapMb?: number;
   /** Overrides the restart intensity limit and the failed worker's cool-down (benchmarks, tests). */
@@ -197,6 +200,7 @@ export class Supervisor implements Runtime {
       calls: this.listCalls().map((c) => ({ ...c, qos: this.callQos(c.id) })),
       endedCalls: [...this.#calls.ended()],
       process: processFigures(),
+      ...(this.#opts.devices !== undefined ? { devices: this.#opts.devices() } : {}),
     };
   }
 
@@ -244,7 +248,10 @@ export class Supervisor implements Runtime {
     }
     const slot = this.#callSlot(kind, callId) ?? leastLoaded(this.#slotsOf(kindName), this.#actors, kindName);
     const rings: Record<string, FrameRing> = {};
-    for (const r of kind.rings) rings[r.name] = shared[r.name] ?? FrameRing.create(EDGES[r.edge].slots, EDGES[r.edge].maxSamples);
+    for (const r of kind.rings) {
+      if (r.optional === true && shared[r.name] === undefined) continue;
+      rings[r.name] = shared[r.name] ?? FrameRing.create(EDGES[r.edge].slots, EDGES[r.edge].maxSamples);
+    }
     const statsBuffer = new SharedArrayBuffer(Math.max(1, kind.stats.length) * 8);
     const rec: ActorRecord = {
       // `kind.n`: never the same as a worker's id (`kind-i`), which fault injection also takes.

@@ -7,6 +7,8 @@ import { Supervisor } from './Supervisor.ts';
 import type { Placement } from '../actors/ActorKind.ts';
 import { syntheticTransport } from '../calls/transports.ts';
 import { twilioTransport } from '../legs/twilio/twilioTransport.ts';
+import { captureTransport } from '../legs/capture/captureTransport.ts';
+import type { DeviceCatalog } from '../devices/DeviceCatalog.ts';
 
 /** Reads the fields of the daemon's configuration that the runtime needs. */
 export interface RuntimeConfig {
@@ -23,6 +25,8 @@ export interface RuntimeConfig {
   secrets?: { openaiApiKey?: string | undefined };
   metrics?: { perCallSeries: boolean };
   limits?: { maxCalls?: number | undefined };
+  /** The daemon's scan of sound devices, shown in /status. */
+  deviceCatalog?: DeviceCatalog;
 }
 
 /**
@@ -65,7 +69,9 @@ export async function createRuntime(config: RuntimeConfig, log: Logger): Promise
       syntheticTransport,
       rtp,
       twilioTransport({ agents }),
+      captureTransport({ agents }),
     ],
+    ...(config.deviceCatalog !== undefined ? { devices: () => config.deviceCatalog!.status() } : {}),
   });
   registerPortMetrics(sup.metrics, rtp.ports);
   await sup.start();

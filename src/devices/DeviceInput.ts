@@ -1,0 +1,91 @@
+import { DeviceStream } from './DeviceProcess.ts';
+import { SampleFifo } from './SampleFifo.ts';
+
+/** PortAudio runs devices at this rate here; calls resample at the edge (DESIGN: 48 kHz capture). */
+export const DEVICE_RATE_HZ = 48_000;
+/** Device blocks: 10 or 20 ms (PortAudio's framesPerBuffer). */
+export const DEVICE_BLOCK_MS = [10, 20] as const;
+
+/**
+ * Reading stops above this much buffered audio and resumes below LOW_WATER_MS.
+ * A real device runs at its own clock, a little off ours (±100 ppm): what it
+ * gains piles up to here, then waits in the pipe while the frame clock catches
+ * up, so capture latency stays under ~HIGH_WATER_MS. A device that is not
+ * paced (ALSA's file plugin) is simply read no faster than the frame clock.
+ */
+const HIGH_WATER_MS = 100;
+const LOW_WATER_MS = 40;
+/** The FIFO holds what arrives after the pause too (one pipe read at most). */
+const FIFO_MS = 400;
+
+/**
+ * An input device as the capture actor sees it: a FIFO of 48 kHz mono samples
+ * that the device's pipe fills (on this thread's event loop, outside any
+ * tick) and the actor's tick drains a frame at a time.
+ */
+export class DeviceInput {
+  readonly #stream: DeviceStream;
+  readonly #fifo: SampleFifo;
+  readonly #high: number;
+  readonly #low: number;
+  #paused = false;
+
+  private constructor(stream: DeviceStream) {
+    this.#stream = stream;
+    this.#fifo = new SampleFifo((DEVICE_RATE_HZ * FIFO_MS) / 1000);
+    this.#high = (DEVICE_RATE_HZ * HIGH_WATER_MS) / 1000;
+    this.#low = (DEVICE_RATE_HZ * LOW_WATER_MS) / 1000;
+    stream.pcm.on('data', (chunk: Buffer) => {
+      this.#fifo.push(chunk);
+      if (this.#fifo.length >= this.#high && !this.#paused) {
+        this.#paused = true;
+        stream.pcm.pause();
+      }
+    });
+  }
+
+  /** Opens the named input device (rejects: DeviceNotFoundError, or an Error saying why it cannot run). */
+  static async open(device: string, blockMs: number): Promise<DeviceInput> {
+    return new DeviceInput(await DeviceStream.open({ op: 'open', direction: 'input', device, rateHz: DEVICE_RATE_HZ, blockMs }));
+  }
+
+  get deviceName(): string {
+    return this.#stream.device.name;
+  }
+
+  /** Samples waiting. */
+  get buffered(): number {
+    return this.#fifo.length;
+  }
+
+  /** Why the device stopped by itself (undefined while it runs). */
+  get error(): string | undefined {
+    return this.#stream.error;
+  }
+
+  get noise(): string {
+    return this.#stream.noise;
+  }
+
+  onEnd(fn: (error: string | undefined) => void): void {
+    this.#stream.onEnd(fn);
+  }
+
+  /**
+   * Moves `n` samples into `out` (false when fewer are buffered). Real-time
+   * safe: copies only; resuming a paused pipe queues its read on the event
+   * loop (once per pause, not per frame).
+   */
+  take(out: Int16Array, n: number): boolean {
+    const ok = this.#fifo.take(out, n);
+    if (this.#paused && this.#fifo.length <= this.#low && !this.#stream.ended) {
+      this.#paused = false;
+      this.#stream.pcm.resume();
+    }
+    return ok;
+  }
+
+  close(): void {
+    this.#stream.close();
+  }
+}
