@@ -7,16 +7,20 @@ export const DEVICE_RATE_HZ = 48_000;
 export const DEVICE_BLOCK_MS = [10, 20] as const;
 
 /**
- * Reading stops above this much buffered audio and resumes below LOW_WATER_MS.
- * A real device runs at its own clock, a little off ours (±100 ppm): what it
- * gains piles up to here, then waits in the pipe while the frame clock catches
- * up, so capture latency stays under ~HIGH_WATER_MS. A device that is not
- * paced (ALSA's file plugin) is simply read no faster than the frame clock.
+ * Reading stops above HIGH_WATER_MS of buffered audio and resumes below
+ * LOW_WATER_MS. A device paced by its own clock keeps a frame or two here
+ * (it delivers as fast as the frame clock takes); what it gains on our clock
+ * (±100 ppm: a frame every 200 s) piles up to the high-water mark, then waits
+ * in the pipe while the frame clock catches up, so capture latency stays
+ * bounded. A device that is not paced (ALSA's file plugin) is simply read no
+ * faster than the frame clock. The low-water mark covers a burst of catch-up
+ * ticks after a stalled thread (FrameClock: up to 4 back to back, 80 ms, with
+ * no I/O between them), so a stall is no underrun where the device is ahead.
  */
-const HIGH_WATER_MS = 100;
-const LOW_WATER_MS = 40;
-/** The FIFO holds what arrives after the pause too (one pipe read at most). */
-const FIFO_MS = 400;
+const HIGH_WATER_MS = 160;
+const LOW_WATER_MS = 100;
+/** A pipe read takes up to 64 KB: what arrives with the read that crosses the mark is kept too. */
+const MAX_READ_SAMPLES = 32_768;
 
 /**
  * An input device as the capture actor sees it: a FIFO of 48 kHz mono samples
@@ -32,7 +36,7 @@ export class DeviceInput {
 
   private constructor(stream: DeviceStream) {
     this.#stream = stream;
-    this.#fifo = new SampleFifo((DEVICE_RATE_HZ * FIFO_MS) / 1000);
+    this.#fifo = new SampleFifo((DEVICE_RATE_HZ * HIGH_WATER_MS) / 1000 + MAX_READ_SAMPLES);
     this.#high = (DEVICE_RATE_HZ * HIGH_WATER_MS) / 1000;
     this.#low = (DEVICE_RATE_HZ * LOW_WATER_MS) / 1000;
     stream.pcm.on('data', (chunk: Buffer) => {
@@ -56,6 +60,11 @@ export class DeviceInput {
   /** Samples waiting. */
   get buffered(): number {
     return this.#fifo.length;
+  }
+
+  /** Samples lost because the FIFO was full (none while reading pauses in time). */
+  get dropped(): number {
+    return this.#fifo.dropped;
   }
 
   /** Why the device stopped by itself (undefined while it runs). */

@@ -68,6 +68,7 @@ export async function createDeviceCapture(ctx: ActorContext, cfg: Extract<Captur
       else stats[STAT.OVERFLOWS]++;
       monitor?.write(frame, samples, sequence >>> 0, ts, cfg.rateHz, flags);
       stats[STAT.BUFFERED_MS] = (input.buffered * 1000) / DEVICE_RATE_HZ;
+      stats[STAT.SAMPLES_DROPPED] = input.dropped;
       sequence++;
       return 1;
     },

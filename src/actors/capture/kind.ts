@@ -1,7 +1,7 @@
 import type { ActorKind } from '../ActorKind.ts';
 
 /** The capture actor's figures, by slot (kind.stats below names them in this order). */
-export const CAPTURE_STAT = { FRAMES: 0, OVERFLOWS: 1, RATE: 2, UNDERRUNS: 3, DEVICE_FAILED: 4, BUFFERED_MS: 5 } as const;
+export const CAPTURE_STAT = { FRAMES: 0, OVERFLOWS: 1, RATE: 2, UNDERRUNS: 3, DEVICE_FAILED: 4, BUFFERED_MS: 5, SAMPLES_DROPPED: 6 } as const;
 
 /**
  * A local source (tone, WAV, input device) on the capture worker, which
@@ -17,6 +17,7 @@ export const captureKind: ActorKind = {
     { name: 'out', edge: 'pcm' },
     { name: 'monitor', edge: 'pcm', optional: true },
   ],
-  // underruns: ticks the device had no frame for (silence sent); bufferedMs: device audio waiting.
-  stats: ['framesWritten', 'overflows', 'rateHz', 'underruns', 'deviceFailed', 'bufferedMs'],
+  // underruns: ticks the device had no frame for (silence sent); bufferedMs: device audio waiting;
+  // samplesDropped: device audio lost before a frame took it.
+  stats: ['framesWritten', 'overflows', 'rateHz', 'underruns', 'deviceFailed', 'bufferedMs', 'samplesDropped'],
 };
