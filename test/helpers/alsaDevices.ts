@@ -12,7 +12,10 @@ import { join } from 'node:path';
  * 19.6 asserts (abort) when every device it probes opens and none is `default`.
  *
  * Use: `ALSA_CONFIG_PATH=<configPath>` in the environment of whatever loads
- * PortAudio (it replaces the system's alsa.conf, so no real card is probed).
+ * PortAudio (it replaces the system's alsa.conf, so no real card is probed),
+ * or `HOME=<dir>`: the devices are then a user's `~/.asoundrc` on top of the
+ * system's configuration, whose every card PortAudio probes (and ALSA
+ * complains about on stderr where there is none).
  */
 export interface AlsaDevices {
   dir: string;
@@ -38,6 +41,8 @@ export function makeAlsaDevices(input: Int16Array): AlsaDevices {
     'pcm.default { type null }\n';
   const configPath = join(dir, 'asound.conf');
   writeFileSync(configPath, config);
+  // As a user's ~/.asoundrc beside the system's configuration (which has its `default`).
+  writeFileSync(join(dir, '.asoundrc'), config.replace('pcm.default { type null }\n', ''));
   return {
     dir,
     configPath,
