@@ -59,6 +59,9 @@ describe('loadConfig: layers', () => {
       },
       limits: {},
       metrics: { perCallSeries: false },
+      capture: 'none',
+      playback: 'none',
+      devices: { listen: 'agent', blockMs: 20 },
       secrets: {},
       configFile: undefined,
     });
