@@ -1,4 +1,5 @@
 import { DeviceStream } from './DeviceProcess.ts';
+import { DeviceLink } from './DeviceLink.ts';
 import { SampleFifo } from './SampleFifo.ts';
 
 /** PortAudio runs devices at this rate here; calls resample at the edge (DESIGN: 48 kHz capture). */
@@ -27,15 +28,14 @@ const MAX_READ_SAMPLES = 32_768;
  * that the device's pipe fills (on this thread's event loop, outside any
  * tick) and the actor's tick drains a frame at a time.
  */
-export class DeviceInput {
-  readonly #stream: DeviceStream;
+export class DeviceInput extends DeviceLink {
   readonly #fifo: SampleFifo;
   readonly #high: number;
   readonly #low: number;
   #paused = false;
 
   private constructor(stream: DeviceStream) {
-    this.#stream = stream;
+    super(stream);
     this.#fifo = new SampleFifo((DEVICE_RATE_HZ * HIGH_WATER_MS) / 1000 + MAX_READ_SAMPLES);
     this.#high = (DEVICE_RATE_HZ * HIGH_WATER_MS) / 1000;
     this.#low = (DEVICE_RATE_HZ * LOW_WATER_MS) / 1000;
@@ -53,10 +53,6 @@ export class DeviceInput {
     return new DeviceInput(await DeviceStream.open({ op: 'open', direction: 'input', device, rateHz: DEVICE_RATE_HZ, blockMs }));
   }
 
-  get deviceName(): string {
-    return this.#stream.device.name;
-  }
-
   /** Samples waiting. */
   get buffered(): number {
     return this.#fifo.length;
@@ -67,19 +63,6 @@ export class DeviceInput {
     return this.#fifo.dropped;
   }
 
-  /** Why the device stopped by itself (undefined while it runs). */
-  get error(): string | undefined {
-    return this.#stream.error;
-  }
-
-  get noise(): string {
-    return this.#stream.noise;
-  }
-
-  onEnd(fn: (error: string | undefined) => void): void {
-    this.#stream.onEnd(fn);
-  }
-
   /**
    * Moves `n` samples into `out` (false when fewer are buffered). Real-time
    * safe: copies only; resuming a paused pipe queues its read on the event
@@ -87,14 +70,14 @@ export class DeviceInput {
    */
   take(out: Int16Array, n: number): boolean {
     const ok = this.#fifo.take(out, n);
-    if (this.#paused && this.#fifo.length <= this.#low && !this.#stream.ended) {
+    if (this.#paused && this.#fifo.length <= this.#low && !this.stream.ended) {
       this.#paused = false;
-      this.#stream.pcm.resume();
+      this.stream.pcm.resume();
     }
     return ok;
   }
 
   close(): void {
-    this.#stream.close();
+    this.stream.close();
   }
 }

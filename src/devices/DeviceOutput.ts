@@ -1,4 +1,5 @@
 import { DeviceStream } from './DeviceProcess.ts';
+import { DeviceLink } from './DeviceLink.ts';
 import { DEVICE_RATE_HZ } from './DeviceInput.ts';
 
 /** Frames a tick may queue before the pump sends them; more are dropped (counted). */
@@ -19,8 +20,7 @@ const PRIME_FRAMES = 2;
  * A device slower than the frame clock, or one that stopped, costs dropped
  * frames, never a blocked tick or a growing queue.
  */
-export class DeviceOutput {
-  readonly #stream: DeviceStream;
+export class DeviceOutput extends DeviceLink {
   readonly #pool: Buffer[] = [];
   readonly #views: Int16Array[] = [];
   readonly #pending = new Int32Array(PENDING_FRAMES);
@@ -32,7 +32,7 @@ export class DeviceOutput {
   dropped = 0;
 
   private constructor(stream: DeviceStream, frameMs: number) {
-    this.#stream = stream;
+    super(stream);
     const samples = (DEVICE_RATE_HZ * frameMs) / 1000;
     this.#frameBytes = samples * 2;
     for (let i = 0; i < POOL_FRAMES; i++) {
@@ -49,26 +49,10 @@ export class DeviceOutput {
     return new DeviceOutput(await DeviceStream.open({ op: 'open', direction: 'output', device, rateHz: DEVICE_RATE_HZ, blockMs }), frameMs);
   }
 
-  get deviceName(): string {
-    return this.#stream.device.name;
-  }
-
-  get error(): string | undefined {
-    return this.#stream.error;
-  }
-
-  get noise(): string {
-    return this.#stream.noise;
-  }
-
-  onEnd(fn: (error: string | undefined) => void): void {
-    this.#stream.onEnd(fn);
-  }
-
   /** The next frame to fill (48 kHz mono), or undefined when no more can be queued now (counted by `queue`'s caller). */
   frame(): Int16Array | undefined {
-    if (this.#pendingCount === PENDING_FRAMES || this.#stream.ended) return undefined;
-    if (this.#stream.pcm.writableLength > PIPE_FRAMES * this.#frameBytes) return undefined;
+    if (this.#pendingCount === PENDING_FRAMES || this.stream.ended) return undefined;
+    if (this.stream.pcm.writableLength > PIPE_FRAMES * this.#frameBytes) return undefined;
     return this.#views[this.#next];
   }
 
@@ -82,13 +66,13 @@ export class DeviceOutput {
     const n = this.#pendingCount;
     if (n === 0) return;
     this.#pendingCount = 0;
-    if (this.#stream.ended) return;
-    for (let i = 0; i < n; i++) this.#stream.pcm.write(this.#pool[this.#pending[i]!]!);
+    if (this.stream.ended) return;
+    for (let i = 0; i < n; i++) this.stream.pcm.write(this.#pool[this.#pending[i]!]!);
   }
 
   close(): void {
     clearInterval(this.#pump);
     this.#flush();
-    this.#stream.close();
+    this.stream.close();
   }
 }

@@ -179,6 +179,8 @@ export class DeviceStream {
   /** Called once when the child ends: with the reason, unless close() ended it. */
   onEnd(fn: (error: string | undefined) => void): void {
     this.#onEnd = fn;
+    // Ended before anyone listened (between the open and the actor's start): told all the same.
+    if (this.#ended) queueMicrotask(() => fn(this.error));
   }
 
   /** Ends the stream: the pipe closed, SIGTERM, SIGKILL after a grace period. Safe to call twice. */

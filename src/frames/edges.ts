@@ -13,7 +13,6 @@ import { WIRE_SLOT_WORDS } from './wireRing.ts';
  * | `heard`   | counts with no samples (leg → agent)          |    64 | 1 word              |
  * | `wire`    | Twilio messages (leg → main thread)           |    64 | 80 words (160 bytes)|
  * | `echo`    | mark echoes (main thread → leg)               |  2048 | 1 word              |
- * | `capture` | a local source's PCM (a consumer may be slow) |   128 | 960 samples         |
  *
  * 64 slots are 1.28 s of 20 ms frames: a consumer may lag that long before a
  * frame is dropped (counted, never thrown). Twilio echoes every pending mark
@@ -34,7 +33,6 @@ export const EDGES = {
   heard: { slots: 64, maxSamples: 1 },
   wire: { slots: 64, maxSamples: WIRE_SLOT_WORDS },
   echo: { slots: 2048, maxSamples: 1 },
-  capture: { slots: 128, maxSamples: 960 },
 } as const satisfies Record<string, EdgeSpec>;
 
 export type EdgeKind = keyof typeof EDGES;
