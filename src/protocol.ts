@@ -130,3 +130,28 @@ export type DeviceHostMessage =
   | { type: 'opened'; device: DeviceInfo; channels: number }
   /** Why the request failed or the stream stopped; `unknownDevice` for a name no device has (a 422). */
   | { type: 'error'; message: string; unknownDevice?: boolean };
+
+/** Main → recording writer thread (src/recording/recordingWriter.worker.ts). */
+export type RecorderRequest =
+  /** Starts writing a recording: its channels' rings in file order, the file to create. */
+  | { type: 'open'; id: string; path: string; rateHz: number; channels: SharedArrayBuffer[] }
+  /** Its actors are gone: write what is left and close the file. */
+  | { type: 'close'; id: string };
+
+/** Figures of one recording as the writer thread reports them (src/recording/RecordingFile.ts). */
+export interface RecorderFigures {
+  frames: number;
+  dataBytes: number;
+  droppedFrames: number;
+  lateFrames: number;
+  badFrames: number;
+}
+
+/** Recording writer thread → main. */
+export type RecorderEvent =
+  | { type: 'opened'; id: string }
+  /** The recording could not go on (`code` ENOSPC: the disk is full); the call keeps going. */
+  | { type: 'failed'; id: string; code: string; message: string }
+  /** Each open recording's figures, once a second. */
+  | { type: 'progress'; figures: Array<{ id: string; figures: RecorderFigures }> }
+  | { type: 'closed'; id: string; figures: RecorderFigures; error?: { code: string; message: string } };

@@ -29,7 +29,7 @@ export interface RingSpec {
   name: string;
   /** What the ring carries, and so its size (src/frames/edges.ts): both ends of an edge name the same kind. */
   edge: EdgeKind;
-  /** Made only when an edge of the call names it (a tap few calls use): no ring of its own otherwise. */
+  /** Made only when the call's graph asks for it (a recording tap, a playback monitor): a call that does not use it holds no such ring. */
   optional?: boolean;
 }
 

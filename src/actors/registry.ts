@@ -4,6 +4,7 @@ import { captureKind } from './capture/kind.ts';
 import { jitterKind } from './jitter/kind.ts';
 import { playbackKind } from './playback/kind.ts';
 import { rtpKind } from './rtp/kind.ts';
+import { streamKind } from './stream/kind.ts';
 import { twilioKind } from './twilio/kind.ts';
 
 /** Every actor kind the supervisor can place: one line each. */
@@ -14,4 +15,5 @@ export const ACTOR_KINDS: Readonly<Record<string, ActorKind>> = {
   rtp: rtpKind,
   twilio: twilioKind,
   playback: playbackKind,
+  stream: streamKind,
 };

@@ -1,3 +1,4 @@
+import type { Recorder } from '../recording/Recorder.ts';
 import { createActor as createXstateActor } from 'xstate';
 import type { Logger } from 'pino';
 import { FrameRing } from '../frames/FrameRing.ts';
@@ -59,6 +60,8 @@ export interface SupervisorOptions {
   metrics?: Parameters<typeof createRuntimeMetrics>[1];
   /** Where a call's actors run (ActorKind.ts; default `kind`); call workers are as many as media workers. */
   placement?: Placement;
+  /** Writes the recordings of calls that ask for one (without it, `record: true` is refused). */
+  recorder?: Recorder | undefined;
 }
 
 /**
@@ -100,6 +103,7 @@ export class Supervisor implements Runtime {
         maxCalls: () => this.#opts.maxCalls ?? Infinity,
         overloaded: () => this.#overloaded(),
         ringEdge: (kind, role) => this.#kinds[kind]?.rings.find((r) => r.name === role)?.edge,
+        recorder: opts.recorder,
       },
       opts.transports ?? [syntheticTransport],
     );
@@ -110,6 +114,10 @@ export class Supervisor implements Runtime {
 
   get state(): DaemonState {
     return this.#daemon.getSnapshot().value as DaemonState;
+  }
+
+  get recordings(): Recorder | undefined {
+    return this.#opts.recorder;
   }
 
   get metrics(): RuntimeMetricsRegistry {
@@ -249,8 +257,9 @@ export class Supervisor implements Runtime {
     const slot = this.#callSlot(kind, callId) ?? leastLoaded(this.#slotsOf(kindName), this.#actors, kindName);
     const rings: Record<string, FrameRing> = {};
     for (const r of kind.rings) {
-      if (r.optional === true && shared[r.name] === undefined) continue;
-      rings[r.name] = shared[r.name] ?? FrameRing.create(EDGES[r.edge].slots, EDGES[r.edge].maxSamples);
+      const given = shared[r.name];
+      if (given !== undefined) rings[r.name] = given;
+      else if (r.optional !== true) rings[r.name] = FrameRing.create(EDGES[r.edge].slots, EDGES[r.edge].maxSamples);
     }
     const statsBuffer = new SharedArrayBuffer(Math.max(1, kind.stats.length) * 8);
     const rec: ActorRecord = {
@@ -378,6 +387,7 @@ export class Supervisor implements Runtime {
       this.#reclaimer.stop();
       await Promise.all([...this.#allSlots().map((s) => s.stop()), ...[...this.#standby.values()].map((t) => t.close())]);
       for (const a of this.#actors.values()) a.state = 'stopped';
+      await this.#opts.recorder?.close();
       this.#daemon.send({ type: 'STOP' });
       this.#log.info('supervisor stopped');
     })();
@@ -463,6 +473,7 @@ export class Supervisor implements Runtime {
     } else if (e.type === 'actor.event') {
       const callId = this.#actors.get(e.actorId)?.callId;
       this.#log.info({ actor: e.actorId, call: callId, event: e.name, data: e.data }, 'actor event');
+      this.#metrics.actorEvent(e.name, e.data);
       if (callId !== undefined) this.#calls.addEvent(callId, e.actorId, e.name, e.data);
     }
   }
