@@ -40,7 +40,32 @@ export type ActorCommand =
   | { type: 'toolOutput'; callId: string; output: string }
   /** The gain of what the actor contributes, dB (a conference member's, for the mixer). */
   | { type: 'gain'; db: number }
-  | { type: 'mute'; muted: boolean };
+  | { type: 'mute'; muted: boolean }
+  /**
+   * A conference mixer takes a member at `slot`: it reads the member's frames
+   * from `in` (its jitter/PLC output) and writes the member's mix-minus to
+   * `out` (its leg's input); it is then the only reader and writer of both.
+   */
+  | { type: 'member.join'; member: MixerMemberConfig; in: SharedArrayBuffer; out: SharedArrayBuffer }
+  /** New settings for the member at `member.slot` (gain, mute, alignment delay). */
+  | { type: 'member.update'; member: MixerMemberConfig }
+  /** The member at `slot` leaves: once the command resolves the mixer touches its rings no more. */
+  | { type: 'member.leave'; slot: number };
+
+/** A conference member as its mixer holds it (the mixer's `members` config lists them; src/actors/mixer/). */
+export interface MixerMemberConfig {
+  slot: number;
+  rateHz: number;
+  /** Linear gain, 0..16. */
+  gain: number;
+  muted: boolean;
+  /**
+   * Frames the mixer leaves in the member's ring before mixing one: a
+   * per-member delay that aligns members whose clocks differ (stream
+   * synchronization sets it), 0 for none.
+   */
+  delayFrames: number;
+}
 
 /** `oom`: a runaway leak (the worker's heap grows until its limit); `oom-burst`: 80 MB blocks that stall the thread as they fill it. */
 export type FaultKind = 'crash' | 'hang' | 'exit' | 'oom' | 'oom-burst';

@@ -54,9 +54,18 @@ export interface ActorKind {
   perCall?: boolean;
   /** The host (pool of workers) it shares with other kinds, by its name; its own by default. */
   host?: string;
+  /**
+   * Hosted by the media workers without belonging to one call (a conference's
+   * mixer): the call workers under `call`, the jitter/PLC workers under `kind`.
+   */
+  media?: boolean;
 }
+
+/** The host key of the media workers under the `kind` placement: the jitter/PLC actor's. */
+export const MEDIA_HOST = 'jitter';
 
 /** The host (pool) an actor of `kind` runs on under `placement`. */
 export function hostOf(kind: ActorKind, placement: Placement): string {
+  if (kind.media === true) return placement === 'call' ? CALL_HOST : MEDIA_HOST;
   return placement === 'call' && kind.perCall === true ? CALL_HOST : (kind.host ?? kind.name);
 }

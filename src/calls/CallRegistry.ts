@@ -71,6 +71,20 @@ export interface CallHost {
   overloaded(): string | undefined;
   /** Writes the recordings of calls that ask for one; without it, `record: true` is refused. */
   readonly recorder?: CallRecorder | undefined;
+  /** The call began to end (its conference lets go of it before its actors go). */
+  callEnding?(callId: string): void;
+}
+
+/**
+ * A call's agent seat: what its agent reads (the jitter/PLC output) and
+ * writes (the leg's input), taken by a conference while the call is a member
+ * (the agent actor is gone meanwhile) and given back to a new agent after.
+ */
+export interface AgentSeat {
+  readonly config: ActorConfig;
+  readonly rings: { readonly in: FrameRing; readonly out: FrameRing; readonly heard: FrameRing };
+  /** The call's PCM rate at that seat. */
+  readonly rateHz: number;
 }
 
 /**
@@ -227,6 +241,43 @@ export class CallRegistry {
     return true;
   }
 
+  /**
+   * Takes the call's agent out (its actor is destroyed) and hands its seat to
+   * `holder` (a conference, shown as the call's `conference`). RequestError
+   * 404 when there is no such call, 409 when it has no agent to replace.
+   */
+  async detachAgent(callId: string, holder: string): Promise<AgentSeat> {
+    const call = this.#calls.get(callId);
+    if (call?.info === undefined || call.info.state !== 'active') throw new RequestError(404, `no active call with id ${quote(callId)}`);
+    const agent = call.actors.map((a) => this.#host.actor(a)).find((a) => a?.kind.name === 'agent');
+    const [input, output, heard] = [agent?.rings['in'], agent?.rings['out'], agent?.rings['heard']];
+    if (agent === undefined || input === undefined || output === undefined || heard === undefined) {
+      throw new RequestError(409, `call ${callId} has no agent a conference can take the place of (${call.transport})`);
+    }
+    const rateHz = rateOf(agent.config) ?? input.maxSamples * 50;
+    await this.#host.destroyActor(agent.id);
+    this.#forget(call, agent.id);
+    call.info['conference'] = holder;
+    return { config: agent.config, rings: { in: input, out: output, heard }, rateHz };
+  }
+
+  /** Gives the seat back to a new agent of the same configuration; nothing when the call is gone or going. */
+  async attachAgent(callId: string, seat: AgentSeat): Promise<void> {
+    const call = this.#calls.get(callId);
+    if (call?.info === undefined) return;
+    delete call.info['conference'];
+    if (call.info.state !== 'active') return;
+    const id = await this.#host.createActor('agent', seat.config, callId, seat.rings);
+    call.actors.push(id);
+    call.info.actors = [...call.actors];
+  }
+
+  #forget(call: CallRecord, actorId: string): void {
+    const at = call.actors.indexOf(actorId);
+    if (at >= 0) call.actors.splice(at, 1);
+    if (call.info !== undefined) call.info.actors = [...call.actors];
+  }
+
   /** Ends the call and resolves when it is over; false when there is no such call (being set up counts as one). */
   async delete(id: string, reason: EndReason = 'hangup', detail = 'hung up through the API'): Promise<boolean> {
     const call = this.#calls.get(id);
@@ -273,7 +324,9 @@ export class CallRegistry {
     };
     rec.machine.subscribe((snap) => {
       const state = (typeof snap.value === 'string' ? snap.value : 'active') as CallState;
+      const was = rec.info?.state;
       if (rec.info !== undefined && state !== 'created') rec.info.state = state;
+      if (state === 'ending' && was === 'active') this.#host.callEnding?.(id);
       if (state === 'ending') this.addEvent(id, 'call', 'call.ended', { reason: snap.context.reason, detail: snap.context.detail });
       if (snap.status === 'done') this.#ended_(rec, snap.context.reason ?? 'hangup', snap.context.detail);
     });

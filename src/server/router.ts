@@ -5,7 +5,7 @@ import type { Runtime } from '../supervisor/Runtime.ts';
 import { HttpError } from './errors.ts';
 import type { Reply } from './respond.ts';
 
-export type Method = 'GET' | 'POST' | 'DELETE';
+export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
 export interface RequestContext {
   readonly req: IncomingMessage;

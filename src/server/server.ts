@@ -9,6 +9,7 @@ import { addressGroup, AddressLimit } from './AddressLimit.ts';
 import { bearerCheck, readCheck, type Challenge } from './auth.ts';
 import { assertSafeBind, readsGuarded } from './bindPolicy.ts';
 import { callRoutes } from './calls.ts';
+import { conferenceRoutes } from './conferences.ts';
 import { recordingRoutes } from './recordings.ts';
 import { DashboardEvents, type DashboardEventsOptions, type StreamState } from './dashboard/events.ts';
 import { dashboardRoutes } from './dashboard/routes.ts';
@@ -113,6 +114,7 @@ export function createHttpServer(runtime: Runtime, config: Config, logger: Logge
     ...dashboardRoutes(dashboard),
     ...callRoutes,
     ...recordingRoutes,
+    ...conferenceRoutes,
     ...drainRoutes,
     ...twilioRoutes,
     ...(config.enableFaultInjection ? faultRoutes : []),

@@ -1,6 +1,8 @@
 import type { Registry } from 'prom-client';
 import type { Recorder } from '../recording/Recorder.ts';
 import type { FaultKind as WorkerFaultKind } from '../protocol.ts';
+import type { ConferenceRegistry } from '../conferences/ConferenceRegistry.ts';
+import type { ConferenceInfo } from '../conferences/conferenceInfo.ts';
 import type { DevicesStatus } from '../devices/DeviceCatalog.ts';
 import type { ProcessFigures } from '../processFigures.ts';
 
@@ -91,7 +93,12 @@ export interface RuntimeStatus {
   process: ProcessFigures;
   /** The sound devices PortAudio found (the daemon scans them at start), or why there are none. */
   devices?: DevicesStatus;
+  /** Live conferences with each member's level and talk state. */
+  conferences?: ConferenceInfo[];
 }
+
+/** What the HTTP layer uses of the conferences (src/conferences/ConferenceRegistry.ts). */
+export type Conferences = Pick<ConferenceRegistry, 'create' | 'list' | 'get' | 'addMember' | 'updateMember' | 'removeMember' | 'delete'>;
 
 /**
  * An actor's stats slots read in place: shared with its worker (read them,
@@ -161,6 +168,8 @@ export interface Runtime {
   sendToolOutput(callId: string, toolCallId: string, output: string): Promise<boolean>;
   /** Hangs up; false when there is no such call. */
   deleteCall(id: string): Promise<boolean>;
+  /** Conferences: a mixer each, calls as members. */
+  readonly conferences: Conferences;
 
   /** Stops taking calls; resolves when live calls ended or the deadline passed. */
   drain(deadlineMs: number): Promise<void>;

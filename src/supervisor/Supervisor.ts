@@ -24,6 +24,7 @@ import { syntheticTransport, type Transport } from '../calls/transports.ts';
 import type { DevicesStatus } from '../devices/DeviceCatalog.ts';
 import { actorStatus, type ActorRecord } from './ActorRecord.ts';
 import { CallRegistry } from '../calls/CallRegistry.ts';
+import { ConferenceRegistry } from '../conferences/ConferenceRegistry.ts';
 import { leastLoaded, startPool, workerStatus, type PoolSlotOptions } from './workerPool.ts';
 import type { StandbyThreads } from './StandbyThreads.ts';
 import type { WorkerSlot } from './WorkerSlot.ts';
@@ -77,6 +78,7 @@ export class Supervisor implements Runtime {
   readonly #slots = new Map<string, WorkerSlot[]>();
   readonly #actors = new Map<string, ActorRecord>();
   readonly #calls: CallRegistry;
+  readonly conferences: ConferenceRegistry;
   readonly #kinds: Readonly<Record<string, ActorKind>>;
   readonly #standby = new Map<string, StandbyThreads>();
   readonly #metrics: ReturnType<typeof createRuntimeMetrics>;
@@ -104,9 +106,20 @@ export class Supervisor implements Runtime {
         overloaded: () => this.#overloaded(),
         ringEdge: (kind, role) => this.#kinds[kind]?.rings.find((r) => r.name === role)?.edge,
         recorder: opts.recorder,
+        callEnding: (callId) => this.conferences.callEnding(callId),
       },
       opts.transports ?? [syntheticTransport],
     );
+    this.conferences = new ConferenceRegistry({
+      log: this.#log,
+      state: () => this.state,
+      createActor: (kind, config) => this.createActor(kind, config),
+      destroyActor: (actorId) => this.destroyActor(actorId),
+      commandActor: (actorId, command) => this.commandActor(actorId, command),
+      actor: (actorId) => this.#actors.get(actorId),
+      detachAgent: (callId, conferenceId) => this.#calls.detachAgent(callId, conferenceId),
+      attachAgent: (callId, seat) => this.#calls.attachAgent(callId, seat),
+    });
     this.#metrics = createRuntimeMetrics(this, opts.metrics);
     this.#reclaimer = new MemoryReclaimer(() => this.#allSlots(), this.#log);
     this.#daemon.start();
@@ -209,6 +222,7 @@ export class Supervisor implements Runtime {
       endedCalls: [...this.#calls.ended()],
       process: processFigures(),
       ...(this.#opts.devices !== undefined ? { devices: this.#opts.devices() } : {}),
+      conferences: this.conferences.list(),
     };
   }
 
@@ -319,8 +333,19 @@ export class Supervisor implements Runtime {
 
   // ── calls ─────────────────────────────────────────────────────────────────
 
-  createCall(req: CallRequest): Promise<CallInfo> {
-    return this.#calls.create(req);
+  /** A call; with `conference`, it joins that conference as it is made (its agent's seat goes to the mixer). */
+  async createCall(req: CallRequest): Promise<CallInfo> {
+    const conference = req['conference'];
+    if (typeof conference !== 'string') return this.#calls.create(req);
+    this.conferences.checkJoinable(conference);
+    const info = await this.#calls.create(req);
+    try {
+      await this.conferences.addMember(conference, { call: info.id });
+    } catch (err) {
+      await this.#calls.delete(info.id, 'hangup', `could not join conference ${conference}`);
+      throw err;
+    }
+    return info;
   }
 
   /** The call's quality figures by actor kind, read from its actors' stats slots. */

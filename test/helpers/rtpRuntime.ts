@@ -1,5 +1,6 @@
 import { agentKind } from '../../src/actors/agent/kind.ts';
 import { jitterKind } from '../../src/actors/jitter/kind.ts';
+import { mixerKind } from '../../src/actors/mixer/kind.ts';
 import type { Placement } from '../../src/actors/ActorKind.ts';
 import { rtpKind } from '../../src/actors/rtp/kind.ts';
 import { rtpTransport } from '../../src/legs/rtp/rtpTransport.ts';
@@ -23,7 +24,7 @@ export async function startRtpRuntime(opts: {
     ...(opts.placement !== undefined ? { placement: opts.placement } : {}),
     logLevel: 'warn',
     log: memoryLogger().log,
-    kinds: { jitter: jitterKind, agent: agentKind, rtp: rtpKind },
+    kinds: { jitter: jitterKind, agent: agentKind, rtp: rtpKind, mixer: mixerKind },
     transports: [transport],
   });
   await sup.start();

@@ -4,9 +4,18 @@ import { createJitterActor } from '../jitter/JitterActor.ts';
 import { createRtpLeg } from '../rtp/RtpLeg.ts';
 import { createTwilioLeg } from '../twilio/TwilioLeg.ts';
 import { createStreamLeg } from '../stream/StreamLeg.ts';
+import { createMixerActor } from '../mixer/MixerActor.ts';
 
 /**
  * A call worker (placement `call`, ActorKind.ts): every per-call kind on one
- * thread, so a call's actors tick together in stage order.
+ * thread, so a call's actors tick together in stage order; and conference
+ * mixers (ActorKind `media`), which tick after the calls of their worker.
  */
-hostActors({ jitter: createJitterActor, agent: createAgent, rtp: createRtpLeg, twilio: createTwilioLeg, stream: createStreamLeg });
+hostActors({
+  jitter: createJitterActor,
+  agent: createAgent,
+  rtp: createRtpLeg,
+  twilio: createTwilioLeg,
+  stream: createStreamLeg,
+  mixer: createMixerActor,
+});
