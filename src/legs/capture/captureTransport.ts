@@ -27,6 +27,11 @@ import { quote } from '../../wire/text.ts';
  * (src/devices/deviceSpec.ts; `source` may not be `none`), `listen` what the
  * speaker plays (`agent`, the default, `caller` or `both`). It is an ordinary
  * call: listed, hung up and reported like any other.
+ *
+ * With `conference` (or joined later through /v1/conferences/:id/members) the
+ * mixer takes the agent's seat: the source is one member's voice and the
+ * speaker plays the N−1 mix of the others. `source: "none"` is allowed only
+ * with `conference`: a listener that sends silence and so plays the whole mix.
  */
 export function captureTransport(opts: { agents: AgentSettings }): Transport {
   return {
@@ -59,6 +64,9 @@ export function captureTransport(opts: { agents: AgentSettings }): Transport {
   };
 }
 
+/** A listener's source is a tone of amplitude 0 (silence); its frequency only has to be valid at every rate. */
+const LISTENER_TONE_HZ = 440;
+
 function checked<T>(fn: () => T): T {
   try {
     return fn();
@@ -80,7 +88,11 @@ function callerConfig(req: CallRequest): ActorConfig {
   const spec = checked(() => parseCaptureSpec(req['source'], 'source'));
   switch (spec.kind) {
     case 'none':
-      throw new RequestError(422, 'source: a capture call needs a source (device:NAME, file:PATH.wav or tone:HZ)');
+      // A listener: it sends silence and its speaker plays the conference's mix (everyone but a silent self).
+      if (typeof req['conference'] !== 'string') {
+        throw new RequestError(422, 'source: a capture call needs a source (device:NAME, file:PATH.wav or tone:HZ); none only for a conference listener');
+      }
+      return { source: 'synthetic', toneHz: LISTENER_TONE_HZ, amplitude: 0, rateHz, blockMs };
     case 'device':
       return { source: 'device', device: spec.name, rateHz, blockMs };
     case 'file':
