@@ -27,6 +27,8 @@ describe('--capture and --playback', () => {
 describe.skipIf(naudiodonMissing() !== undefined)('switchboard start --capture tone:440 --playback device:nope', () => {
   let alsa: AlsaDevices;
   let daemon: DaemonProcess;
+  let base = '';
+  let captureCall = '';
 
   beforeAll(() => {
     alsa = makeAlsaDevices(sine(4800, 1000, 48_000, 8000));
@@ -61,6 +63,43 @@ describe.skipIf(naudiodonMissing() !== undefined)('switchboard start --capture t
     expect(status.devices.state).toBe('ready');
     expect(status.devices.devices.map((d) => d.name)).toEqual(['sbplay', 'sbplay2', 'sbrec']);
     expect(status.calls).toEqual([expect.objectContaining({ id: started['call'], transport: 'capture', playback: 'none' })]);
+    base = `http://127.0.0.1:${port}`;
+    captureCall = started['call'] as string;
+  });
+
+  it('takes a listener into a conference over HTTP, refuses hostile capture requests and counts them', async () => {
+    const post = async (path: string, body: unknown) => {
+      const res = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+      return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+    };
+    const conf = await post('/v1/conferences', {});
+    expect(conf.status).toBe(201);
+    const id = conf.json['id'] as string;
+    const listener = await post('/v1/calls', { transport: 'capture', source: 'none', playback: 'device:sbplay', conference: id });
+    expect(listener.status).toBe(201);
+    const members = await post(`/v1/conferences/${id}/members`, { call: captureCall });
+    expect(members.status).toBe(201);
+    const info = (await (await fetch(`${base}/v1/conferences/${id}`)).json()) as { members: Array<{ call: string }> };
+    expect(info.members.map((m) => m.call).sort()).toEqual([listener.json['id'], captureCall].sort());
+    const refused: Array<[unknown, number]> = [
+      [{ transport: 'capture', source: 'none', playback: 'device:sbplay' }, 422],
+      [{ transport: 'capture', source: 'none', conference: 'ñ🎧' }, 404],
+      [{ transport: 'capture', source: `device:${'é'.repeat(5000)}` }, 422],
+      [{ transport: 'capture', source: 'tone:440', playback: ['device:sbplay'] }, 422],
+      [{ transport: 'capture', source: 'device:sb\u0000rec' }, 422],
+      [{ transport: 'capture', source: 'none', conference: id, rateHz: '16000' }, 422],
+      ['{"transport":"capture","source":', 400],
+    ];
+    for (const [body, status] of refused) expect((await post('/v1/calls', body)).status, JSON.stringify(body).slice(0, 60)).toBe(status);
+    expect((await post(`/v1/conferences/${id}/members`, { call: listener.json['id'] })).status).toBe(409);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/^switchboard_http_requests_total\{method="POST",route="\/v1\/calls",status="422"\} 5$/m);
+    expect(metrics).toMatch(/^switchboard_http_requests_total\{method="POST",route="\/v1\/calls",status="404"\} 1$/m);
+    const status = (await (await fetch(`${base}/status`)).json()) as { calls: unknown[]; conferences: unknown[] };
+    expect([status.calls.length, status.conferences.length]).toEqual([2, 1]);
+  });
+
+  it('stops with nothing of PortAudio or ALSA on its output, and the fallback said once', async () => {
     daemon.child.kill('SIGTERM');
     await daemon.logged((l) => l['msg'] === 'stopped', 'the stop');
     await new Promise((r) => (daemon.child.exitCode !== null ? r(undefined) : daemon.child.once('close', r)));
