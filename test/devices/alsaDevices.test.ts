@@ -3,11 +3,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeviceNotFoundError, listDevices, naudiodonMissing } from '../../src/devices/DeviceProcess.ts';
-import { captureTransport } from '../../src/legs/capture/captureTransport.ts';
-import { Supervisor } from '../../src/supervisor/Supervisor.ts';
-import { agentKind } from '../../src/actors/agent/kind.ts';
-import { captureKind } from '../../src/actors/capture/kind.ts';
-import { playbackKind } from '../../src/actors/playback/kind.ts';
+import type { Supervisor } from '../../src/supervisor/Supervisor.ts';
+import { startDeviceSupervisor } from '../helpers/deviceSupervisor.ts';
 import { makeAlsaDevices, type AlsaDevices } from '../helpers/alsaDevices.ts';
 import { memoryLogger } from '../helpers/logger.ts';
 import { within } from '../helpers/poll.ts';
@@ -46,15 +43,7 @@ describe.skipIf(missing !== undefined)('capture and playback on PortAudio device
     // 0.6 s of a 1 kHz tone at 48 kHz, then the device gives silence.
     alsa = makeAlsaDevices(sine(28_800, CALLER_HZ, 48_000, CALLER_AMPLITUDE));
     process.env['ALSA_CONFIG_PATH'] = alsa.configPath;
-    sup = new Supervisor({
-      poolSizes: { media: 1, network: 1, agent: 1, capture: 1 },
-      logLevel: 'warn',
-      log,
-      placement: 'call',
-      kinds: { capture: captureKind, agent: agentKind, playback: playbackKind },
-      transports: [captureTransport({ agents: { defaultAgent: 'loopback' } })],
-    });
-    await sup.start();
+    sup = await startDeviceSupervisor({ log });
   });
 
   afterAll(async () => {

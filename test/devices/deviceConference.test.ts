@@ -1,15 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { naudiodonMissing } from '../../src/devices/DeviceProcess.ts';
-import { captureTransport } from '../../src/legs/capture/captureTransport.ts';
 import { rtpTransport } from '../../src/legs/rtp/rtpTransport.ts';
-import { Supervisor } from '../../src/supervisor/Supervisor.ts';
-import { agentKind } from '../../src/actors/agent/kind.ts';
-import { captureKind } from '../../src/actors/capture/kind.ts';
+import type { Supervisor } from '../../src/supervisor/Supervisor.ts';
 import { jitterKind } from '../../src/actors/jitter/kind.ts';
 import { mixerKind } from '../../src/actors/mixer/kind.ts';
-import { playbackKind } from '../../src/actors/playback/kind.ts';
 import { rtpKind } from '../../src/actors/rtp/kind.ts';
 import { serializeRtp } from '../../src/wire/rtp.ts';
+import { startDeviceSupervisor } from '../helpers/deviceSupervisor.ts';
 import { makeAlsaDevices, type AlsaDevices } from '../helpers/alsaDevices.ts';
 import { memoryLogger } from '../helpers/logger.ts';
 import { TestPeer, until } from '../helpers/rtpPeer.ts';
@@ -57,15 +54,12 @@ describe.skipIf(missing !== undefined)('a local microphone and speaker in a conf
     // 5 s of the microphone's tone at 48 kHz: longer than the test runs (the device is read at the frame clock's pace).
     alsa = makeAlsaDevices(sine(240_000, MIC_HZ, 48_000, MIC_AMPLITUDE));
     process.env['ALSA_CONFIG_PATH'] = alsa.configPath;
-    sup = new Supervisor({
-      poolSizes: { media: 1, network: 1, agent: 1, capture: 1 },
-      logLevel: 'warn',
+    sup = await startDeviceSupervisor({
       log,
-      placement: 'call',
-      kinds: { jitter: jitterKind, agent: agentKind, rtp: rtpKind, mixer: mixerKind, capture: captureKind, playback: playbackKind },
-      transports: [rtpTransport({ portMin: PORT_MIN, portMax: PORT_MIN + 20, rtcpMinIntervalS: 1 }), captureTransport({ agents: { defaultAgent: 'echo' } })],
+      defaultAgent: 'echo',
+      kinds: { jitter: jitterKind, rtp: rtpKind, mixer: mixerKind },
+      transports: [rtpTransport({ portMin: PORT_MIN, portMax: PORT_MIN + 20, rtcpMinIntervalS: 1 })],
     });
-    await sup.start();
     peer = await TestPeer.create();
   });
 

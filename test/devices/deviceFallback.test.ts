@@ -4,11 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalAudio } from '../../src/cli/localAudio.ts';
 import { DeviceCatalog } from '../../src/devices/DeviceCatalog.ts';
 import { naudiodonMissing } from '../../src/devices/DeviceProcess.ts';
-import { captureTransport } from '../../src/legs/capture/captureTransport.ts';
-import { Supervisor } from '../../src/supervisor/Supervisor.ts';
-import { agentKind } from '../../src/actors/agent/kind.ts';
-import { captureKind } from '../../src/actors/capture/kind.ts';
-import { playbackKind } from '../../src/actors/playback/kind.ts';
+import type { Supervisor } from '../../src/supervisor/Supervisor.ts';
+import { startDeviceSupervisor } from '../helpers/deviceSupervisor.ts';
 import { makeAlsaDevices, type AlsaDevices } from '../helpers/alsaDevices.ts';
 import { memoryLogger } from '../helpers/logger.ts';
 
@@ -34,15 +31,7 @@ describe.skipIf(naudiodonMissing() !== undefined)('when PortAudio cannot load', 
     // Set before the workers start: they, and the device hosts they spawn, take the environment then.
     process.env['ALSA_CONFIG_PATH'] = alsa.configPath;
     process.env['LD_LIBRARY_PATH'] = broken;
-    sup = new Supervisor({
-      poolSizes: { media: 1, network: 0, agent: 0, capture: 1 },
-      logLevel: 'warn',
-      log,
-      placement: 'call',
-      kinds: { capture: captureKind, agent: agentKind, playback: playbackKind },
-      transports: [captureTransport({ agents: { defaultAgent: 'loopback' } })],
-    });
-    await sup.start();
+    sup = await startDeviceSupervisor({ log, poolSizes: { media: 1, network: 0, agent: 0, capture: 1 } });
   });
 
   afterAll(async () => {
