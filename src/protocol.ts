@@ -129,6 +129,35 @@ export function serializeError(err: unknown): SerializedError {
 /** The actor event by which a leg tells its call that the peer ended it (RTCP BYE, a peer gone silent): `{ reason }`. */
 export const PEER_ENDED_EVENT = 'peer.ended';
 
+/**
+ * The device host (src/devices/deviceHost.ts) is a child process, not a
+ * thread: PortAudio prints to the process's stdout and stderr from C and can
+ * abort() on a device list it does not expect, so it runs where neither
+ * reaches the daemon. The parent asks once, in its argv, and the child answers
+ * on the IPC channel; PCM runs on a pipe of its own (fd 4: mono s16le at
+ * `rateHz`), from the child for an input, to it for an output.
+ */
+export type DeviceHostRequest =
+  | { op: 'list' }
+  | { op: 'open'; direction: 'input' | 'output'; device: string; rateHz: number; blockMs: number };
+
+/** A sound device as PortAudio lists it. */
+export interface DeviceInfo {
+  id: number;
+  name: string;
+  hostApi: string;
+  maxInputChannels: number;
+  maxOutputChannels: number;
+  defaultSampleRate: number;
+}
+
+export type DeviceHostMessage =
+  | { type: 'devices'; devices: DeviceInfo[] }
+  /** The stream runs: PCM flows on fd 4 from now on. */
+  | { type: 'opened'; device: DeviceInfo; channels: number }
+  /** Why the request failed or the stream stopped; `unknownDevice` for a name no device has (a 422). */
+  | { type: 'error'; message: string; unknownDevice?: boolean };
+
 /** Main → recording writer thread (src/recording/recordingWriter.worker.ts). */
 export type RecorderRequest =
   /** Starts writing a recording: its channels' rings in file order, the file to create. */

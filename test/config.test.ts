@@ -73,6 +73,9 @@ describe('loadConfig: layers', () => {
       limits: {},
       recording: { dir: 'recordings', retentionDays: 30, maxActive: 1000, twilio: false, opus: true, mp3: true, report: true, jobThreads: 1, jobQueue: 1000 },
       metrics: { perCallSeries: false },
+      capture: 'none',
+      playback: 'none',
+      devices: { listen: 'agent', blockMs: 20 },
       secrets: {},
       configFile: undefined,
     });

@@ -29,7 +29,7 @@ export interface RingSpec {
   name: string;
   /** What the ring carries, and so its size (src/frames/edges.ts): both ends of an edge name the same kind. */
   edge: EdgeKind;
-  /** Made only when the call's graph asks for it (a recording tap): a call that does not record holds no such ring. */
+  /** Made only when the call's graph asks for it (a recording tap, a playback monitor): a call that does not use it holds no such ring. */
   optional?: boolean;
 }
 
@@ -52,6 +52,8 @@ export interface ActorKind {
   stage?: number;
   /** Hosted by the call workers under the `call` placement (one per call, on the call's worker). */
   perCall?: boolean;
+  /** The host (pool of workers) it shares with other kinds, by its name; its own by default. */
+  host?: string;
   /**
    * Hosted by the media workers without belonging to one call (a conference's
    * mixer): the call workers under `call`, the jitter/PLC workers under `kind`.
@@ -65,5 +67,5 @@ export const MEDIA_HOST = 'jitter';
 /** The host (pool) an actor of `kind` runs on under `placement`. */
 export function hostOf(kind: ActorKind, placement: Placement): string {
   if (kind.media === true) return placement === 'call' ? CALL_HOST : MEDIA_HOST;
-  return placement === 'call' && kind.perCall === true ? CALL_HOST : kind.name;
+  return placement === 'call' && kind.perCall === true ? CALL_HOST : (kind.host ?? kind.name);
 }

@@ -3,6 +3,7 @@ import { agentKind } from './agent/kind.ts';
 import { captureKind } from './capture/kind.ts';
 import { jitterKind } from './jitter/kind.ts';
 import { mixerKind } from './mixer/kind.ts';
+import { playbackKind } from './playback/kind.ts';
 import { rtpKind } from './rtp/kind.ts';
 import { streamKind } from './stream/kind.ts';
 import { twilioKind } from './twilio/kind.ts';
@@ -16,4 +17,5 @@ export const ACTOR_KINDS: Readonly<Record<string, ActorKind>> = {
   twilio: twilioKind,
   mixer: mixerKind,
   stream: streamKind,
+  playback: playbackKind,
 };

@@ -4,6 +4,8 @@ import { createLogger, type Logger } from '../log.ts';
 import { assertSafeBind, createHttpServer, type HttpServer } from '../server/server.ts';
 import type { Runtime } from '../supervisor/Runtime.ts';
 import { createRuntime } from '../supervisor/createRuntime.ts';
+import { DeviceCatalog } from '../devices/DeviceCatalog.ts';
+import { startLocalAudio } from './localAudio.ts';
 
 /**
  * `switchboard start`: the daemon. Loads the configuration, starts the
@@ -124,11 +126,18 @@ async function runDaemon(config: Config, log: Logger): Promise<number> {
   let runtime: Runtime | undefined;
   let http: HttpServer | undefined;
   try {
-    runtime = await createRuntime(config, log);
+    // Sound devices are scanned in a child process beside start-up (one log line: found, or why none).
+    const deviceCatalog = new DeviceCatalog();
+    const scanned = deviceCatalog.scan(log);
+    runtime = await createRuntime({ ...config, deviceCatalog }, log);
     http = createHttpServer(runtime, config, log);
     const { host, port } = await http.listen();
     const shown = host.includes(':') ? `[${host}]` : host;
     log.info({ url: `http://${shown}:${port}/`, host, port }, 'listening');
+    if (config.capture !== 'none' || config.playback !== 'none') {
+      await scanned;
+      await startLocalAudio(runtime, config, log);
+    }
   } catch (err) {
     log.fatal({ err }, 'start-up failed');
     if (stop === undefined) requestStop({ code: 1, drain: false });

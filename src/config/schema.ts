@@ -2,6 +2,17 @@
 
 import { z } from 'zod';
 import { cidrListProblem } from '../wire/cidr.ts';
+import { parseCaptureSpec, parsePlaybackSpec } from '../devices/deviceSpec.ts';
+
+/** True when `parse` takes the text (the message of its RangeError is the spec's forms). */
+const parses = (parse: (t: string) => unknown) => (t: string) => {
+  try {
+    parse(t);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 export const CONFIG_FILE = 'switchboard.config.json';
 export const ENV_PREFIX = 'SWITCHBOARD_';
@@ -213,6 +224,20 @@ export const ConfigSchema = z.strictObject({
     /** Jobs waiting at most; more are refused and reported failed. */
     jobQueue: int(1, 1_000_000),
   }),
+  /**
+   * Local audio: at start the daemon places one capture call whose caller is this source
+   * (src/devices/deviceSpec.ts) and whose audio plays to `playback`. A device that is missing
+   * or cannot run is logged in one line and the daemon runs without it (capture: no call;
+   * playback: the call plays nowhere).
+   */
+  capture: z.string().refine(parses(parseCaptureSpec)).describe('device:NAME, file:PATH.wav, tone:HZ or none'),
+  playback: z.string().refine(parses(parsePlaybackSpec)).describe('device:NAME or none'),
+  devices: z.strictObject({
+    /** What the playback device plays of the capture call: the agent, the caller (a monitor), or both. */
+    listen: z.enum(['agent', 'caller', 'both']).describe('agent, caller or both'),
+    /** PortAudio's block: 10 or 20 ms of 48 kHz audio per device buffer. */
+    blockMs: z.union([z.literal(10), z.literal(20)]).describe('10 or 20'),
+  }),
   metrics: z.strictObject({
     /**
      * One /metrics series per call, actor kind and QoS figure, besides the aggregates and
@@ -297,5 +322,8 @@ export function defaults(parallelism: number): z.input<typeof ConfigSchema> {
       jobQueue: 1000,
     },
     metrics: { perCallSeries: false },
+    capture: 'none',
+    playback: 'none',
+    devices: { listen: 'agent', blockMs: 20 },
   };
 }

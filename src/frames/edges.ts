@@ -14,7 +14,6 @@ import { WIRE_SLOT_WORDS } from './wireRing.ts';
  * | `wire`    | Twilio messages (leg → main thread)           |    64 | 80 words (160 bytes)|
  * | `echo`    | mark echoes (main thread → leg)               |  2048 | 1 word              |
  * | `streamWire` | raw stream frames, any codec (leg → main thread) | 64 | a 20 ms L16 frame at the call's rate, ≥ 640 bytes |
- * | `capture` | a local source's PCM (a consumer may be slow) |   128 | 960 samples         |
  * | `record`  | one channel of a recording (actor → recording writer thread) | 128 | 960 samples |
  *
  * 64 slots are 1.28 s of 20 ms frames: a consumer may lag that long before a
@@ -37,7 +36,6 @@ export const EDGES = {
   wire: { slots: 64, maxSamples: WIRE_SLOT_WORDS },
   echo: { slots: 2048, maxSamples: 1 },
   streamWire: { slots: 64, maxSamples: 960 },
-  capture: { slots: 128, maxSamples: 960 },
   // 2.56 s: the writer thread drains every 100 ms; a disk stalled longer drops recording frames (counted), never call audio.
   record: { slots: 128, maxSamples: 960 },
 } as const satisfies Record<string, EdgeSpec>;

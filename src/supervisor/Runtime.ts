@@ -4,6 +4,7 @@ import type { Recorder } from '../recording/Recorder.ts';
 import type { FaultKind as WorkerFaultKind } from '../protocol.ts';
 import type { ConferenceRegistry } from '../conferences/ConferenceRegistry.ts';
 import type { ConferenceInfo } from '../conferences/conferenceInfo.ts';
+import type { DevicesStatus } from '../devices/DeviceCatalog.ts';
 import type { ProcessFigures } from '../processFigures.ts';
 
 /**
@@ -93,6 +94,8 @@ export interface RuntimeStatus {
   /** Sync groups with their members' lags and delays (src/sync/). */
   syncGroups?: SyncGroupStatus[];
   process: ProcessFigures;
+  /** The sound devices PortAudio found (the daemon scans them at start), or why there are none. */
+  devices?: DevicesStatus;
   /** Live conferences with each member's level and talk state. */
   conferences?: ConferenceInfo[];
 }

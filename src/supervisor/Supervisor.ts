@@ -21,6 +21,7 @@ import {
   type WorkerStatus,
 } from './Runtime.ts';
 import { syntheticTransport, type Transport } from '../calls/transports.ts';
+import type { DevicesStatus } from '../devices/DeviceCatalog.ts';
 import { actorStatus, type ActorRecord } from './ActorRecord.ts';
 import { CallRegistry } from '../calls/CallRegistry.ts';
 import { ConferenceRegistry } from '../conferences/ConferenceRegistry.ts';
@@ -50,6 +51,8 @@ export interface SupervisorOptions {
   /** Actor kinds by name (default: the registry). */
   kinds?: Readonly<Record<string, ActorKind>>;
   transports?: readonly Transport[];
+  /** The sound devices for /status (the daemon's scan); absent: /status has no `devices`. */
+  devices?: () => DevicesStatus;
   now?: () => number;
   workerHeapMb?: number;
   /** Overrides the restart intensity limit and the failed worker's cool-down (benchmarks, tests). */
@@ -229,6 +232,7 @@ export class Supervisor implements Runtime {
       endedCalls: [...this.#calls.ended()],
       syncGroups: this.#sync.status(),
       process: processFigures(),
+      ...(this.#opts.devices !== undefined ? { devices: this.#opts.devices() } : {}),
       conferences: this.conferences.list(),
     };
   }

@@ -9,6 +9,8 @@ import { registerRecordingMetrics } from '../recording/RecordingCounters.ts';
 import type { Placement } from '../actors/ActorKind.ts';
 import { syntheticTransport } from '../calls/transports.ts';
 import { twilioTransport } from '../legs/twilio/twilioTransport.ts';
+import { captureTransport } from '../legs/capture/captureTransport.ts';
+import type { DeviceCatalog } from '../devices/DeviceCatalog.ts';
 import { streamTransport } from '../legs/stream/streamTransport.ts';
 import { createRecorder, type RecordingConfig } from '../recording/createRecorder.ts';
 
@@ -28,6 +30,8 @@ export interface RuntimeConfig {
   secrets?: { openaiApiKey?: string | undefined };
   metrics?: { perCallSeries: boolean };
   limits?: { maxCalls?: number | undefined };
+  /** The daemon's scan of sound devices, shown in /status. */
+  deviceCatalog?: DeviceCatalog;
   /** Recording (absent: calls cannot record). */
   recording?: RecordingConfig;
 }
@@ -75,8 +79,10 @@ export async function createRuntime(config: RuntimeConfig, log: Logger): Promise
       syntheticTransport,
       rtp,
       twilioTransport({ agents }),
+      captureTransport({ agents }),
       streamTransport({ agents }),
     ],
+    ...(config.deviceCatalog !== undefined ? { devices: () => config.deviceCatalog!.status() } : {}),
   });
   registerPortMetrics(sup.metrics, rtp.ports);
   if (recorder !== undefined) registerRecordingMetrics(sup.metrics, recorder);

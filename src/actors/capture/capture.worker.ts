@@ -1,4 +1,6 @@
 import { hostActors } from '../host.ts';
 import { createCaptureActor } from './CaptureActor.ts';
+import { createPlaybackActor } from '../playback/PlaybackActor.ts';
 
-hostActors({ capture: createCaptureActor });
+// Device actors share this thread (ActorKind `host`): it owns the device pipes, and no call's tick waits on them.
+hostActors({ capture: createCaptureActor, playback: createPlaybackActor });
