@@ -7,6 +7,7 @@ import { Supervisor } from './Supervisor.ts';
 import type { Placement } from '../actors/ActorKind.ts';
 import { syntheticTransport } from '../calls/transports.ts';
 import { twilioTransport } from '../legs/twilio/twilioTransport.ts';
+import { sipService, type SipConfig } from '../legs/sip/sipService.ts';
 
 /** Reads the fields of the daemon's configuration that the runtime needs. */
 export interface RuntimeConfig {
@@ -23,6 +24,8 @@ export interface RuntimeConfig {
   secrets?: { openaiApiKey?: string | undefined };
   metrics?: { perCallSeries: boolean };
   limits?: { maxCalls?: number | undefined };
+  sip?: SipConfig;
+  tls?: { cert?: string | undefined; key?: string | undefined };
 }
 
 /**
@@ -48,6 +51,7 @@ export async function createRuntime(config: RuntimeConfig, log: Logger): Promise
     latchCidr: config.rtp?.latchCidr,
     ...(config.rtp?.idleTimeoutMs !== undefined ? { idleTimeoutMs: config.rtp.idleTimeoutMs } : {}),
   });
+  const sip = sipService(config.sip, config.tls, config.rtp?.bindHost ?? config.host ?? '127.0.0.1', rtp, log);
   const mediaWorkers = config.mediaWorkers ?? availableParallelism();
   const sup = new Supervisor({
     maxCalls: config.limits?.maxCalls ?? defaultMaxCalls(mediaWorkers),
@@ -65,9 +69,22 @@ export async function createRuntime(config: RuntimeConfig, log: Logger): Promise
       syntheticTransport,
       rtp,
       twilioTransport({ agents }),
+      sip.transport,
     ],
   });
   registerPortMetrics(sup.metrics, rtp.ports);
   await sup.start();
+  try {
+    await sip.start(sup);
+  } catch (err) {
+    await sup.stop();
+    throw new Error(`SIP cannot listen on port ${config.sip?.port} [${(err as Error).message}]`);
+  }
+  // The SIP sockets close with the runtime (the daemon stops it last, after the drain has ended its calls).
+  const stop = sup.stop.bind(sup);
+  sup.stop = () => {
+    sip.stop();
+    return stop();
+  };
   return sup;
 }

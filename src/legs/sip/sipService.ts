@@ -1,0 +1,71 @@
+import { readFileSync } from 'node:fs';
+import type { Logger } from 'pino';
+import { cidrMatcher, parseCidrList } from '../../wire/cidr.ts';
+import type { RtpTransport } from '../rtp/rtpTransport.ts';
+import { DigestGuard } from './DigestGuard.ts';
+import { SipStack, type SipRuntime } from './SipStack.ts';
+import { sipTransport } from './sipTransport.ts';
+import type { Transport } from '../../calls/transports.ts';
+
+/** The configuration keys SIP reads (src/config/schema.ts `sip`, `tls`). */
+export interface SipConfig {
+  enabled: boolean;
+  port: number;
+  tlsPort: number;
+  bindHost?: string | undefined;
+  advertise?: string | undefined;
+  routes?: string | undefined;
+  allow?: string | string[] | undefined;
+  authUsers?: string | undefined;
+  authRealm: string;
+  invitesPerSecond: number;
+  trunk?: { username: string; password: string } | undefined;
+}
+
+/** "a=b,c=d" → { a: "b", c: "d" } (split at the first `sep` of each pair). */
+function pairs(text: string | undefined, sep: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const p of text?.split(',') ?? []) {
+    const i = p.indexOf(sep);
+    if (i > 0) out[p.slice(0, i).trim()] = p.slice(i + 1);
+  }
+  return out;
+}
+
+/**
+ * SIP in the daemon: the `sip` call transport (always there, so an outbound
+ * call without SIP enabled is a clear 503) and, when `sip.enabled`, the stack
+ * listening on `sip.port` (UDP and TCP) and `sip.tlsPort` when `tls.cert` and
+ * `tls.key` are set.
+ */
+export function sipService(config: SipConfig | undefined, tls: { cert?: string | undefined; key?: string | undefined } | undefined, host: string, rtp: RtpTransport, log: Logger) {
+  let stack: SipStack | undefined;
+  const transport: Transport = sipTransport({ rtp, stack: () => stack, trunk: config?.trunk });
+  return {
+    transport,
+    async start(runtime: SipRuntime): Promise<{ port: number; tlsPort: number | undefined } | undefined> {
+      if (config?.enabled !== true) return undefined;
+      const bind = config.bindHost ?? host;
+      const users = pairs(config.authUsers, ':');
+      const withTls = tls?.cert !== undefined && tls.key !== undefined;
+      stack = new SipStack({
+        host: bind,
+        port: config.port,
+        ...(withTls ? { tlsPort: config.tlsPort, tls: { cert: readFileSync(tls.cert!), key: readFileSync(tls.key!) } } : {}),
+        ...(config.advertise !== undefined ? { advertise: config.advertise } : {}),
+        routes: pairs(config.routes, '='),
+        ...(config.allow !== undefined ? { allow: cidrMatcher(parseCidrList(config.allow)) } : {}),
+        ...(Object.keys(users).length > 0 ? { digest: new DigestGuard(config.authRealm, users) } : {}),
+        invitesPerSecond: config.invitesPerSecond,
+        log,
+      });
+      const ports = await stack.listen(runtime);
+      log.info({ host: bind, ...ports }, 'SIP listening');
+      return ports;
+    },
+    stop(): void {
+      stack?.close();
+      stack = undefined;
+    },
+  };
+}
