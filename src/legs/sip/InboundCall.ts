@@ -35,6 +35,8 @@ export class InboundCall {
   #sdpVersion = 1;
   readonly #sessionId = Math.floor(Math.random() * 2 ** 31);
   #retransmit: NodeJS.Timeout | undefined;
+  /** Ends the engine's call for a reason of the peer's (its BYE, CANCEL): the call transport's `ctx.end`. */
+  #peerEnded: ((detail: string) => void) | undefined;
 
   /** Throws SdpError for an offer we cannot take (a 488). */
   constructor(
@@ -64,8 +66,13 @@ export class InboundCall {
     return { callId: this.invite.callId, from: header(this.invite.headers, 'from'), to: header(this.invite.headers, 'to'), headers };
   }
 
+  /** The engine's call is being made: the peer's BYE or CANCEL ends it with the reason `peer`. */
+  bind(peerEnded: (detail: string) => void): void {
+    this.#peerEnded = peerEnded;
+  }
+
   rtpRequest(): Record<string, unknown> {
-    return rtpRequestOf(this.choice);
+    return rtpRequestOf(this.choice, this.from.address);
   }
 
   ring(): void {
@@ -181,7 +188,8 @@ export class InboundCall {
     if (this.state === 'ended') return;
     this.state = 'ended';
     clearTimeout(this.#retransmit);
-    if (this.callId !== undefined) this.host.endCall(this.callId, detail);
+    if (this.#peerEnded !== undefined) this.#peerEnded(detail);
+    else if (this.callId !== undefined) this.host.endCall(this.callId, detail);
     this.host.forget(this);
   }
 }

@@ -5,7 +5,7 @@ import type { RtpTransport } from '../rtp/rtpTransport.ts';
 import { answerChallenge } from '../../wire/sipDigest.ts';
 import { header, headerLines, type SipResponse } from '../../wire/sipMessage.ts';
 import type { SipUri } from '../../wire/sipHeaders.ts';
-import { readSdp, rtpRequestOf, writeOffer } from './sdpNegotiation.ts';
+import { readSdp, rtpRequestOf, SdpError, writeOffer } from './sdpNegotiation.ts';
 import { tagOf, token, newBranch } from './sipBuild.ts';
 import { SipDialog, type SipCore } from './SipDialog.ts';
 import type { SipPeer } from './SipSockets.ts';
@@ -121,11 +121,12 @@ export class OutboundCall {
     try {
       const choice = readSdp(res.body.toString('utf8'));
       this.#portHandedOn = true;
-      await this.rtp.createOnPair({ transport: 'rtp', ...(this.opts.agent !== undefined ? { agent: this.opts.agent } : {}), ...rtpRequestOf(choice) }, this.ctx, this.localPort);
+      await this.rtp.createOnPair({ transport: 'rtp', ...(this.opts.agent !== undefined ? { agent: this.opts.agent } : {}), ...rtpRequestOf(choice, this.peer.address) }, this.ctx, this.localPort);
       this.ctx.emit('sip.answered', { code: res.status, codec: choice.codec, remote: choice.remote, localPort: this.localPort });
     } catch (err) {
-      this.ctx.emit('sip.failed', { code: res.status, reason: `the answer cannot be used: ${(err as Error).message}` });
-      this.ctx.end(`SIP answer unusable: ${(err as Error).message}`);
+      const why = err instanceof SdpError ? `the answer cannot be used: ${err.message}` : `the RTP leg could not be made: ${(err as Error).message}`;
+      this.ctx.emit('sip.failed', { code: res.status, reason: why });
+      this.ctx.end(why); // its release sends the BYE
     }
   }
 

@@ -149,9 +149,17 @@ export function writeOffer(address: string, port: number, sessionId: number): st
   return write(sdp);
 }
 
-/** The RTP transport's request fields for the chosen media (the leg validates them). */
-export function rtpRequestOf(choice: MediaChoice): Record<string, unknown> {
-  const req: Record<string, unknown> = { codec: choice.codec, remote: choice.remote };
+/**
+ * The RTP transport's request fields for the chosen media (the leg validates
+ * them). The leg latches its peer (symmetric RTP, RFC 4961) from the SDP's
+ * address or the signalling's source only: a peer behind NAT, or one that
+ * binds its SIP to loopback but writes its interface address into SDP,
+ * sends from an address its SDP does not name, and anyone else is refused.
+ */
+export function rtpRequestOf(choice: MediaChoice, signallingFrom: string): Record<string, unknown> {
+  const sdpHost = choice.remote.slice(0, choice.remote.lastIndexOf(':')).replace(/^\[|\]$/g, '');
+  const blocks = [...new Set([sdpHost, signallingFrom])].map((a) => `${a}/${a.includes(':') ? 128 : 32}`);
+  const req: Record<string, unknown> = { codec: choice.codec, remote: 'latch', latchCidr: blocks.join(',') };
   if (choice.codec === 'opus') req['payloadType'] = choice.payloadType;
   if (choice.telephoneEventPt !== undefined && choice.telephoneEventPt >= 96) req['telephoneEventPt'] = choice.telephoneEventPt;
   if (choice.srtp !== undefined) {

@@ -43,6 +43,7 @@ export function sipTransport(opts: SipTransportOptions): Transport {
     async create(req: CallRequest, ctx: TransportContext) {
       const inbound = req['inbound'];
       if (inbound instanceof InboundCall) {
+        inbound.bind((detail) => ctx.end(detail));
         const setup = await opts.rtp.create({ transport: 'rtp', ...(req['agent'] !== undefined ? { agent: req['agent'] } : {}), ...inbound.rtpRequest() }, ctx);
         return {
           answer: { ...setup.answer, sip: inbound.info() },
