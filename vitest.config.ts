@@ -11,6 +11,14 @@ const LOAD_TESTS = [
   // Echo similarity through the jitter buffer is checked against another talker's: under a
   // contended suite the buffer time-stretches more and the margin shrinks, so it runs alone.
   'test/integration/twilioCall.test.ts',
+  // The Realtime test server's pacing is checked against the wall clock (a 1 s reply at 2× in
+  // 450 ms): two contended cores can hold a timer back past the bound.
+  'test/peers/RealtimeServer.test.ts',
+  // Starves a worker with busy processes on one core: alone, so it slows nothing else.
+  'test/supervisor/starvation.test.ts',
+  // A daemon process under call churn, its resources counted before and after.
+  'test/soak/soak.test.ts',
+  'test/actors/rtp/RtpLegRestart.test.ts',
 ];
 
 export default defineConfig({

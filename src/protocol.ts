@@ -101,3 +101,28 @@ export function serializeError(err: unknown): SerializedError {
 
 /** The actor event by which a leg tells its call that the peer ended it (RTCP BYE, a peer gone silent): `{ reason }`. */
 export const PEER_ENDED_EVENT = 'peer.ended';
+
+/** Main → recording writer thread (src/recording/recordingWriter.worker.ts). */
+export type RecorderRequest =
+  /** Starts writing a recording: its channels' rings in file order, the file to create. */
+  | { type: 'open'; id: string; path: string; rateHz: number; channels: SharedArrayBuffer[] }
+  /** Its actors are gone: write what is left and close the file. */
+  | { type: 'close'; id: string };
+
+/** Figures of one recording as the writer thread reports them (src/recording/RecordingFile.ts). */
+export interface RecorderFigures {
+  frames: number;
+  dataBytes: number;
+  droppedFrames: number;
+  lateFrames: number;
+  badFrames: number;
+}
+
+/** Recording writer thread → main. */
+export type RecorderEvent =
+  | { type: 'opened'; id: string }
+  /** The recording could not go on (`code` ENOSPC: the disk is full); the call keeps going. */
+  | { type: 'failed'; id: string; code: string; message: string }
+  /** Each open recording's figures, once a second. */
+  | { type: 'progress'; figures: Array<{ id: string; figures: RecorderFigures }> }
+  | { type: 'closed'; id: string; figures: RecorderFigures; error?: { code: string; message: string } };

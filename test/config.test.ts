@@ -48,6 +48,19 @@ describe('loadConfig: layers', () => {
         voice: 'marin',
         instructions: 'You are a helpful voice assistant answering a phone call. Keep your answers short.',
       },
+      pipeline: {
+        hangoverMs: 500,
+        timeoutMs: 10_000,
+        stt: { baseUrl: 'https://api.openai.com/v1', model: 'whisper-1', apiKeyEnv: 'OPENAI_API_KEY', stream: false },
+        llm: {
+          baseUrl: 'https://api.openai.com/v1',
+          model: 'gpt-4o-mini',
+          apiKeyEnv: 'OPENAI_API_KEY',
+          instructions: 'You are a helpful voice assistant answering a phone call. Keep your answers short.',
+        },
+        tts: { baseUrl: 'https://api.openai.com/v1', model: 'gpt-4o-mini-tts', voice: 'alloy', apiKeyEnv: 'OPENAI_API_KEY' },
+      },
+      stream: { pingIntervalMs: 5000, maxMessageBytes: 4096 },
       twilio: { idleTimeoutMs: 10_000, allowUnsigned: false },
       http: {
         bodyLimitBytes: 65_536,
@@ -58,6 +71,7 @@ describe('loadConfig: layers', () => {
         keepAliveTimeoutMs: 5_000,
       },
       limits: {},
+      recording: { dir: 'recordings', retentionDays: 30, maxActive: 1000, twilio: false, opus: true, mp3: true, report: true, jobThreads: 1, jobQueue: 1000 },
       metrics: { perCallSeries: false },
       secrets: {},
       configFile: undefined,
@@ -104,6 +118,11 @@ describe('loadConfig: layers', () => {
       SWITCHBOARD_AGENT__DEFAULT: 'loopback',
       SWITCHBOARD_HTTP__BODY_LIMIT_BYTES: '1024',
       SWITCHBOARD_ENABLE_FAULT_INJECTION: 'yes',
+      SWITCHBOARD_PIPELINE__STT__BASE_URL: 'http://127.0.0.1:8081/v1',
+      SWITCHBOARD_PIPELINE__LLM__API_KEY_ENV: 'VLLM_KEY',
+      SWITCHBOARD_PIPELINE__TTS__VOICE: 'nova',
+      SWITCHBOARD_PIPELINE__HANGOVER_MS: '700',
+      SWITCHBOARD_PIPELINE__STT__STREAM: 'true',
     };
     expect(load({ env })).toMatchObject({
       mediaWorkers: 3,
@@ -115,6 +134,7 @@ describe('loadConfig: layers', () => {
       agent: { default: 'loopback' },
       http: { bodyLimitBytes: 1024 },
       enableFaultInjection: true,
+      pipeline: { hangoverMs: 700, stt: { baseUrl: 'http://127.0.0.1:8081/v1', stream: true }, llm: { apiKeyEnv: 'VLLM_KEY' }, tts: { voice: 'nova' } },
     });
     const argv = ['--host', '::1', '--media-workers', '2', '--enable-fault-injection', '--log-level', 'debug', '--control-token', 'flagtok'];
     expect(load({ env, argv })).toMatchObject({
@@ -194,6 +214,27 @@ describe('loadConfig: errors name the key, the expected form and the source', ()
     );
     expect(errorOf({ env: { SWITCHBOARD_CONTROL_TOKEN: '' } })).toBe(
       'config: controlToken: expected a non-empty string, got "" (from SWITCHBOARD_CONTROL_TOKEN)',
+    );
+    expect(errorOf({ env: { SWITCHBOARD_STREAM__PING_INTERVAL_MS: '50' } })).toBe(
+      'config: stream.pingIntervalMs: expected an integer 100–600000, got 50 (from SWITCHBOARD_STREAM__PING_INTERVAL_MS)',
+    );
+    expect(errorOf({ env: { SWITCHBOARD_STREAM__MAX_MESSAGE_BYTES: 'lots' } })).toBe(
+      'config: stream.maxMessageBytes: expected an integer 64–1048576, got "lots" (from SWITCHBOARD_STREAM__MAX_MESSAGE_BYTES)',
+    );
+  });
+
+  it('a bad pipeline value', () => {
+    expect(errorOf({ env: { SWITCHBOARD_PIPELINE__STT__BASE_URL: 'file:///etc/passwd' } })).toBe(
+      'config: pipeline.stt.baseUrl: expected an http(s) URL such as https://api.openai.com/v1, got "file:///etc/passwd" (from SWITCHBOARD_PIPELINE__STT__BASE_URL)',
+    );
+    expect(errorOf({ env: { SWITCHBOARD_PIPELINE__LLM__API_KEY_ENV: 'KEY; rm -rf /' } })).toBe(
+      'config: pipeline.llm.apiKeyEnv: expected an environment variable name, or empty for no key, got "KEY; rm -rf /" (from SWITCHBOARD_PIPELINE__LLM__API_KEY_ENV)',
+    );
+    expect(errorOf({ env: { SWITCHBOARD_PIPELINE__HANGOVER_MS: '5001' } })).toBe(
+      'config: pipeline.hangoverMs: expected an integer 20–5000, got 5001 (from SWITCHBOARD_PIPELINE__HANGOVER_MS)',
+    );
+    expect(errorOf({ env: { SWITCHBOARD_PIPELINE__TTS__VOICE: '' } })).toBe(
+      'config: pipeline.tts.voice: expected a voice name such as alloy, got "" (from SWITCHBOARD_PIPELINE__TTS__VOICE)',
     );
   });
 

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Resampler } from '../../src/dsp/resampler.ts';
+import { resampleWhole } from '../../src/dsp/resampler.ts';
 import { readWav, toMono } from '../../src/wire/wav.ts';
 
 export interface EvalSpeech {
@@ -24,20 +24,7 @@ function readMono(rel: string): { rateHz: number; samples: Int16Array } {
 
 /** `samples` at `rateHz` → 16 kHz, with the resampler's delay removed so the speech stays aligned. */
 export function to16k(samples: Int16Array, rateHz: number): Int16Array {
-  if (rateHz === EVAL_RATE_HZ) return samples;
-  const resampler = new Resampler(rateHz, EVAL_RATE_HZ);
-  try {
-    const length = Resampler.outputLength(rateHz, EVAL_RATE_HZ, samples.length);
-    // Feed zeros after the signal to flush the filter's delay.
-    const flushIn = Math.ceil((resampler.delaySamples * rateHz) / EVAL_RATE_HZ) + 1;
-    const padded = new Int16Array(samples.length + flushIn);
-    padded.set(samples);
-    const out = new Int16Array(Resampler.outputLength(rateHz, EVAL_RATE_HZ, padded.length));
-    const made = resampler.process(padded, out);
-    return out.slice(resampler.delaySamples, Math.min(made, resampler.delaySamples + length));
-  } finally {
-    resampler.destroy();
-  }
+  return resampleWhole(samples, rateHz, EVAL_RATE_HZ);
 }
 
 const SOURCES: ReadonlyArray<{ name: string; rel: string }> = [

@@ -35,6 +35,12 @@ export interface ActorContext {
    * message — never per frame.
    */
   emit(name: string, data: Record<string, unknown>): void;
+  /**
+   * Proof of life from an I/O callback (a datagram read): a worker draining a
+   * burst of input queued while the machine starved it is busy, not hung.
+   * Allocation-free; optional so an actor can run without a host.
+   */
+  readonly alive?: () => void;
 }
 
 /**

@@ -29,6 +29,8 @@ export interface RingSpec {
   name: string;
   /** What the ring carries, and so its size (src/frames/edges.ts): both ends of an edge name the same kind. */
   edge: EdgeKind;
+  /** Made only when the call's graph asks for it (a recording tap): a call that does not record holds no such ring. */
+  optional?: boolean;
 }
 
 export interface ActorKind {

@@ -14,7 +14,9 @@ import {
 } from '../protocol.ts';
 import { FrameRing } from '../frames/FrameRing.ts';
 import { FrameClock } from '../frames/FrameClock.ts';
+import { epochMs, setTickDue } from '../frames/epochClock.ts';
 import { HeartbeatWriter } from '../frames/heartbeat.ts';
+import { osThreadId } from '../frames/osThread.ts';
 import { commandRefused, type ActorFactory, type HostedActor } from './Actor.ts';
 import { insertInGroup, type Hosted } from './tickOrder.ts';
 
@@ -95,6 +97,7 @@ export function hostActors(factories: Readonly<Record<string, ActorFactory>>): v
         stats: new Float64Array(req.stats),
         tickMs: boot.tickMs,
         emit: (name: string, data: Record<string, unknown>) => emit({ type: 'actor.event', actorId: req.actorId, name, data }),
+        alive: () => heartbeat?.progress(),
       };
       actor = await factory(ctx, req.config);
     } finally {
@@ -156,6 +159,7 @@ export function hostActors(factories: Readonly<Record<string, ActorFactory>>): v
       workerId = req.workerId;
       log = log.child({ worker: workerId });
       heartbeat = new HeartbeatWriter(req.heartbeat, boot.tickMs);
+      heartbeat.osThread(osThreadId());
       clock.start();
       startHeapSampling(heartbeat);
       heartbeat.setReady();
@@ -186,6 +190,7 @@ export function hostActors(factories: Readonly<Record<string, ActorFactory>>): v
     periodMs: boot.tickMs,
     onTick(tickIndex: number, lateMs: number): void {
       const t0 = performance.now();
+      setTickDue(epochMs() - lateMs);
       let frames = 0;
       const list = hosted;
       for (let i = 0; i < list.length; i++) {

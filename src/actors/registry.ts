@@ -3,6 +3,7 @@ import { agentKind } from './agent/kind.ts';
 import { captureKind } from './capture/kind.ts';
 import { jitterKind } from './jitter/kind.ts';
 import { rtpKind } from './rtp/kind.ts';
+import { streamKind } from './stream/kind.ts';
 import { twilioKind } from './twilio/kind.ts';
 
 /** Every actor kind the supervisor can place: one line each. */
@@ -12,4 +13,5 @@ export const ACTOR_KINDS: Readonly<Record<string, ActorKind>> = {
   agent: agentKind,
   rtp: rtpKind,
   twilio: twilioKind,
+  stream: streamKind,
 };

@@ -34,12 +34,21 @@ export interface GraphEdge {
 export interface CallGraph {
   readonly nodes: Readonly<Record<string, GraphNode>>;
   readonly edges: readonly GraphEdge[];
+  /**
+   * Rings an actor writes for a reader outside the graph (the recording
+   * writer thread): `[node, ring role]`, each made like an edge's ring, at
+   * the call's rate. The registry adds them to a call that records.
+   */
+  readonly taps?: readonly (readonly [string, string])[];
 }
 
 /** Places one actor with the rings it shares (the registry's createActor). */
 export type PlaceActor = (kind: string, config: ActorConfig, shared: Readonly<Record<string, FrameRing>>) => Promise<string>;
 /** Makes the ring of an edge from its writer's ring spec (kind and role); throws RangeError when the two ends disagree. */
 export type MakeRing = (from: GraphNode & { role: string }, to: GraphNode & { role: string }) => FrameRing;
+
+/** Makes the ring of a tap (an actor's optional ring read off the graph). */
+export type MakeTap = (n: GraphNode & { role: string }) => FrameRing;
 
 /** The actor ids of a built call, by node name. */
 export type BuiltGraph = Record<string, string>;
@@ -49,7 +58,13 @@ export type BuiltGraph = Record<string, string>;
  * declaration order, each with its ends of the edges. A failure part-way
  * leaves the actors made so far in `made` for the caller to destroy.
  */
-export async function buildGraph(graph: CallGraph, place: PlaceActor, makeRing: MakeRing, made: string[]): Promise<BuiltGraph> {
+export async function buildGraph(
+  graph: CallGraph,
+  place: PlaceActor,
+  makeRing: MakeRing,
+  made: string[],
+  makeTap?: MakeTap,
+): Promise<BuiltGraph> {
   const shared: Record<string, Record<string, FrameRing>> = {};
   for (const name of Object.keys(graph.nodes)) shared[name] = {};
   for (const e of graph.edges) {
@@ -58,6 +73,10 @@ export async function buildGraph(graph: CallGraph, place: PlaceActor, makeRing: 
     const ring = makeRing({ ...from, role: e.from[1] }, { ...to, role: e.to[1] });
     shared[e.from[0]]![e.from[1]] = ring;
     shared[e.to[0]]![e.to[1]] = ring;
+  }
+  for (const [name, role] of graph.taps ?? []) {
+    if (makeTap === undefined) throw new RangeError(`call graph: a tap ${name}.${role} but no way to make its ring`);
+    shared[name]![role] = makeTap({ ...node(graph, name), role });
   }
   const built: BuiltGraph = {};
   for (const [name, n] of Object.entries(graph.nodes)) {

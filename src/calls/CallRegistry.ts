@@ -7,10 +7,12 @@ import { callQuality } from '../qos/callQuality.ts';
 import type { ActorRecord } from '../supervisor/ActorRecord.ts';
 import { RequestError, type CallEvent, type CallInfo, type CallRequest, type DaemonState } from '../supervisor/Runtime.ts';
 import { quote } from '../wire/text.ts';
-import { buildGraph, type CallGraph, type MakeRing } from './CallGraph.ts';
+import { buildGraph, type CallGraph, type MakeRing, type MakeTap } from './CallGraph.ts';
 import { callMachine, type CallState, type EndReason } from './callMachine.ts';
 import { callEdge, EDGES } from '../frames/edges.ts';
 import type { CallSetup, Transport } from './transports.ts';
+import type { CallRecorder } from '../recording/CallRecorder.ts';
+import { graphRateHz, recordRequested, recordRings, withRecordTaps } from './recordTaps.ts';
 
 export type { EndReason } from './callMachine.ts';
 
@@ -39,6 +41,11 @@ interface CallRecord {
   setup: CallSetup | undefined;
   /** Events that came before the call was set up. */
   early: CallEvent[];
+  /** The request asked for a recording (`record: true`); its id once it runs. */
+  record: boolean;
+  recordingId: string | undefined;
+  /** The call's rate, from its graph (a recording's rate). */
+  rateHz: number | undefined;
 }
 
 /** What the call registry uses of the supervisor: the daemon's state, its actors, the calls counter. */
@@ -62,6 +69,8 @@ export interface CallHost {
   maxCalls(): number;
   /** Why no call can be placed now (every worker of a kind overloaded), or undefined. */
   overloaded(): string | undefined;
+  /** Writes the recordings of calls that ask for one; without it, `record: true` is refused. */
+  readonly recorder?: CallRecorder | undefined;
 }
 
 /**
@@ -117,16 +126,21 @@ export class CallRegistry {
     }
     const overloaded = this.#host.overloaded();
     if (overloaded !== undefined) throw new RequestError(503, `not taking calls: ${overloaded}`);
+    const record = recordRequested(req);
+    if (record && this.#host.recorder === undefined) throw new RequestError(422, 'record: this daemon has no recorder');
     const rec = this.#newRecord(randomUUID(), transport.name);
+    rec.record = record;
     const id = rec.id;
     try {
       rec.setup = await transport.create(req, {
         callId: id,
         build: (graph) => this.#build(rec, graph),
         ringOf: (actorId, name) => this.#host.ringOf(actorId, name),
+        statOf: (actorId, name) => this.#statOf(actorId, name),
         emit: (name, data) => this.addEvent(id, transport.name, name, data),
         end: (detail) => this.end(id, 'peer', detail),
       });
+      if (record) this.#startRecording(rec);
     } catch (err) {
       await Promise.all(rec.actors.map((a) => this.#host.destroyActor(a)));
       rec.machine.send({ type: 'FAILED', detail: err instanceof Error ? err.message : String(err) });
@@ -134,6 +148,7 @@ export class CallRegistry {
     }
     rec.info = {
       ...rec.setup.answer,
+      ...(rec.recordingId !== undefined ? { recording: { id: rec.recordingId } } : {}),
       id,
       transport: transport.name,
       state: 'active',
@@ -148,6 +163,12 @@ export class CallRegistry {
   }
 
   /** The call's quality figures by actor kind, read from its actors' stats slots, and its one E-model rating. */
+  #statOf(actorId: string, name: string): (() => number) | undefined {
+    const i = this.#host.actor(actorId)?.kind.stats.indexOf(name) ?? -1;
+    // Looked up on each read: a restarted actor's record may be a new one.
+    return i < 0 ? undefined : () => this.#host.actor(actorId)?.stats[i] ?? 0;
+  }
+
   qos(callId: string): Record<string, Record<string, number>> {
     const call = this.#calls.get(callId);
     const qos: Record<string, Record<string, number>> = {};
@@ -245,6 +266,9 @@ export class CallRegistry {
       info: undefined,
       setup: undefined,
       early: [],
+      record: false,
+      recordingId: undefined,
+      rateHz: undefined,
       machine: createXstateActor(callMachine, { input: { teardown: () => this.#teardown(rec) } }),
     };
     rec.machine.subscribe((snap) => {
@@ -258,9 +282,23 @@ export class CallRegistry {
     return rec;
   }
 
+  /** Hands the call's recording taps to the recorder; a 422 when its transport has none. */
+  #startRecording(rec: CallRecord): void {
+    const rings = recordRings(rec.actors, (a, role) => this.#host.ringOf(a, role));
+    if (rings === undefined || rec.rateHz === undefined) throw new RequestError(422, `record: ${rec.transport} calls cannot be recorded`);
+    const emit = (name: string, data: Record<string, unknown>): void => this.addEvent(rec.id, 'recorder', name, data);
+    rec.recordingId = this.#host.recorder!.start({ callId: rec.id, transport: rec.transport }, rings, rec.rateHz, emit);
+  }
+
   /** Builds a graph for the call; all or nothing: a failure destroys what this build made (the transport may try again). */
-  async #build(rec: CallRecord, graph: CallGraph): Promise<Record<string, string>> {
+  async #build(rec: CallRecord, asked: CallGraph): Promise<Record<string, string>> {
     const made: string[] = [];
+    rec.rateHz ??= graphRateHz(asked);
+    const graph = rec.record ? withRecordTaps(asked, (kind, role) => this.#host.ringEdge(kind, role) === 'record') : asked;
+    const makeTap: MakeTap = () => {
+      const { slots, maxSamples } = callEdge('record', rec.rateHz);
+      return FrameRing.create(slots, maxSamples);
+    };
     const makeRing: MakeRing = (from, to) => {
       const edge = this.#host.ringEdge(from.kind, from.role);
       const other = this.#host.ringEdge(to.kind, to.role);
@@ -272,7 +310,7 @@ export class CallRegistry {
       return FrameRing.create(slots, maxSamples);
     };
     try {
-      const built = await buildGraph(graph, (kind, config, shared) => this.#host.createActor(kind, config, rec.id, shared), makeRing, made);
+      const built = await buildGraph(graph, (kind, config, shared) => this.#host.createActor(kind, config, rec.id, shared), makeRing, made, makeTap);
       rec.actors.push(...made);
       // A transport may build after set-up (an outbound SIP call, once answered): the call shows its actors.
       if (rec.info !== undefined) rec.info.actors = [...rec.actors];
@@ -286,8 +324,11 @@ export class CallRegistry {
   /** Destroys the call's actors and releases what its transport holds: once, from the machine's `ending`. */
   async #teardown(rec: CallRecord): Promise<void> {
     try {
+      // The recording's last figures are read before the actors (and their stats) go.
+      const qos = rec.recordingId !== undefined ? this.qos(rec.id) : undefined;
       await Promise.all(rec.actors.map((a) => this.#host.destroyActor(a)));
       rec.setup?.release?.();
+      if (rec.recordingId !== undefined) this.#host.recorder?.finish(rec.recordingId, qos ?? {});
     } catch (err) {
       this.#log.error({ call: rec.id, err }, 'hang-up failed');
     }

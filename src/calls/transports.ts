@@ -15,6 +15,8 @@ export interface TransportContext {
   build(graph: CallGraph): Promise<BuiltGraph>;
   /** The supervisor's end of one of the call's rings (a WebSocket leg's main-thread side). */
   ringOf(actorId: string, name: string): FrameRing | undefined;
+  /** A reader of one of an actor's stats slots (its kind's `stats` name), read where it lives; undefined for an unknown one. */
+  statOf?(actorId: string, name: string): (() => number) | undefined;
   /** Adds an event to the call (shown under it); for things the transport sees itself (a caller's DTMF). */
   emit(name: string, data: Record<string, unknown>): void;
   /** The peer ended the call (a Media Stream stopped): ends it, once. */

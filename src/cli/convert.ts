@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { alawDecode, alawEncode, ulawDecode, ulawEncode } from '../dsp/g711.ts';
 import { G722Decoder, G722Encoder } from '../dsp/g722.ts';
 import { OPUS_RATES_HZ } from '../dsp/opus.ts';
-import { Resampler, SUPPORTED_RATES_HZ } from '../dsp/resampler.ts';
+import { resampleWhole, SUPPORTED_RATES_HZ } from '../dsp/resampler.ts';
 import { OggFormatError } from '../wire/ogg.ts';
 import { decodeOggOpus, encodeOggOpus } from '../wire/oggOpus.ts';
 import { WavFormatError, readWav, toMono, writeWav } from '../wire/wav.ts';
@@ -59,7 +59,7 @@ Converts mono audio by file extension: ${Object.keys(FORMATS).join(' ')}
   --rate HZ       rate of a .wav, .l16 or .opus output, and of an .l16 input (L16 default: 8000)
   --bitrate BPS   Opus bitrate for an .opus output (default: chosen by libopus)`;
 
-interface Audio {
+export interface Audio {
   rateHz: number;
   samples: Int16Array;
 }
@@ -237,7 +237,7 @@ function outputRate(format: Format, inputHz: number, rateHz: number | undefined)
  * `delaySamples` outputs are dropped and zeros pushed through at the end, so
  * output sample k is input instant k and the length scales with the rate.
  */
-function resample(audio: Audio, toHz: number, outPath: string): Audio {
+export function resample(audio: Audio, toHz: number, outPath: string): Audio {
   const rates = SUPPORTED_RATES_HZ as readonly number[];
   if (!rates.includes(audio.rateHz) || !rates.includes(toHz)) {
     const bad = rates.includes(audio.rateHz) ? toHz : audio.rateHz;
@@ -245,18 +245,7 @@ function resample(audio: Audio, toHz: number, outPath: string): Audio {
       `wrong rate [${bad} Hz, converting ${audio.rateHz} Hz to ${toHz} Hz for ${outPath}]: resampling supports ${rates.join(', ')} Hz`,
     );
   }
-  const r = new Resampler(audio.rateHz, toHz);
-  try {
-    const wanted = Math.round((audio.samples.length * toHz) / audio.rateHz);
-    const flush = Math.ceil(((r.delaySamples + 1) * audio.rateHz) / toHz) + 1;
-    const input = new Int16Array(audio.samples.length + flush);
-    input.set(audio.samples);
-    const out = new Int16Array(Resampler.outputLength(audio.rateHz, toHz, input.length));
-    const made = r.process(input, out);
-    return { rateHz: toHz, samples: out.slice(r.delaySamples, Math.min(made, r.delaySamples + wanted)) };
-  } finally {
-    r.destroy();
-  }
+  return { rateHz: toHz, samples: resampleWhole(audio.samples, audio.rateHz, toHz) };
 }
 
 function encode(format: Format, audio: Audio, bitrateBps: number | undefined): Uint8Array {

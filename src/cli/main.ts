@@ -18,13 +18,29 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'load             run N synthetic calls against a daemon and report latency, loss, MOS and cost; --help for its options',
     load: async () => (await import('./load.ts')).load,
   },
+  chaos: {
+    summary: 'chaos            calls under load while workers are crashed, hung and killed at random; --help for its options',
+    load: async () => (await import('./chaos.ts')).chaos,
+  },
+  soak: {
+    summary: 'soak             keep N calls churning for M minutes and watch the daemon for leaks; --help for its options',
+    load: async () => (await import('./soak.ts')).soak,
+  },
   convert: {
     summary: 'convert IN OUT   convert audio between WAV, .ulaw, .alaw, .g722, .l16 and Ogg .opus',
     load: async () => (await import('./convert.ts')).convert,
   },
+  stream: {
+    summary: 'stream URL       play a WAV into a call over the raw audio stream and save the reply (--in, --out, --codec)',
+    load: async () => (await import('./stream.ts')).stream,
+  },
   call: {
     summary: 'call             place a Twilio call connected to this engine (--to, --from); --help for its options',
     load: async () => (await import('./call.ts')).call,
+  },
+  drain: {
+    summary: 'drain            stop a running daemon taking calls; --wait until its calls have ended (the Kubernetes preStop hook)',
+    load: async () => (await import('./drain.ts')).drain,
   },
 };
 

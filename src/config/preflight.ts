@@ -10,6 +10,7 @@ import { createSocket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { configSource, type Config } from '../config.ts';
 import { loadOpenAISettings } from '../supervisor/agentConfig.ts';
+import { loadPipelineSettings } from '../supervisor/pipelineSettings.ts';
 import { ConfigError } from './ConfigError.ts';
 import { expectedAt } from './keys.ts';
 
@@ -64,8 +65,18 @@ function checkOpenAIFiles(config: Config): string | undefined {
   }
 }
 
+function checkPipelineFiles(config: Config): string | undefined {
+  try {
+    loadPipelineSettings(config.pipeline, {}, (key) => configSource(config, key));
+    return undefined;
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    return err.message;
+  }
+}
+
 /** Throws one ConfigError listing every problem found (one line each). */
 export async function preflight(config: Config): Promise<void> {
-  const problems = [await checkRtpBindHost(config), checkOpenAIFiles(config)].filter((p) => p !== undefined);
+  const problems = [await checkRtpBindHost(config), checkOpenAIFiles(config), checkPipelineFiles(config)].filter((p) => p !== undefined);
   if (problems.length > 0) throw new ConfigError(problems.join('\n'));
 }

@@ -10,7 +10,7 @@ export const ENV_CONFIG_FILE = 'SWITCHBOARD_CONFIG';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 /** The agents of DESIGN.md; one is the default for calls that name none. */
-export const AGENTS = ['echo', 'loopback', 'tone', 'openai'] as const;
+export const AGENTS = ['echo', 'loopback', 'tone', 'openai', 'pipeline'] as const;
 
 const int = (min: number, max: number) =>
   z.number().int().min(min).max(max).describe(`an integer ${min}–${max}`);
@@ -30,6 +30,18 @@ function plainHttpsUrl(text: string): boolean {
   const u = new URL(text);
   return u.username === '' && u.password === '' && u.search === '' && u.hash === '';
 }
+
+/**
+ * One stage of the pipeline agent. `apiKeyEnv` names the environment variable
+ * that holds its key (keys never sit in the config); empty for a server that
+ * takes none.
+ */
+const pipelineStage = (model: string) =>
+  z.strictObject({
+    baseUrl: z.url({ protocol: /^https?$/ }).describe('an http(s) URL such as https://api.openai.com/v1'),
+    model: z.string().min(1).describe(model),
+    apiKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$|^$/).describe('an environment variable name, or empty for no key'),
+  });
 
 export const ConfigSchema = z.strictObject({
   host: z.string().min(1).describe('a host name or IP address'),
@@ -138,6 +150,25 @@ export const ConfigSchema = z.strictObject({
     /** A PEM file of extra trusted CAs for the Realtime endpoint (a private gateway). */
     caFile: z.string().min(1).describe('a path to a PEM file').optional(),
   }),
+  // The `pipeline` agent: STT → LLM → TTS, each an OpenAI-compatible HTTP API of its own.
+  pipeline: z.strictObject({
+    /** Silence after the caller's speech that ends a turn (the VAD's hangover). */
+    hangoverMs: int(20, 5000),
+    /** A stage that sends nothing this long has timed out (retried once). */
+    timeoutMs: int(100, 120_000),
+    stt: pipelineStage('a transcription model such as whisper-1').extend({
+      /** Ask for the transcript as server-sent events (`stream: true`), where the server supports it. */
+      stream: z.boolean().describe('true or false'),
+    }),
+    llm: pipelineStage('a chat model such as gpt-4o-mini').extend({
+      instructions: z.string().describe('the system message'),
+      /** A JSON file holding the chat `tools` array (function definitions). */
+      toolsFile: z.string().min(1).describe('a path to a JSON file holding an array of tools').optional(),
+    }),
+    tts: pipelineStage('a speech model such as gpt-4o-mini-tts').extend({
+      voice: z.string().min(1).describe('a voice name such as alloy'),
+    }),
+  }),
   twilio: z.strictObject({
     /**
      * The public https URL Twilio reaches this daemon at (e.g. https://voice.example.com):
@@ -157,6 +188,13 @@ export const ConfigSchema = z.strictObject({
     allowUnsigned: z.boolean().describe('true or false'),
     /** A stream that sends nothing this long is treated as gone (Twilio sends media every 20 ms). */
     idleTimeoutMs: int(100, 600_000),
+  }),
+  // The raw audio stream (WS /v1/stream, DESIGN: "The raw audio stream protocol").
+  stream: z.strictObject({
+    /** A ping goes out this often; a client that answers nothing (no pong, no message) for two periods is gone. */
+    pingIntervalMs: int(100, 600_000),
+    /** A WebSocket message longer than this closes the stream with 1009 (a 20 ms L16 frame at 48 kHz is 1928 bytes). */
+    maxMessageBytes: int(64, 1024 * 1024),
   }),
   http: z
     .strictObject({
@@ -197,6 +235,24 @@ export const ConfigSchema = z.strictObject({
      * Default: MAX_CALLS_PER_MEDIA_WORKER for each media worker the cores can run at once.
      */
     maxCalls: int(1, 1_000_000).optional(),
+  }),
+  recording: z.strictObject({
+    /** Where recordings are written (`<id>.wav` live, `.opus`/`.mp3` after the call, `<id>.json` metadata). */
+    dir: z.string().min(1).describe('a directory path'),
+    /** Finished recordings older than this are deleted (checked at start and hourly). */
+    retentionDays: int(1, 36_500),
+    /** Recordings written at once at most; beyond, `record: true` is refused with 503. */
+    maxActive: int(1, 100_000),
+    /** Record every Twilio call (a stream's `record` custom parameter asks for one call). */
+    twilio: z.boolean().describe('true or false'),
+    /** Post-call jobs: Ogg Opus (mono mix) and MP3 (two channels) copies, and the caller channel's quality report. */
+    opus: z.boolean().describe('true or false'),
+    mp3: z.boolean().describe('true or false'),
+    report: z.boolean().describe('true or false'),
+    /** Threads of the post-call job pool, at the lowest CPU priority. */
+    jobThreads: int(1, 64),
+    /** Jobs waiting at most; more are refused and reported failed. */
+    jobQueue: int(1, 1_000_000),
   }),
   metrics: z.strictObject({
     /**
@@ -249,7 +305,20 @@ export function defaults(parallelism: number): z.input<typeof ConfigSchema> {
       voice: 'marin',
       instructions: 'You are a helpful voice assistant answering a phone call. Keep your answers short.',
     },
+    pipeline: {
+      hangoverMs: 500,
+      timeoutMs: 10_000,
+      stt: { baseUrl: 'https://api.openai.com/v1', model: 'whisper-1', apiKeyEnv: 'OPENAI_API_KEY', stream: false },
+      llm: {
+        baseUrl: 'https://api.openai.com/v1',
+        model: 'gpt-4o-mini',
+        apiKeyEnv: 'OPENAI_API_KEY',
+        instructions: 'You are a helpful voice assistant answering a phone call. Keep your answers short.',
+      },
+      tts: { baseUrl: 'https://api.openai.com/v1', model: 'gpt-4o-mini-tts', voice: 'alloy', apiKeyEnv: 'OPENAI_API_KEY' },
+    },
     twilio: { idleTimeoutMs: 10_000, allowUnsigned: false },
+    stream: { pingIntervalMs: 5_000, maxMessageBytes: 4096 },
     http: {
       bodyLimitBytes: 65_536,
       maxConnections: 1024,
@@ -259,6 +328,17 @@ export function defaults(parallelism: number): z.input<typeof ConfigSchema> {
       keepAliveTimeoutMs: 5_000,
     },
     limits: {},
+    recording: {
+      dir: 'recordings',
+      retentionDays: 30,
+      maxActive: 1000,
+      twilio: false,
+      opus: true,
+      mp3: true,
+      report: true,
+      jobThreads: 1,
+      jobQueue: 1000,
+    },
     metrics: { perCallSeries: false },
   };
 }

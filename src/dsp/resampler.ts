@@ -135,3 +135,24 @@ export class Resampler {
     this.#memory.dispose();
   }
 }
+
+/**
+ * A whole signal at another rate, trimmed of the filter's delay and flushed,
+ * so output sample t is input time t (a file conversion, a post-call job).
+ * Allocates: never on the real-time path.
+ */
+export function resampleWhole(samples: Int16Array, fromHz: number, toHz: number): Int16Array {
+  if (fromHz === toHz) return samples;
+  const r = new Resampler(fromHz, toHz);
+  try {
+    const wanted = Math.round((samples.length * toHz) / fromHz);
+    const flush = Math.ceil(((r.delaySamples + 1) * fromHz) / toHz) + 1;
+    const input = new Int16Array(samples.length + flush);
+    input.set(samples);
+    const out = new Int16Array(Resampler.outputLength(fromHz, toHz, input.length));
+    const made = r.process(input, out);
+    return out.slice(r.delaySamples, Math.min(made, r.delaySamples + wanted));
+  } finally {
+    r.destroy();
+  }
+}

@@ -40,3 +40,20 @@ export function madeAgeUs(stamp: number, nowMs: number): number {
   const age = ((Math.floor(nowMs * 1000) >>> 0) - stamp) | 0;
   return age > 0 ? age : 0;
 }
+
+/**
+ * When the tick being run was due, on the epoch clock: set by the worker's
+ * host before it ticks its actors (0 outside a tick). A tick fired late — a
+ * burst catching up after a stall — still reads its own deadline, so what an
+ * actor stamps with it (a recording tap's frames) lines up with the frame
+ * clock rather than with when the thread got to run.
+ */
+let tickDueEpochMs = 0;
+
+export function setTickDue(epochMsValue: number): void {
+  tickDueEpochMs = epochMsValue;
+}
+
+export function tickDueMs(): number {
+  return tickDueEpochMs;
+}

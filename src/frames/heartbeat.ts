@@ -15,10 +15,13 @@
  *   8           LOAD_PERMILLE    worker       tick work / frame period, smoothed (1000 = the whole frame)
  *   9           HEAP_MB          worker       V8 heap in use, sampled off the frame path
  *  10–19        TICK_HISTOGRAM   worker       ticks whose work took at most 0.5, 1, 2, 3, 5, 7.5, 10, 15, 20 ms, and longer (wrap)
+ *  20           OS_TID           worker       the worker's kernel thread id (0 where unknown), written once at start
  * ```
  * A worker whose BEAT and PROGRESS both stand still is hung (a loop in one
  * actor); one whose ticks merely run long is overloaded: it keeps moving
- * PROGRESS and is shed (no new actors), not killed.
+ * PROGRESS and is shed (no new actors), not killed; one that stands still
+ * because the machine gave it no CPU (its kernel thread waited on a run
+ * queue, src/frames/osThread.ts) is starved, and that time is excused.
  * A block of its own per worker, so two workers' blocks never share a cache
  * line. All accesses use Atomics: the values are read on another thread.
  */
@@ -35,6 +38,7 @@ export const HB = {
   HEAP_MB: 9,
   /** The first of the tick-time histogram's counters (TICK_BOUNDS_US, then one for longer ticks). */
   TICK_HISTOGRAM: 10,
+  OS_TID: 20,
 } as const;
 
 /**
@@ -63,7 +67,7 @@ export class HeartbeatWriter {
     this.#cells = new Int32Array(block);
     this.#periodUs = periodMs * 1000;
   }
-  /** One actor ticked: proof of life inside a long tick. */
+  /** One actor ticked, or an I/O callback did its work: proof of life inside a long tick or a long burst of input. */
   progress(): void {
     Atomics.add(this.#cells, HB.PROGRESS, 1);
   }
@@ -84,6 +88,9 @@ export class HeartbeatWriter {
     Atomics.store(c, HB.ACTORS, actors);
     // The beat goes last: a reader that sees a new beat sees this tick's figures.
     Atomics.add(c, HB.BEAT, 1);
+  }
+  osThread(tid: number): void {
+    Atomics.store(this.#cells, HB.OS_TID, tid);
   }
   setReady(): void {
     Atomics.store(this.#cells, HB.READY, 1);
@@ -133,6 +140,10 @@ export class HeartbeatReader {
   }
   get heapMb(): number {
     return Atomics.load(this.#cells, HB.HEAP_MB);
+  }
+  /** The worker's kernel thread id, 0 where unknown. */
+  get osThreadId(): number {
+    return Atomics.load(this.#cells, HB.OS_TID);
   }
   get beats(): number {
     return Atomics.load(this.#cells, HB.BEAT);

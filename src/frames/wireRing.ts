@@ -10,7 +10,8 @@
  * | message | FLAGS      | other slot words (layout.ts)                              |
  * |---------|------------|-----------------------------------------------------------|
  * | media   | bit 8      | µ-law bytes packed in the data area, BYTE_LENGTH of them; |
- * |         |            | SEQUENCE the chunk's number; RATE_HZ 8000                 |
+ * |         | (+SPEECH)  | SEQUENCE the chunk's number; RATE_HZ 8000; a raw stream  |
+ * |         |            | leg's frames (any codec, larger slots) add TIMESTAMP, ms  |
  * | mark    | bit 9      | SEQUENCE the mark's slot: its name is `markName(slot)`    |
  * | clear   | CLEAR      | —                                                         |
  *
@@ -21,7 +22,8 @@
  * |---------|------------|-----------------------------------------------------------|
  * | mark    | 0          | a mark came back: SEQUENCE is its slot                    |
  * | fence   | CLEAR      | the `clear` just went out on the socket; echoes after     |
- * |         |            | this one may be Twilio's flush, not playout               |
+ * |         |            | this one may be Twilio's flush, not playout. SEQUENCE:    |
+ * |         |            | µs since the newest mark echo came (NO_ECHO: none yet)    |
  */
 import { FrameMeta } from './FrameMeta.ts';
 import type { FrameRing } from './FrameRing.ts';
@@ -32,6 +34,8 @@ const MARK_FLAG = 1 << 9;
 
 /** What `WireReader.read` took from the ring. */
 export const WireMessage = { NONE: 0, MEDIA: 1, MARK: 2, CLEAR: 3 } as const;
+/** A fence's SEQUENCE when no mark echo had come before the clear. */
+const NO_ECHO = 0xffffffff;
 /** What `EchoReader.read` took from the ring. */
 export const EchoMessage = { NONE: 0, MARK: 1, FENCE: 2 } as const;
 
@@ -66,17 +70,23 @@ export class WireWriter {
   /** Where the leg puts the next media chunk's bytes before `media`. */
   readonly chunk: Uint8Array;
   readonly #ring: FrameRing;
-  readonly #words = new Int16Array(WIRE_SLOT_WORDS);
+  readonly #words: Int16Array;
   readonly #none = new Int16Array(1);
 
   constructor(ring: FrameRing) {
     this.#ring = ring;
+    // A slot's data area: WIRE_SLOT_WORDS on a Twilio leg's ring, larger on a raw stream leg's (edges.ts).
+    this.#words = new Int16Array(ring.maxSamples);
     this.chunk = new Uint8Array(this.#words.buffer);
   }
 
-  /** Sends the first `byteLength` bytes of `chunk` as one media message. */
-  media(byteLength: number, sequence: number): boolean {
-    return this.#ring.writeStamped(this.#words, (byteLength + 1) >> 1, sequence, 0, WIRE_RATE_HZ, MEDIA_FLAG, 0, byteLength, 0);
+  /**
+   * Sends the first `byteLength` bytes of `chunk` as one media message;
+   * `timestamp` and the SPEECH flag travel with it for a
+   * leg whose wire format carries them (the raw stream's header).
+   */
+  media(byteLength: number, sequence: number, timestamp = 0, flags = 0): boolean {
+    return this.#ring.writeStamped(this.#words, (byteLength + 1) >> 1, sequence, timestamp, WIRE_RATE_HZ, MEDIA_FLAG | (flags & FrameFlags.SPEECH), 0, byteLength, 0);
   }
 
   mark(slot: number): boolean {
@@ -100,12 +110,17 @@ export class WireReader {
   byteLength = 0;
   /** The last mark's slot. */
   markSlot = 0;
+  /** The last media message's sequence, timestamp and SPEECH flag (as WireWriter.media took them). */
+  sequence = 0;
+  timestamp = 0;
+  flags = 0;
   readonly #ring: FrameRing;
-  readonly #words = new Int16Array(WIRE_SLOT_WORDS);
+  readonly #words: Int16Array;
   readonly #meta = new FrameMeta();
 
   constructor(ring: FrameRing) {
     this.#ring = ring;
+    this.#words = new Int16Array(ring.maxSamples);
     this.bytes = new Uint8Array(this.#words.buffer);
   }
 
@@ -126,6 +141,9 @@ export class WireReader {
     // Only the words that fit here were copied: never more bytes than those.
     const copied = Math.min(2 * meta.sampleCount, this.bytes.length);
     this.byteLength = Math.min(meta.byteLength, copied);
+    this.sequence = meta.sequence;
+    this.timestamp = meta.timestamp;
+    this.flags = meta.flags & FrameFlags.SPEECH;
     return WireMessage.MEDIA;
   }
 }
@@ -144,9 +162,10 @@ export class EchoWriter {
     return this.#ring.write(this.#none, 0, slot, 0, 0, 0);
   }
 
-  /** The `clear` went out on the socket. */
-  fence(): boolean {
-    return this.#ring.write(this.#none, 0, 0, 0, 0, FrameFlags.CLEAR);
+  /** The `clear` went out on the socket, `sinceEchoMs` after the newest mark echo came (NaN: none has). */
+  fence(sinceEchoMs = Number.NaN): boolean {
+    const us = sinceEchoMs >= 0 ? Math.min(Math.round(sinceEchoMs * 1000), NO_ECHO - 1) : NO_ECHO;
+    return this.#ring.write(this.#none, 0, us, 0, 0, FrameFlags.CLEAR);
   }
 }
 
@@ -154,6 +173,8 @@ export class EchoWriter {
 export class EchoReader {
   /** The last mark echo's slot. */
   slot = 0;
+  /** At the last fence: ms between the newest mark echo and the clear (NaN when none had come). */
+  sinceEchoMs = Number.NaN;
   readonly #ring: FrameRing;
   readonly #none = new Int16Array(1);
   readonly #meta = new FrameMeta();
@@ -166,7 +187,10 @@ export class EchoReader {
   read(): number {
     const meta = this.#meta;
     if (!this.#ring.read(this.#none, meta)) return EchoMessage.NONE;
-    if ((meta.flags & FrameFlags.CLEAR) !== 0) return EchoMessage.FENCE;
+    if ((meta.flags & FrameFlags.CLEAR) !== 0) {
+      this.sinceEchoMs = meta.sequence === NO_ECHO ? Number.NaN : meta.sequence / 1000;
+      return EchoMessage.FENCE;
+    }
     this.slot = meta.sequence;
     return EchoMessage.MARK;
   }

@@ -1,3 +1,4 @@
+import { GapTracker } from './GapTracker.ts';
 import { burstRatio, mosFromR, rFactor, type EModelCodec } from '../qos/emodel.ts';
 import { createCallerCodec, type CallerCodec } from './callerCodec.ts';
 import { Impairments } from './impairments.ts';
@@ -40,6 +41,7 @@ const FRAME_MS = 20;
 const RX_LEAD_FRAMES = 1000;
 /** After its last frame a caller keeps listening this long before it hangs up: the packets of its last frames are still on their way. */
 const TAIL_MS = 300;
+
 
 export abstract class Caller {
   abstract readonly transport: TransportName;
@@ -97,6 +99,7 @@ export abstract class Caller {
   #rxAnchorMs = Infinity;
   #jitterUnits = 0;
   #lastTransit = Number.NaN;
+  readonly #gaps = new GapTracker(FRAME_MS);
 
   constructor(ctx: CallerContext) {
     this.ctx = ctx;
@@ -206,7 +209,10 @@ export abstract class Caller {
    * the returned stream, media time `mediaUnits` in RTP clock units, arrived at `atMs`.
    */
   protected returnedAudio(startSample: number, len: number, mediaUnits: number, atMs: number): void {
-    if (this.#counting) this.receivedLive++;
+    if (this.#counting) {
+      this.receivedLive++;
+      this.#gaps.arrived(atMs);
+    }
     if (startSample >= 0) {
       const j = Math.floor(startSample / this.codec.frameSamples);
       if (j < this.#rxFrames.length) this.#rxFrames[j] = 1;
@@ -309,6 +315,9 @@ export abstract class Caller {
       latency,
       alignedWindows: this.#aligner?.alignedWindows ?? 0,
       unalignedWindows: this.#aligner?.unalignedWindows ?? 0,
+      longestGapMs: this.#gaps.longestMs,
+      longestGapEndedAtMs: this.#gaps.longestEndedAtMs,
+      gaps: this.#gaps.gaps(),
       rFactor: r,
       mos: r === null ? null : mosFromR(r),
       ...this.extraResult(),

@@ -60,8 +60,8 @@ export function daemonArgs(streams: number, seed: number): string[] {
   ];
 }
 
-export async function startDaemonChild(streams: number, seed: number): Promise<DaemonChild> {
-  const args = daemonArgs(streams, seed);
+export async function startDaemonChild(streams: number, seed: number, extraArgs: readonly string[] = []): Promise<DaemonChild> {
+  const args = [...daemonArgs(streams, seed), ...extraArgs];
   // The daemon is the run's own: none of the driver's SWITCHBOARD_* settings or Twilio credentials reach it.
   const env: NodeJS.ProcessEnv = { MALLOC_MMAP_THRESHOLD_: '65536' };
   for (const [k, v] of Object.entries(process.env)) {

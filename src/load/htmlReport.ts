@@ -13,7 +13,8 @@ import { SUMMARY_FIGURES, type LoadReport } from './report.ts';
  */
 
 const require = createRequire(import.meta.url);
-const asset = (name: string): string => readFileSync(require.resolve(`uplot/dist/${name}`), 'utf8');
+/** uPlot's script or stylesheet, to inline. */
+export const asset = (name: string): string => readFileSync(require.resolve(`uplot/dist/${name}`), 'utf8');
 
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -24,7 +25,7 @@ export function jsonForScript(value: unknown): string {
   return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 }
 
-function inline(text: string, element: 'script' | 'style'): string {
+export function inline(text: string, element: 'script' | 'style'): string {
   if (text.toLowerCase().includes(`</${element}`)) throw new Error(`load report: inline ${element} contains </${element}`);
   return text;
 }

@@ -73,6 +73,15 @@ export interface CallResult {
   latency: LatencySummary | null;
   alignedWindows: number;
   unalignedWindows: number;
+  /**
+   * The longest silence between two returned packets while the caller spoke, less the frame
+   * they are apart by design, ms (0: none longer than a frame), and when it ended (epoch ms):
+   * what a worker restart costs the call.
+   */
+  longestGapMs: number;
+  longestGapEndedAtMs: number | null;
+  /** Silences longer than GAP_REPORT_MS beyond the frame, as [ended at (epoch ms), ms], the first MAX_GAPS_KEPT. */
+  gaps: Array<[number, number]>;
   rFactor: number | null;
   mos: number | null;
   /** Twilio: marks the daemon sent and this caller echoed once played. */

@@ -5,6 +5,7 @@ import { readJsonBody } from './body.ts';
 import { HttpError } from './errors.ts';
 import type { Route } from './router.ts';
 import { validateBody } from './validate.ts';
+import { endedCallView } from './recordings.ts';
 
 export const CODECS = ['PCMU', 'PCMA', 'G722', 'opus'] as const;
 
@@ -16,7 +17,7 @@ const HOST_PORT = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
  * pass through to the call's transport, which checks its own (e.g. the
  * synthetic transport's `rateHz`).
  */
-const CallRequestSchema = z
+export const CallRequestSchema = z
   .looseObject({
     transport: z.string().min(1),
     // "latch": the peer's address is unknown; the leg takes the first source and keeps it.
@@ -48,7 +49,7 @@ const CallRequestSchema = z
     }
   });
 
-const EXPECTED: Readonly<Record<string, string>> = {
+export const EXPECTED: Readonly<Record<string, string>> = {
   transport: 'a non-empty string such as "rtp" or "synthetic"',
   remote: '"host:port" with a port 1–65535, or "latch"',
   codec: `one of ${CODECS.join(', ')}`,
@@ -57,7 +58,7 @@ const EXPECTED: Readonly<Record<string, string>> = {
   conference: 'a conference id',
 };
 
-const DtmfRequestSchema = z.strictObject({ digits: z.string().regex(DTMF_DIGITS) });
+export const DtmfRequestSchema = z.strictObject({ digits: z.string().regex(DTMF_DIGITS) });
 const ToolOutputSchema = z.strictObject({ callId: z.string().min(1).max(200), output: z.string() });
 
 export const callRoutes: readonly Route[] = [
@@ -80,7 +81,8 @@ export const callRoutes: readonly Route[] = [
     method: 'GET',
     path: '/v1/calls/:id',
     handler: ({ runtime, params }) => {
-      const info = runtime.getCall(params.id!);
+      // An ended call that was recorded shows its recording and post-call report.
+      const info = runtime.getCall(params.id!) ?? endedCallView(runtime, params.id!);
       if (info === undefined) throw noSuchCall(params.id!);
       return { status: 200, json: info };
     },

@@ -9,6 +9,7 @@ import { addressGroup, AddressLimit } from './AddressLimit.ts';
 import { bearerCheck, readCheck, type Challenge } from './auth.ts';
 import { assertSafeBind, readsGuarded } from './bindPolicy.ts';
 import { callRoutes } from './calls.ts';
+import { recordingRoutes } from './recordings.ts';
 import { DashboardEvents, type DashboardEventsOptions, type StreamState } from './dashboard/events.ts';
 import { dashboardRoutes } from './dashboard/routes.ts';
 import { drainRoutes } from './drain.ts';
@@ -23,6 +24,7 @@ import { statusRoutes } from './status.ts';
 import { twilioRoutes } from '../legs/twilio/webhook.ts';
 import { TwilioMediaServer } from '../legs/twilio/TwilioMediaServer.ts';
 import { TWILIO_MEDIA_PATH } from '../wire/twilioTwiml.ts';
+import { STREAM_PATH, STREAM_SUBPROTOCOL, StreamServer } from '../legs/stream/StreamServer.ts';
 import { clip } from '../wire/text.ts';
 
 /**
@@ -63,6 +65,8 @@ const READ_ROUTES: ReadonlyMap<string, Challenge> = new Map([
 export interface HttpServerOptions {
   /** How long a Media Stream may go without `start` (STREAM_START_TIMEOUT_MS unless set; tests shorten it). */
   twilioStartTimeoutMs?: number;
+  /** The same for a raw audio stream (WS /v1/stream). */
+  streamStartTimeoutMs?: number;
   /** The dashboard's sampling period, stream cap and slow-reader bounds (events.ts has the defaults; tests shorten them). */
   dashboard?: DashboardEventsOptions;
 }
@@ -108,6 +112,7 @@ export function createHttpServer(runtime: Runtime, config: Config, logger: Logge
     ...metricsRoutes,
     ...dashboardRoutes(dashboard),
     ...callRoutes,
+    ...recordingRoutes,
     ...drainRoutes,
     ...twilioRoutes,
     ...(config.enableFaultInjection ? faultRoutes : []),
@@ -221,12 +226,19 @@ export function createHttpServer(runtime: Runtime, config: Config, logger: Logge
     authToken: config.secrets.twilioAuthToken,
     publicUrl: config.twilio.publicUrl,
     idleTimeoutMs: config.twilio.idleTimeoutMs,
+    recordAll: config.recording?.twilio,
     ...(options.twilioStartTimeoutMs !== undefined ? { startTimeoutMs: options.twilioStartTimeoutMs } : {}),
+  });
+  const rawStream = new StreamServer({
+    runtime,
+    log: logger.child({ component: 'stream' }),
+    ...config.stream,
+    ...(options.streamStartTimeoutMs !== undefined ? { startTimeoutMs: options.streamStartTimeoutMs } : {}),
   });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
     const path = (req.url ?? '').split('?')[0];
-    if (path !== TWILIO_MEDIA_PATH || req.method !== 'GET') {
+    if ((path !== TWILIO_MEDIA_PATH && path !== STREAM_PATH) || req.method !== 'GET') {
       runtime.countBadInput('http', 'route_not_found');
       replyOnSocket(socket, 404, 'route_not_found', `no WebSocket route at ${shorten(path)}`);
       return;
@@ -242,7 +254,20 @@ export function createHttpServer(runtime: Runtime, config: Config, logger: Logge
       return;
     }
     socket.once('close', () => webSockets.release(group));
-    twilioMedia.handleUpgrade(req, socket, head);
+    if (path === TWILIO_MEDIA_PATH) return twilioMedia.handleUpgrade(req, socket, head);
+    try {
+      // The raw stream is part of the control API (`/v1/*`): the control token when one is set.
+      authorize?.(req);
+    } catch (err) {
+      const e = err as HttpError;
+      countBadInput(req, e.code, e.message);
+      return replyOnSocket(socket, e.status, e.code, e.message, e.options.headers);
+    }
+    if (!StreamServer.offersSubprotocol(req)) {
+      countBadInput(req, 'no_subprotocol', `upgrade without Sec-WebSocket-Protocol: ${STREAM_SUBPROTOCOL}`);
+      return replyOnSocket(socket, 400, 'no_subprotocol', `${STREAM_PATH} needs Sec-WebSocket-Protocol: ${STREAM_SUBPROTOCOL}`);
+    }
+    rawStream.handleUpgrade(req, socket, head);
   });
 
   const sweep = setInterval(() => badInputLog.sweep(), BAD_INPUT_WINDOW_MS);
@@ -274,6 +299,7 @@ export function createHttpServer(runtime: Runtime, config: Config, logger: Logge
         // Event streams never end by themselves: ended here, they do not hold the close for its grace.
         dashboard.close();
         void twilioMedia.close();
+        void rawStream.close();
         badInputLog.flush();
         if (!server.listening) {
           resolve();

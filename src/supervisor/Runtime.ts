@@ -1,5 +1,7 @@
 import type { Registry } from 'prom-client';
+import type { Recorder } from '../recording/Recorder.ts';
 import type { FaultKind as WorkerFaultKind } from '../protocol.ts';
+import type { ProcessFigures } from '../processFigures.ts';
 
 /**
  * What the HTTP server (and the CLI) see of the running engine. The
@@ -18,6 +20,10 @@ export interface WorkerStatus {
   restarts: number;
   /** Milliseconds since the worker's last heartbeat (-1 before the first). */
   heartbeatAgeMs: number;
+  /** Time its threads waited for a CPU while their heartbeat stood still (starved by the machine, excused, not restarted), ms. */
+  starvedMs: number;
+  /** The worker's kernel thread id (for `top -H`, `perf`, `taskset`), 0 where unknown. */
+  osThreadId: number;
   actors: number;
   load: {
     framesProcessed: number;
@@ -81,7 +87,7 @@ export interface RuntimeStatus {
   calls: CallInfo[];
   /** The newest ended calls with why they ended (hangup, peer, worker-failed, actor-failed, drain). */
   endedCalls?: Array<{ id: string; transport: string; endedAt: string; reason: string; detail: string }>;
-  process: { pid: number; uptimeS: number; rssBytes: number; heapUsedBytes: number; cpuUserUs: number; cpuSystemUs: number };
+  process: ProcessFigures;
 }
 
 /**
@@ -134,6 +140,8 @@ export interface Runtime {
   workerStatuses(opts?: { takeMaxTick?: boolean }): WorkerStatus[];
   /** An actor's stats slots, in place; undefined when there is no such actor. */
   actorStats(actorId: string): ActorStatsView | undefined;
+  /** The recordings and their post-call reports (absent: this runtime does not record). */
+  readonly recordings?: Recorder | undefined;
   /** Prometheus registry with the runtime's worker, actor and call metrics. */
   readonly metrics: Registry;
   /** Counts a dropped piece of bad input (`source` e.g. `http`, `rtp`, `twilio`). */

@@ -1,3 +1,4 @@
+import type { Recorder } from '../recording/Recorder.ts';
 import { createActor as createXstateActor } from 'xstate';
 import type { Logger } from 'pino';
 import { FrameRing } from '../frames/FrameRing.ts';
@@ -56,6 +57,8 @@ export interface SupervisorOptions {
   metrics?: Parameters<typeof createRuntimeMetrics>[1];
   /** Where a call's actors run (ActorKind.ts; default `kind`); call workers are as many as media workers. */
   placement?: Placement;
+  /** Writes the recordings of calls that ask for one (without it, `record: true` is refused). */
+  recorder?: Recorder | undefined;
 }
 
 /**
@@ -97,6 +100,7 @@ export class Supervisor implements Runtime {
         maxCalls: () => this.#opts.maxCalls ?? Infinity,
         overloaded: () => this.#overloaded(),
         ringEdge: (kind, role) => this.#kinds[kind]?.rings.find((r) => r.name === role)?.edge,
+        recorder: opts.recorder,
       },
       opts.transports ?? [syntheticTransport],
     );
@@ -107,6 +111,10 @@ export class Supervisor implements Runtime {
 
   get state(): DaemonState {
     return this.#daemon.getSnapshot().value as DaemonState;
+  }
+
+  get recordings(): Recorder | undefined {
+    return this.#opts.recorder;
   }
 
   get metrics(): RuntimeMetricsRegistry {
@@ -244,7 +252,11 @@ export class Supervisor implements Runtime {
     }
     const slot = this.#callSlot(kind, callId) ?? leastLoaded(this.#slotsOf(kindName), this.#actors, kindName);
     const rings: Record<string, FrameRing> = {};
-    for (const r of kind.rings) rings[r.name] = shared[r.name] ?? FrameRing.create(EDGES[r.edge].slots, EDGES[r.edge].maxSamples);
+    for (const r of kind.rings) {
+      const given = shared[r.name];
+      if (given !== undefined) rings[r.name] = given;
+      else if (r.optional !== true) rings[r.name] = FrameRing.create(EDGES[r.edge].slots, EDGES[r.edge].maxSamples);
+    }
     const statsBuffer = new SharedArrayBuffer(Math.max(1, kind.stats.length) * 8);
     const rec: ActorRecord = {
       // `kind.n`: never the same as a worker's id (`kind-i`), which fault injection also takes.
@@ -371,6 +383,7 @@ export class Supervisor implements Runtime {
       this.#reclaimer.stop();
       await Promise.all([...this.#allSlots().map((s) => s.stop()), ...[...this.#standby.values()].map((t) => t.close())]);
       for (const a of this.#actors.values()) a.state = 'stopped';
+      await this.#opts.recorder?.close();
       this.#daemon.send({ type: 'STOP' });
       this.#log.info('supervisor stopped');
     })();
@@ -456,6 +469,7 @@ export class Supervisor implements Runtime {
     } else if (e.type === 'actor.event') {
       const callId = this.#actors.get(e.actorId)?.callId;
       this.#log.info({ actor: e.actorId, call: callId, event: e.name, data: e.data }, 'actor event');
+      this.#metrics.actorEvent(e.name, e.data);
       if (callId !== undefined) this.#calls.addEvent(callId, e.actorId, e.name, e.data);
     }
   }

@@ -4,6 +4,7 @@ import { createActor, type Actor } from 'xstate';
 import type { Logger } from 'pino';
 import type { WorkerControl, WorkerEvent } from '../protocol.ts';
 import { createHeartbeatBlock, HeartbeatReader } from '../frames/heartbeat.ts';
+import { threadSchedule } from '../frames/osThread.ts';
 import type { StandbyThreads } from './StandbyThreads.ts';
 import { workerMachine, type WorkerMachineEvent } from './workerMachine.ts';
 import type { WorkerState } from './Runtime.ts';
@@ -12,6 +13,10 @@ import type { WorkerState } from './Runtime.ts';
 export const REQUEST_TIMEOUT_MS = 5_000;
 /** A ready worker whose heartbeat and progress have not moved for this long is hung (a busy loop). */
 export const HEARTBEAT_STALE_MS = 500;
+/** A heartbeat still this long starts the starvation account: the thread's CPU time is read from here on. */
+export const STARVATION_WATCH_MS = 100;
+/** Starvation is logged at most this often per worker. */
+const STARVED_LOG_MS = 10_000;
 /** A worker whose ticks take this share of the frame (smoothed) is overloaded: it gets no new actors. */
 export const OVERLOAD_LOAD = 0.85;
 /** Heap in use beyond this share of the worker's cap: no new actors there … */
@@ -47,6 +52,11 @@ export class WorkerSlot {
   #worker: Worker | undefined;
   #control: Comlink.Remote<WorkerControl> | undefined;
   #heartbeat: HeartbeatReader | undefined;
+  /** The thread's CPU time when this heartbeat stall began (undefined: no stall). */
+  #ranMark: number | undefined;
+  #lastCheckMs = 0;
+  #starvedMs = 0;
+  #starvedLoggedAt = -Infinity;
   #generation = 0;
   /** Rejects pending requests when the current thread dies. */
   readonly #dead = new Set<(err: Error) => void>();
@@ -124,7 +134,9 @@ export class WorkerSlot {
     if (this.#state !== 'ready' || hb === undefined) return;
     if (excuseMs > 0) hb.excuse(excuseMs);
     const age = hb.sample(nowMs);
-    if (age > HEARTBEAT_STALE_MS) {
+    const starved = this.#starved(hb, age, nowMs);
+    this.#lastCheckMs = nowMs;
+    if (age > HEARTBEAT_STALE_MS && !starved) {
       this.#opts.log.error({ worker: this.id, heartbeatAgeMs: age }, 'worker heartbeat stale: terminating it');
       this.#machine.send({ type: 'CRASHED', cause: `heartbeat stale for ${Math.round(age)} ms (hung)` });
       return;
@@ -134,6 +146,42 @@ export class WorkerSlot {
       this.#opts.log.error({ worker: this.id, heapMb: hb.heapMb, capMb: cap }, 'worker heap near its cap: replacing it before it runs out');
       this.#machine.send({ type: 'CRASHED', cause: `out of memory: heap at ${hb.heapMb} of ${cap} MB` });
     }
+  }
+
+  /**
+   * Whether a stalled heartbeat is the machine's doing: the worker's thread is
+   * runnable but has had little CPU since the stall began (more runnable
+   * threads than cores). Such a worker is kept — a restart on a starved
+   * machine is itself slow and cuts every call on the thread — and the time is
+   * counted. A hang is a thread that sleeps through its ticks, or one that has
+   * run a whole stale period's worth of CPU without progress (a busy loop,
+   * even on a contended machine). False where the kernel does not say.
+   */
+  #starved(hb: HeartbeatReader, age: number, nowMs: number): boolean {
+    if (age < STARVATION_WATCH_MS) {
+      this.#ranMark = undefined;
+      return false;
+    }
+    const sched = threadSchedule(hb.osThreadId);
+    if (sched === undefined) return false;
+    if (this.#ranMark === undefined) this.#ranMark = sched.ranMs;
+    if (age <= HEARTBEAT_STALE_MS) return false;
+    const ran = sched.ranMs - this.#ranMark;
+    const starved = sched.runnable && ran < HEARTBEAT_STALE_MS && ran < age / 2;
+    if (!starved) return false;
+    this.#starvedMs += Math.max(0, nowMs - this.#lastCheckMs);
+    if (nowMs - this.#starvedLoggedAt >= STARVED_LOG_MS) {
+      this.#starvedLoggedAt = nowMs;
+      this.#opts.log.warn(
+        { worker: this.id, heartbeatAgeMs: Math.round(age), ranMs: Math.round(ran), starvedMsTotal: Math.round(this.#starvedMs) },
+        'worker starved of CPU (runnable, waiting for a core): not restarted',
+      );
+    }
+    return true;
+  }
+  /** Time this worker's heartbeat stood still past the stale limit while its thread waited for a CPU, ms. */
+  get starvedMs(): number {
+    return this.#starvedMs;
   }
 
   /** Why this worker should get no new actors (its ticks fill the frame, its heap is nearly full), or undefined. */
@@ -242,6 +290,7 @@ export class WorkerSlot {
         });
         const heartbeatBlock = createHeartbeatBlock();
         this.#heartbeat = new HeartbeatReader(heartbeatBlock);
+        this.#ranMark = undefined;
         await this.request('start', { workerId: this.id, heartbeat: heartbeatBlock });
         this.#heartbeat.arm(this.#opts.now());
         await this.#opts.onStarted(this);

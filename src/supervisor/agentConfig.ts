@@ -5,9 +5,10 @@ import { ConfigError } from '../config/ConfigError.ts';
 import type { ActorConfig } from '../protocol.ts';
 import { parseJson } from '../wire/jsonSyntax.ts';
 import { RequestError } from './Runtime.ts';
+import { pipelineActorSection, type PipelineAgentSettings } from './pipelineSettings.ts';
 
 /** The agents a call can name (DESIGN: agents). */
-export const AGENT_NAMES = ['echo', 'loopback', 'tone', 'openai'] as const;
+export const AGENT_NAMES = ['echo', 'loopback', 'tone', 'openai', 'pipeline'] as const;
 export type AgentName = (typeof AGENT_NAMES)[number];
 
 /** What the `openai` agent needs besides the call: from the `openai` config section and the environment. */
@@ -26,6 +27,7 @@ export interface OpenAIAgentSettings {
 export interface AgentSettings {
   defaultAgent: string;
   openai?: OpenAIAgentSettings;
+  pipeline?: PipelineAgentSettings;
 }
 
 /** A PEM certificate block (RFC 7468 §2); a CA file holds one or more. */
@@ -51,15 +53,15 @@ function readText(key: string, file: string, source: KeySource, expected: string
   }
 }
 
-function readToolsFile(file: string, source: KeySource): unknown[] {
+export function readToolsFile(file: string, source: KeySource, key = TOOLS_KEY): unknown[] {
   const expected = 'a path to a JSON file holding an array of tools';
-  const text = readText(TOOLS_KEY, file, source, expected);
+  const text = readText(key, file, source, expected);
   const parsed = parseJson(text);
-  if (!parsed.ok) throw fileProblem(TOOLS_KEY, file, source, `is not valid JSON: ${parsed.message}`, expected);
+  if (!parsed.ok) throw fileProblem(key, file, source, `is not valid JSON: ${parsed.message}`, expected);
   if (!Array.isArray(parsed.value)) {
     const v = parsed.value;
     const kind = v === null ? 'null' : typeof v === 'object' ? 'an object' : `a ${typeof v}`;
-    throw fileProblem(TOOLS_KEY, file, source, `holds ${kind}, not an array`, expected);
+    throw fileProblem(key, file, source, `holds ${kind}, not an array`, expected);
   }
   return parsed.value;
 }
@@ -108,6 +110,7 @@ export function agentActorConfig(requested: unknown, rateHz: number, ulaw: boole
   if (typeof agent !== 'string' || !(AGENT_NAMES as readonly string[]).includes(agent)) {
     throw new RequestError(422, `agent: expected one of ${AGENT_NAMES.join(', ')}, got ${quote(agent)}`);
   }
+  if (agent === 'pipeline') return { agent, rateHz, pipeline: pipelineActorSection(settings.pipeline) };
   if (agent !== 'openai') return { agent, rateHz };
   const o = settings.openai;
   if (o?.apiKey === undefined) {

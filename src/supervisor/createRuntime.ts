@@ -1,13 +1,17 @@
 import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
 import { loadOpenAISettings, type AgentSettings } from './agentConfig.ts';
+import { loadPipelineSettings, type PipelineSection } from './pipelineSettings.ts';
 import { registerPortMetrics } from '../legs/rtp/portMetrics.ts';
 import { rtpTransport } from '../legs/rtp/rtpTransport.ts';
 import { Supervisor } from './Supervisor.ts';
+import { registerRecordingMetrics } from '../recording/RecordingCounters.ts';
 import type { Placement } from '../actors/ActorKind.ts';
 import { syntheticTransport } from '../calls/transports.ts';
 import { twilioTransport } from '../legs/twilio/twilioTransport.ts';
 import { sipService, type SipConfig } from '../legs/sip/sipService.ts';
+import { streamTransport } from '../legs/stream/streamTransport.ts';
+import { createRecorder, type RecordingConfig } from '../recording/createRecorder.ts';
 
 /** Reads the fields of the daemon's configuration that the runtime needs. */
 export interface RuntimeConfig {
@@ -21,11 +25,14 @@ export interface RuntimeConfig {
   rtp?: { portMin: number; portMax: number; idleTimeoutMs?: number; bindHost?: string | undefined; latchCidr?: string | string[] | undefined };
   agent?: { default: string };
   openai?: Parameters<typeof loadOpenAISettings>[0];
+  pipeline?: PipelineSection;
   secrets?: { openaiApiKey?: string | undefined };
   metrics?: { perCallSeries: boolean };
   limits?: { maxCalls?: number | undefined };
   sip?: SipConfig;
   tls?: { cert?: string | undefined; key?: string | undefined };
+  /** Recording (absent: calls cannot record). */
+  recording?: RecordingConfig;
 }
 
 /**
@@ -43,6 +50,7 @@ export function defaultMaxCalls(mediaWorkers: number, cores = availableParalleli
 export async function createRuntime(config: RuntimeConfig, log: Logger): Promise<Supervisor> {
   const agents: AgentSettings = { defaultAgent: config.agent?.default ?? 'echo' };
   if (config.openai !== undefined) agents.openai = loadOpenAISettings(config.openai, config.secrets?.openaiApiKey);
+  if (config.pipeline !== undefined) agents.pipeline = loadPipelineSettings(config.pipeline);
   const rtp = rtpTransport({
     portMin: config.rtp?.portMin ?? 10_000,
     portMax: config.rtp?.portMax ?? 20_000,
@@ -53,7 +61,9 @@ export async function createRuntime(config: RuntimeConfig, log: Logger): Promise
   });
   const sip = sipService(config.sip, config.tls, config.rtp?.bindHost ?? config.host ?? '127.0.0.1', rtp, log);
   const mediaWorkers = config.mediaWorkers ?? availableParallelism();
+  const recorder = config.recording === undefined ? undefined : createRecorder(config.recording, log);
   const sup = new Supervisor({
+    recorder,
     maxCalls: config.limits?.maxCalls ?? defaultMaxCalls(mediaWorkers),
     poolSizes: {
       media: mediaWorkers,
@@ -70,9 +80,11 @@ export async function createRuntime(config: RuntimeConfig, log: Logger): Promise
       rtp,
       twilioTransport({ agents }),
       sip.transport,
+      streamTransport({ agents }),
     ],
   });
   registerPortMetrics(sup.metrics, rtp.ports);
+  if (recorder !== undefined) registerRecordingMetrics(sup.metrics, recorder);
   await sup.start();
   try {
     await sip.start(sup);

@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { registerAgentMetrics } from './agentMetrics.ts';
 import { registerCallMetrics } from './callMetrics.ts';
 import type { Supervisor } from './Supervisor.ts';
 
@@ -75,6 +76,7 @@ export function createRuntimeMetrics(sup: Supervisor, opts: RuntimeMetricsOption
     });
   workerGauge('switchboard_worker_up', '1 while the worker is ready', (w) => (w.state === 'ready' ? 1 : 0));
   workerGauge('switchboard_worker_restarts', 'Restarts of the worker since the daemon started', (w) => w.restarts);
+  workerGauge('switchboard_worker_starved_seconds', 'Time the worker waited for a CPU while its heartbeat stood still (excused, not restarted)', (w) => w.starvedMs / 1000);
   workerGauge('switchboard_worker_heartbeat_age_seconds', 'Time since the last heartbeat', (w) =>
     w.heartbeatAgeMs < 0 ? 0 : w.heartbeatAgeMs / 1000,
   );
@@ -102,6 +104,7 @@ export function createRuntimeMetrics(sup: Supervisor, opts: RuntimeMetricsOption
   });
 
   registerCallMetrics(registry, sup, opts.perCallSeries === true);
+  const actorEvent = registerAgentMetrics(registry);
 
-  return { registry, badInput, callsTotal, callsEnded, callErrors };
+  return { registry, badInput, callsTotal, callsEnded, callErrors, actorEvent };
 }

@@ -81,6 +81,8 @@ export function workerStatus(s: WorkerSlot, now: number, records: ReadonlyMap<st
     state: s.state,
     restarts: s.restarts,
     heartbeatAgeMs: Math.round(s.heartbeatAgeMs(now)),
+    starvedMs: Math.round(s.starvedMs),
+    osThreadId: hb?.osThreadId ?? 0,
     actors,
     load: {
       framesProcessed: hb?.framesProcessed ?? 0,

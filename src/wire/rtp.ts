@@ -207,7 +207,13 @@ export function isRtcp(buf: Uint8Array, len = buf.length): boolean {
  * plaintext attacks on encrypted streams harder) and §8.1 wants SSRCs that
  * do not collide. Allocates; called once per stream.
  */
-export function randomRtpStart(): { ssrc: number; sequenceNumber: number; timestamp: number } {
+export interface RtpStart {
+  ssrc: number;
+  sequenceNumber: number;
+  timestamp: number;
+}
+
+export function randomRtpStart(): RtpStart {
   const r = randomFillSync(new Uint32Array(3));
   return { ssrc: r[0]!, sequenceNumber: r[1]! & 0xffff, timestamp: r[2]! };
 }

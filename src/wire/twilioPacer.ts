@@ -18,8 +18,13 @@
  * message has gone out on the socket, in order with the echoes read from it —
  * retires the marks outstanding at the clear without advancing `heardMs`:
  * every echo read before the fence left Twilio before it saw `clear`, so it
- * is a real playout. (An echo already in flight when `clear` was sent is
- * counted as not heard: the estimate errs short by at most one round trip.)
+ * is a real playout. The caller also heard what played between the newest
+ * echo and the `clear` (an echo in flight, a chunk part-played): `fence` is
+ * told how long before the clear that echo came, and advances `heardMs` by
+ * that much of continuous playout, to the nearest mark, never past what was
+ * sent nor into a chunk that went out to an empty Twilio buffer (a new
+ * talkspurt, whose start time the echo says nothing about). Without that
+ * figure the estimate errs short by up to one chunk and one round trip.
  * `clearSettled()` says when every mark sent before the clear is back, i.e.
  * when `heardMs()` is final for the interrupted audio.
  *
@@ -82,6 +87,11 @@ export class TwilioPacer {
   /** Outstanding marks: a ring of timeline places and cleared flags, named by slot. */
   readonly #markPlace: Float64Array;
   readonly #markCleared: Uint8Array;
+  /** Per mark: whether one of its chunks went out to a dry Twilio buffer (a talkspurt began). */
+  readonly #markDry: Uint8Array;
+  #groupDry = false;
+  /** `#sent` when the last `clear()` came: the end of what Twilio could have played. */
+  #sentAtClear = 0;
   readonly #markNames: readonly string[];
   readonly #slotOf: ReadonlyMap<string, number>;
   #markHead = 0;
@@ -105,6 +115,7 @@ export class TwilioPacer {
     const maxMarks = Math.max(1, Math.floor(options.maxMarks ?? 1024));
     this.#markPlace = new Float64Array(maxMarks);
     this.#markCleared = new Uint8Array(maxMarks);
+    this.#markDry = new Uint8Array(maxMarks);
     const prefix = options.markPrefix ?? 'sb';
     const names: string[] = [];
     const slotOf = new Map<string, number>();
@@ -150,6 +161,8 @@ export class TwilioPacer {
       const slot = (this.#markHead + this.#markCount) % this.#markPlace.length;
       this.#markPlace[slot] = this.#sent;
       this.#markCleared[slot] = 0;
+      this.#markDry[slot] = this.#groupDry ? 1 : 0;
+      this.#groupDry = false;
       this.#markCount++;
       this.#marksCreated++;
       this.#lastMark = this.#markNames[slot]!;
@@ -167,6 +180,7 @@ export class TwilioPacer {
       head = head + 1 === cap ? 0 : head + 1;
     }
     this.#head = head;
+    if (this.#playoutEndMs < now) this.#groupDry = true;
     this.#queued -= size;
     this.#sent += size;
     this.#lastCount = size;
@@ -230,6 +244,8 @@ export class TwilioPacer {
     this.#flushRequested = false;
     this.#clearBoundary = this.#marksCreated;
     this.#fenceDue = true;
+    this.#groupDry = false;
+    this.#sentAtClear = this.#sent;
     // The sent position becomes the end of what Twilio could have played.
     this.#sent = this.#accepted;
     this.#playoutEndMs = -Infinity;
@@ -239,14 +255,31 @@ export class TwilioPacer {
   /**
    * The `clear` has been sent: the marks still outstanding from before it can
    * only come back as Twilio's flush of its buffer, so their echoes will not
-   * count as heard.
+   * count as heard. `sinceEchoMs`: how long before the clear went out the
+   * newest mark echo came (NaN when none has); what played in that time
+   * counts as heard (see the top of this file).
    */
-  fence(): void {
+  fence(sinceEchoMs = Number.NaN): void {
     if (!this.#fenceDue) return;
     this.#fenceDue = false;
     const size = this.#markPlace.length;
     const pending = Math.min(this.#markCount, this.#clearBoundary - this.#marksRetired);
+    if (sinceEchoMs > 0) this.#extrapolate(pending, this.#heard + sinceEchoMs * TWILIO_BYTES_PER_MS);
     for (let i = 0; i < pending; i++) this.#markCleared[(this.#markHead + i) % size] = 1;
+  }
+
+  /** Moves `#heard` to the pending mark nearest `estimate`, through continuous playout only. */
+  #extrapolate(pending: number, estimate: number): void {
+    const size = this.#markPlace.length;
+    let best = this.#heard;
+    for (let i = 0; i < pending; i++) {
+      const slot = (this.#markHead + i) % size;
+      const place = this.#markPlace[slot]!;
+      if (this.#markDry[slot] === 1 || place > this.#sentAtClear) break;
+      if (Math.abs(place - estimate) < Math.abs(best - estimate)) best = place;
+      else if (place > estimate) break;
+    }
+    this.#heard = best;
   }
 
   /** After a clear: fenced, and every mark sent before it is back, so `heardMs()` is final for the interrupted audio. */

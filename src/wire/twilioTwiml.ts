@@ -21,6 +21,16 @@ export interface StreamTwimlOptions {
   statusCallback?: string;
 }
 
+/**
+ * Characters XML 1.0 does not allow in a document (§2.2 Char: controls other
+ * than tab, LF and CR, lone surrogates, U+FFFE and U+FFFF). Escaping cannot
+ * carry them, so a caller's field holding one (a From of "%00") would make
+ * the whole answer ill-formed and Twilio would drop the call: they are
+ * removed from what the document carries.
+ */
+const NOT_XML_CHAR = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
+const xmlText = (text: string): string => text.replace(NOT_XML_CHAR, '');
+
 export class TwimlError extends Error {
   override name = 'TwimlError';
 }
@@ -48,9 +58,9 @@ export function connectStreamTwiml(options: StreamTwimlOptions): string {
   if (url.search !== '') throw new TwimlError(`stream URL must not have a query string; use parameters [url:${options.streamUrl}]`);
   const response = new twilio.twiml.VoiceResponse();
   const attrs: { url: string; name?: string; statusCallback?: string } = { url: options.streamUrl };
-  if (options.name !== undefined) attrs.name = options.name;
+  if (options.name !== undefined) attrs.name = xmlText(options.name);
   if (options.statusCallback !== undefined) attrs.statusCallback = options.statusCallback;
   const stream = response.connect().stream(attrs);
-  for (const [name, value] of Object.entries(options.parameters ?? {})) stream.parameter({ name, value });
+  for (const [name, value] of Object.entries(options.parameters ?? {})) stream.parameter({ name: xmlText(name), value: xmlText(value) });
   return response.toString();
 }

@@ -80,28 +80,42 @@ export function readWav(bytes: Uint8Array): Wav {
   throw new WavFormatError(fmt === undefined ? 'no fmt chunk' : 'no data chunk');
 }
 
-/** Serializes 16-bit PCM as a canonical 44-byte-header WAV file. */
-export function writeWav(wav: Wav): Uint8Array {
-  const dataBytes = wav.samples.length * 2;
-  const out = new Uint8Array(44 + dataBytes);
+/** Bytes of the canonical header `wavHeader` writes; the data follows it. */
+export const WAV_HEADER_BYTES = 44;
+/** Where the RIFF size and the data size sit in the canonical header (a live writer rewrites them). */
+export const WAV_RIFF_SIZE_AT = 4;
+export const WAV_DATA_SIZE_AT = 40;
+
+/** The canonical 44-byte header of 16-bit PCM with `dataBytes` of samples after it. */
+export function wavHeader(channels: number, rateHz: number, dataBytes: number): Uint8Array {
+  const out = new Uint8Array(WAV_HEADER_BYTES);
   const view = new DataView(out.buffer);
   const put = (at: number, s: string): void => {
     for (let i = 0; i < 4; i++) out[at + i] = s.charCodeAt(i);
   };
   put(0, 'RIFF');
-  view.setUint32(4, 36 + dataBytes, true);
+  view.setUint32(WAV_RIFF_SIZE_AT, 36 + dataBytes, true);
   put(8, 'WAVE');
   put(12, 'fmt ');
   view.setUint32(16, 16, true);
   view.setUint16(20, WAVE_FORMAT_PCM, true);
-  view.setUint16(22, wav.channels, true);
-  view.setUint32(24, wav.rateHz, true);
-  view.setUint32(28, wav.rateHz * wav.channels * 2, true);
-  view.setUint16(32, wav.channels * 2, true);
+  view.setUint16(22, channels, true);
+  view.setUint32(24, rateHz, true);
+  view.setUint32(28, rateHz * channels * 2, true);
+  view.setUint16(32, channels * 2, true);
   view.setUint16(34, 16, true);
   put(36, 'data');
-  view.setUint32(40, dataBytes, true);
-  for (let i = 0; i < wav.samples.length; i++) view.setInt16(44 + 2 * i, wav.samples[i]!, true);
+  view.setUint32(WAV_DATA_SIZE_AT, dataBytes, true);
+  return out;
+}
+
+/** Serializes 16-bit PCM as a canonical 44-byte-header WAV file. */
+export function writeWav(wav: Wav): Uint8Array {
+  const dataBytes = wav.samples.length * 2;
+  const out = new Uint8Array(WAV_HEADER_BYTES + dataBytes);
+  out.set(wavHeader(wav.channels, wav.rateHz, dataBytes));
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < wav.samples.length; i++) view.setInt16(WAV_HEADER_BYTES + 2 * i, wav.samples[i]!, true);
   return out;
 }
 

@@ -57,12 +57,19 @@ describe('Twilio wire ring', () => {
   });
 
   it('never reads more bytes than fit its chunk, whatever the slot says', () => {
-    // A wider ring than the contract's: the reader still hands out at most one chunk.
+    // A Twilio ring's reader hands out one µ-law chunk at most, though a slot claims more.
+    const twilio = wireRing();
+    const twilioSide = new WireReader(twilio);
+    expect(twilio.writeStamped(new Int16Array(WIRE_SLOT_WORDS), WIRE_SLOT_WORDS, 1, 0, WIRE_RATE_HZ, 1 << 8, 0, 2000, 0)).toBe(true);
+    expect(twilioSide.read()).toBe(WireMessage.MEDIA);
+    expect(twilioSide.byteLength).toBe(WIRE_CHUNK_BYTES);
+    // A wider ring (a raw stream leg's, edges.ts `streamWire`): its reader's chunk is one of its slots, and no more.
     const ring = FrameRing.create(4, 400);
     const socketSide = new WireReader(ring);
-    expect(ring.writeStamped(new Int16Array(400), 400, 1, 0, WIRE_RATE_HZ, 1 << 8, 0, 800, 0)).toBe(true);
+    expect(socketSide.bytes.length).toBe(800);
+    expect(ring.writeStamped(new Int16Array(400), 400, 1, 0, WIRE_RATE_HZ, 1 << 8, 0, 2000, 0)).toBe(true);
     expect(socketSide.read()).toBe(WireMessage.MEDIA);
-    expect(socketSide.byteLength).toBe(WIRE_CHUNK_BYTES);
+    expect(socketSide.byteLength).toBe(800);
   });
 
   it('says when the ring is full instead of dropping a message silently', () => {
@@ -85,6 +92,21 @@ describe('Twilio echo ring', () => {
     expect(leg.read()).toBe(EchoMessage.MARK);
     expect(leg.slot).toBe(1023);
     expect(leg.read()).toBe(EchoMessage.NONE);
+  });
+
+  it('carries the time since the newest echo on a fence, to the microsecond, or says there was none', () => {
+    const ring = echoRing();
+    const back = new EchoWriter(ring);
+    const leg = new EchoReader(ring);
+    expect([back.fence(20.25), back.fence(), back.fence(1e9), back.fence(-1)]).toEqual([true, true, true, true]);
+    expect(leg.read()).toBe(EchoMessage.FENCE);
+    expect(leg.sinceEchoMs).toBe(20.25);
+    leg.read();
+    expect(leg.sinceEchoMs).toBeNaN();
+    leg.read();
+    expect(leg.sinceEchoMs).toBeCloseTo(4294967.294, 3); // clamped below the none-marker
+    leg.read();
+    expect(leg.sinceEchoMs).toBeNaN();
   });
 });
 

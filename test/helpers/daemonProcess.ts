@@ -1,8 +1,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ENTRY = 'test/fixtures/switchboard.ts';
+/** The installed command, as `npm start` runs it: the built code in dist/ (`npm install` builds it). */
+const BUILT_ENTRY = 'bin/switchboard.js';
+
+export interface SpawnOptions {
+  /** Run the built daemon (bin/switchboard.js, dist/) instead of the source: what ships, its worker and job files included. */
+  built?: boolean;
+}
 
 export interface DaemonProcess {
   child: ChildProcess;
@@ -19,12 +28,14 @@ export interface DaemonProcess {
 
 /**
  * `switchboard start …` as a real child process from source (`node --import
- * tsx`), its stdout read as JSON lines. The parent's SWITCHBOARD_* settings
- * do not leak into it (except the DSP build override).
+ * tsx`), or built (`opts.built`), its stdout read as JSON lines. The
+ * parent's SWITCHBOARD_* settings do not leak into it (except the DSP build override).
  */
-export function spawnDaemon(args: readonly string[], env: Readonly<Record<string, string>> = {}): DaemonProcess {
+export function spawnDaemon(args: readonly string[], env: Readonly<Record<string, string>> = {}, opts: SpawnOptions = {}): DaemonProcess {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SWITCHBOARD_') || k === 'SWITCHBOARD_DSP_WASM'));
-  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, 'start', ...args], {
+  if (opts.built === true && !existsSync(join(ROOT, 'dist/cli/main.js'))) throw new Error('no built daemon in dist/: run npm run build first');
+  const entry = opts.built === true ? [BUILT_ENTRY] : ['--import', 'tsx', ENTRY];
+  const child = spawn(process.execPath, [...entry, 'start', ...args], {
     cwd: ROOT,
     // As `npm start` runs it (see src/cli/start.ts: memory returns after a spike).
     env: { MALLOC_MMAP_THRESHOLD_: '65536', ...clean, ...env },

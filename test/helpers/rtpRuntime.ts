@@ -4,6 +4,7 @@ import type { Placement } from '../../src/actors/ActorKind.ts';
 import { rtpKind } from '../../src/actors/rtp/kind.ts';
 import { rtpTransport } from '../../src/legs/rtp/rtpTransport.ts';
 import { Supervisor } from '../../src/supervisor/Supervisor.ts';
+import type { AgentSettings } from '../../src/supervisor/agentConfig.ts';
 import { memoryLogger } from './logger.ts';
 
 /** A real supervisor that takes RTP calls (jitter → agent → leg: one worker each, or together under `placement: call`) on a port range of the test's own. */
@@ -14,6 +15,7 @@ export async function startRtpRuntime(opts: {
   idleTimeoutMs?: number;
   placement?: Placement;
   mediaWorkers?: number;
+  agents?: AgentSettings;
 }) {
   const transport = rtpTransport(opts);
   const sup = new Supervisor({

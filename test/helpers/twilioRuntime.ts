@@ -8,6 +8,8 @@ import { createHttpServer, type HttpServer, type HttpServerOptions } from '../..
 import { Supervisor } from '../../src/supervisor/Supervisor.ts';
 import { twilioTransport } from '../../src/legs/twilio/twilioTransport.ts';
 import { memoryLogger } from './logger.ts';
+import type { Recorder } from '../../src/recording/Recorder.ts';
+import type { Placement } from '../../src/actors/ActorKind.ts';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/config/', import.meta.url));
 
@@ -28,7 +30,15 @@ export interface TwilioRuntime {
  * HTTP server, taking Twilio Media Streams on 127.0.0.1 at a free port.
  */
 export async function startTwilioRuntime(
-  opts: { argv?: string[]; env?: Record<string, string>; agents?: Partial<AgentSettings>; mediaWorkers?: number; http?: HttpServerOptions } = {},
+  opts: {
+    argv?: string[];
+    env?: Record<string, string>;
+    agents?: Partial<AgentSettings>;
+    mediaWorkers?: number;
+    http?: HttpServerOptions;
+    recorder?: Recorder;
+    placement?: Placement;
+  } = {},
 ): Promise<TwilioRuntime> {
   const { log, lines } = memoryLogger();
   const config = loadConfig({ argv: ['--port', '0', ...(opts.argv ?? [])], env: opts.env ?? {}, cwd: FIXTURES });
@@ -38,6 +48,8 @@ export async function startTwilioRuntime(
     log,
     kinds: { jitter: jitterKind, agent: agentKind, twilio: twilioKind },
     transports: [twilioTransport({ agents: { defaultAgent: config.agent.default, ...opts.agents } })],
+    recorder: opts.recorder,
+    ...(opts.placement !== undefined ? { placement: opts.placement } : {}),
   });
   await sup.start();
   const http = createHttpServer(sup, config, log, opts.http);

@@ -115,7 +115,8 @@ async function roundTrip(c: Case, srtp?: { ours: string; theirs: string }): Prom
   }
 }
 
-describe.skipIf(!FFMPEG)('ffmpeg ⇄ RTP leg (loopback agent)', () => {
+// Each case is its own call, relay and ffmpeg pair, paced by ffmpeg's clock: they run side by side.
+describe.skipIf(!FFMPEG)('ffmpeg ⇄ RTP leg (loopback agent)', { concurrent: true }, () => {
   for (const c of CASES) {
     it(`${c.codec}: what comes back matches what ffmpeg sent (ncc ≥ ${c.minNcc})`, async () => {
       const { ref, got, rateHz, legStats } = await roundTrip(c);

@@ -136,6 +136,44 @@ describe('TwilioPacer', () => {
     expect(pacer.heardMs()).toBe(pacer.positionMs());
   });
 
+  it('counts what played between the newest echo and the clear, to the nearest mark and never past what was sent', () => {
+    const heardAfterFence = (sinceEchoMs: number): number => {
+      const { pacer, sent, drain, tick } = rig({ leadMs: 60 });
+      pacer.enqueue(new Uint8Array(160 * 50));
+      drain();
+      for (let t = 0; t < 10; t++) tick(20); // 13 chunks sent: marks at 20 … 260 ms
+      pacer.onMarkEcho(marks(sent)[9]!); // heard 200 ms
+      pacer.clear();
+      pacer.fence(sinceEchoMs);
+      for (const n of marks(sent).slice(10)) expect(pacer.onMarkEcho(n)).toBe(ECHO_CLEARED);
+      expect(pacer.clearSettled()).toBe(true);
+      return pacer.heardMs();
+    };
+    // The echo of 220 was in flight and a quarter ms of the next chunk played.
+    expect(heardAfterFence(20.25)).toBe(220);
+    expect(heardAfterFence(29)).toBe(220);
+    expect(heardAfterFence(31)).toBe(240);
+    expect(heardAfterFence(9)).toBe(200);
+    expect(heardAfterFence(Number.NaN)).toBe(200);
+    expect(heardAfterFence(5000)).toBe(260); // Twilio had nothing beyond 260
+  });
+
+  it('does not extrapolate into a talkspurt that began after the newest echo', () => {
+    const { pacer, sent, drain, advance } = rig({ leadMs: 60 });
+    pacer.enqueue(new Uint8Array(160 * 2));
+    drain();
+    advance(40);
+    for (const n of marks(sent)) pacer.onMarkEcho(n);
+    expect(pacer.heardMs()).toBe(40);
+    advance(1000); // silence: Twilio's buffer ran dry
+    pacer.enqueue(new Uint8Array(160 * 10));
+    drain(); // the new reply's first chunks; none echoed yet
+    advance(5);
+    pacer.clear();
+    pacer.fence(1005); // the newest echo is a second old, but the reply began 5 ms ago
+    expect(pacer.heardMs()).toBe(40);
+  });
+
   it('places a reply after a clear beyond everything dropped', () => {
     const { pacer, sent, drain } = rig({ leadMs: 1000 });
     pacer.enqueue(new Uint8Array(160 * 4));

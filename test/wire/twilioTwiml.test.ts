@@ -38,6 +38,18 @@ describe('connectStreamTwiml', () => {
     expect(() => connectStreamTwiml({ streamUrl })).toThrow(message);
   });
 
+  it('drops characters XML 1.0 does not allow from a caller\'s fields, so the answer stays well-formed (a fuzz finding)', () => {
+    const xml = connectStreamTwiml({
+      streamUrl: 'wss://voice.example.com/twilio/media',
+      parameters: { CallSid: '\u0000CA1', From: 'a\u0001b\uD800c\uFFFEd\u{1F600}', To: 'tab\there' },
+    });
+    expect(xml).toContain('<Parameter name="CallSid" value="CA1"/>');
+    expect(xml).toContain('<Parameter name="From" value="abcd\u{1F600}"/>');
+    // Tab is allowed, and escaped in an attribute so that it survives attribute normalization (XML 1.0 §3.3.3).
+    expect(xml).toContain('<Parameter name="To" value="tab&#x9;here"/>');
+    expect(xml).toMatch(/^[\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]*$/u);
+  });
+
   it('derives the stream URL from a public base URL', () => {
     expect(streamUrlFor('https://voice.example.com')).toBe('wss://voice.example.com/twilio/media');
     expect(streamUrlFor('https://voice.example.com:8443/base/?x=1')).toBe('wss://voice.example.com:8443/base/twilio/media');

@@ -8,6 +8,10 @@ import { createLocalAgent } from './LocalAgent.ts';
  * workers of local agents never pay for it.
  */
 export async function createAgent(ctx: ActorContext, config: ActorConfig): Promise<HostedActor> {
+  if (config['agent'] === 'pipeline') {
+    const { createPipelineAgent } = await import('./pipeline/PipelineAgent.ts');
+    return createPipelineAgent(ctx, config);
+  }
   if (config['agent'] !== 'openai') return createLocalAgent(ctx, config);
   const { createOpenAIAgent } = await import('./OpenAIAgent.ts');
   return createOpenAIAgent(ctx, config);

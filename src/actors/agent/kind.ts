@@ -47,6 +47,17 @@ export const AGENT_STATS = [
   'errors',
   'badEvents',
   'unknownEvents',
+  // The pipeline agent: turns answered, their summed stage times (a mean is
+  // the sum over pipelineTurns), the engine's own share of the last one, and
+  // stage attempts that failed and were retried or failed for good.
+  'pipelineTurns',
+  'sttMsTotal',
+  'llmFirstTokenMsTotal',
+  'ttsFirstByteMsTotal',
+  'engineMsTotal',
+  'lastEngineMs',
+  'stageRetries',
+  'stageFailures',
 ] as const;
 
 export const agentKind: ActorKind = {
@@ -61,5 +72,5 @@ export const agentKind: ActorKind = {
     { name: 'heard', edge: 'heard' },
   ],
   stats: AGENT_STATS,
-  qos: ['turns', 'bargeIns', 'lastTruncateMs', 'heardTimeouts', 'framesOut'],
+  qos: ['turns', 'bargeIns', 'lastTruncateMs', 'heardTimeouts', 'framesOut', 'pipelineTurns', 'sttMsTotal', 'llmFirstTokenMsTotal', 'ttsFirstByteMsTotal', 'engineMsTotal', 'lastEngineMs', 'stageRetries', 'stageFailures'],
 };

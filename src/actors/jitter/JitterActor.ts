@@ -9,6 +9,7 @@ import { FrameKind, JitterBuffer } from './JitterBuffer.ts';
 import { JITTER_STAT_NAMES } from './JitterStats.ts';
 import { InboundLevel } from './InboundLevel.ts';
 import { JITTER_CODECS, type JitterCodec } from './PacketDecoder.ts';
+import { RECORD_CALLER_ROLE, recordTapOf } from '../RecordTap.ts';
 
 const DEFAULT_RATE_HZ: Readonly<Record<JitterCodec, number>> = { opus: 48000, PCMU: 8000, PCMA: 8000, G722: 16000, L16: 16000 };
 
@@ -78,11 +79,12 @@ export function createJitterActor(ctx: ActorContext, config: ActorConfig): Hoste
   const rejectedAt = ringOverflowsAt + 1;
   const levelAt = rejectedAt + 1;
   const level = new InboundLevel((spf / cfg.rateHz) * 1000);
+  const recording = recordTapOf(ctx.rings, RECORD_CALLER_ROLE, cfg.rateHz, ctx.tickMs);
   let frameSeq = 0;
   let rejected = 0;
 
   return {
-    tick(): number {
+    tick(tickIndex: number): number {
       const now = epochMs();
       for (let k = 0; k < MAX_PACKETS_PER_TICK && packets.read(now); k++) {
         const codec = packets.codec;
@@ -95,6 +97,7 @@ export function createJitterActor(ctx: ActorContext, config: ActorConfig): Hoste
       const kind = jb.pull(frame, now);
       // Stamped when made: the legs measure what the engine adds after playout (actors/engineLatency.ts).
       output.writeStamped(frame, spf, frameSeq, (frameSeq * spf) >>> 0, cfg.rateHz, FLAGS_BY_KIND[kind] ?? 0, madeStamp(epochMs()), 0, 0);
+      recording?.write(tickIndex, frame, spf, FLAGS_BY_KIND[kind] ?? 0);
       frameSeq = (frameSeq + 1) >>> 0;
       jb.stats.writeTo(stats);
       stats[ringOverflowsAt] = output.overflows;

@@ -1,5 +1,6 @@
 import type { ActorKind } from '../ActorKind.ts';
 import { JITTER_STAT_NAMES } from './JitterStats.ts';
+import { RECORD_CALLER_ROLE } from '../../frames/edges.ts';
 
 /**
  * The jitter/PLC actor: one per inbound stream, on a media worker.
@@ -26,6 +27,8 @@ export const jitterKind: ActorKind = {
   rings: [
     { name: 'in', edge: 'packets' },
     { name: 'out', edge: 'pcm' },
+    // The caller's channel of the call's recording (actors/RecordTap.ts), only when the call records.
+    { name: RECORD_CALLER_ROLE, edge: 'record', optional: true },
   ],
   // levelDbfs: the played stream's RMS level, VU-smoothed (InboundLevel.ts); a figure to look at, not to sum, so not in `qos`.
   stats: [...JITTER_STAT_NAMES, 'ringOverflows', 'packetsRejected', 'levelDbfs'],

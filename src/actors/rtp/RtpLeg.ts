@@ -2,7 +2,7 @@ import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { PEER_ENDED_EVENT, type ActorCommand, type ActorConfig } from '../../protocol.ts';
 import { FrameFlags, FrameMeta } from '../../frames/FrameRing.ts';
-import { isRtcp } from '../../wire/rtp.ts';
+import { isRtcp, type RtpStart } from '../../wire/rtp.ts';
 import { SrtpContext, SrtpError } from '../../wire/srtp.ts';
 import { commandRefused, type ActorContext, type HostedActor } from '../Actor.ts';
 import { epochMs } from '../../frames/epochClock.ts';
@@ -14,6 +14,7 @@ import { parseRtpLegConfig } from './RtpLegConfig.ts';
 import { RtpReceiver, STAT } from './RtpReceiver.ts';
 import { RtpSender } from './RtpSender.ts';
 import { DtmfSender } from './DtmfSender.ts';
+import { RECORD_AGENT_ROLE, recordTapOf } from '../RecordTap.ts';
 import { cidrMatcher } from '../../wire/cidr.ts';
 
 /**
@@ -53,6 +54,27 @@ function bindOnce(socket: Socket, port: number, host: string): Promise<void> {
       resolve();
     });
   });
+}
+
+/**
+ * Where a re-created leg's stream goes on (its stats block outlives the actor):
+ * the same SSRC and next sequence number, and the timestamp clock advanced by
+ * the whole frames of the outage — to the peer, the frames the dead worker
+ * never sent are a gap in time (as silence suppression is, RFC 3551 §4.1),
+ * not a new source whose packets its jitter buffer, or its SRTP replay
+ * window, would have to learn anew. Undefined on a leg's first creation.
+ */
+function resumedStart(stats: Float64Array, clockRateHz: number, frameMs: number): RtpStart | undefined {
+  const ssrc = stats[STAT.senderSsrc]!;
+  const atMs = stats[STAT.senderTimestampAtMs]!;
+  if (ssrc === 0 || atMs === 0) return undefined;
+  const frames = Math.max(0, Math.round((epochMs() - atMs) / frameMs));
+  const step = (clockRateHz * frameMs) / 1000;
+  return {
+    ssrc,
+    sequenceNumber: stats[STAT.senderNextSequence]! & 0xffff,
+    timestamp: (stats[STAT.senderTimestamp]! + frames * step) >>> 0,
+  };
 }
 
 /** Binds a fresh UDP socket, retrying EADDRINUSE for BIND_RETRY_MS; rejects with the address in the message. */
@@ -106,7 +128,8 @@ export async function createRtpLeg(ctx: ActorContext, config: ActorConfig): Prom
     throw err;
   }
 
-  const sender = new RtpSender(cfg.codec, cfg.format, cfg.rateHz, ctx.tickMs, cfg.opusStartBps, cfg.opusDtx);
+  const sender = new RtpSender(cfg.codec, cfg.format, cfg.rateHz, ctx.tickMs, cfg.opusStartBps, cfg.opusDtx, resumedStart(stats, cfg.format.clockRateHz, ctx.tickMs));
+  stats[STAT.senderSsrc] = sender.ssrc;
   const writer = new PacketWriter(packets, cfg.codec);
   const receiver = new RtpReceiver(
     {
@@ -175,7 +198,9 @@ export async function createRtpLeg(ctx: ActorContext, config: ActorConfig): Prom
     }
   };
 
+  const alive = ctx.alive;
   rtpSocket.on('message', (msg: Buffer, rinfo: RemoteInfo) => {
+    alive?.();
     const now = epochMs();
     if (isRtcp(msg, msg.length)) {
       // RTCP multiplexed on the RTP port (RFC 5761), from the peer's RTP address.
@@ -211,8 +236,14 @@ export async function createRtpLeg(ctx: ActorContext, config: ActorConfig): Prom
     return true;
   };
 
+  /** The timestamp of the frame at hand and when it was, for a re-created leg to go on from (resumedStart). */
+  const keepPlace = (nowMs: number): void => {
+    stats[STAT.senderTimestamp] = sender.timestamp;
+    stats[STAT.senderTimestampAtMs] = nowMs;
+  };
   const none = new Int16Array(1);
   const silentFrame = new Int16Array(frame.length);
+  const recording = recordTapOf(ctx.rings, RECORD_AGENT_ROLE, cfg.rateHz, ctx.tickMs);
   let heardValue = 0;
   const cleared = (): void => void heard.write(none, 0, heardValue, 0, 0, FrameFlags.CLEAR);
 
@@ -272,16 +303,20 @@ export async function createRtpLeg(ctx: ActorContext, config: ActorConfig): Prom
         else input.read(none, meta);
       }
       const event = dtmf.next(sender.timestamp);
+      // What the caller gets this tick: the agent's frame, or silence (a DTMF event's tones are not the agent's).
+      recording?.write(tickIndex, have && event === null ? frame : silentFrame, frame.length, have && event === null ? meta.flags : FrameFlags.SILENCE);
       if (event === null && !have && !filler) {
         // Nothing to say: the clock runs on, nothing is encoded, sent or heard (nor, with no peer, even timed).
-        sender.skip();
         if (address !== undefined) {
           const now = epochMs();
+          keepPlace(now);
+          sender.skip();
           if (rtcp.due(now)) sendRtcp(now, false);
-        }
+        } else sender.skip();
         return 0;
       }
       const now = epochMs();
+      keepPlace(now);
       const buf = takeBuffer();
       let n =
         event === null
@@ -292,6 +327,7 @@ export async function createRtpLeg(ctx: ActorContext, config: ActorConfig): Prom
       if (n > 0 && srtpOut !== undefined) n = srtpOut.protectRtp(buf, n, buf);
       if (n > 0 && address !== undefined) {
         rtpSocket.send(buf, 0, n, receiver.remotePort, address);
+        stats[STAT.senderNextSequence] = sender.sequenceNumber;
         stats[STAT.packetsOut]++;
         stats[STAT.bytesOut] += n;
         if (have && event === null) recordEngineLatency(stats, STAT.engineLatencyFrames, meta.arrivalMs, epochMs());

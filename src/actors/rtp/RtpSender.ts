@@ -1,7 +1,7 @@
 import { alawEncode, G711_PAYLOAD_SILENCE_ALAW, G711_PAYLOAD_SILENCE_ULAW, ulawEncode } from '../../dsp/g711.ts';
 import { G722Encoder } from '../../dsp/g722.ts';
 import { OpusEncoder } from '../../dsp/opus.ts';
-import { randomRtpStart, RtpPacketView, serializeRtpInto } from '../../wire/rtp.ts';
+import { randomRtpStart, RtpPacketView, serializeRtpInto, type RtpStart } from '../../wire/rtp.ts';
 import { timestampUnits, type RtpPayloadFormat } from '../../wire/rtpPayloadTypes.ts';
 import type { RtpLegCodec } from './RtpLegConfig.ts';
 
@@ -46,13 +46,22 @@ export class RtpSender {
   readonly #opus: OpusEncoder | undefined;
   readonly #dtx: boolean;
 
-  constructor(codec: RtpLegCodec, format: RtpPayloadFormat, rateHz: number, frameMs: number, opusStartBps = 32_000, opusDtx = false) {
+  constructor(
+    codec: RtpLegCodec,
+    format: RtpPayloadFormat,
+    rateHz: number,
+    frameMs: number,
+    opusStartBps = 32_000,
+    opusDtx = false,
+    /** Where the stream left off (a leg re-created after its worker died): the same source goes on. */
+    resume?: RtpStart,
+  ) {
     this.#codec = codec;
     this.format = format;
     this.samplesPerFrame = (rateHz * frameMs) / 1000;
     this.timestampStep = timestampUnits(format, frameMs);
     this.#silence = new Int16Array(this.samplesPerFrame);
-    const start = randomRtpStart();
+    const start = resume ?? randomRtpStart();
     this.ssrc = start.ssrc;
     this.#seq = start.sequenceNumber;
     this.#timestamp = start.timestamp;

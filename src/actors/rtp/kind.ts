@@ -1,3 +1,4 @@
+import { RECORD_AGENT_ROLE } from '../../frames/edges.ts';
 import { ENGINE_LATENCY_STATS } from '../engineLatency.ts';
 import type { ActorKind } from '../ActorKind.ts';
 
@@ -59,6 +60,12 @@ export const RTP_STATS = [
   'opusBitrateBps',
   'opusFec',
   'dtmfSent',
+  // The outbound stream's identity and clock, kept here (the block outlives the actor) so a leg
+  // re-created after its worker died goes on with the same SSRC, sequence and timestamp clock.
+  'senderSsrc',
+  'senderNextSequence',
+  'senderTimestamp',
+  'senderTimestampAtMs',
   ...ENGINE_LATENCY_STATS,
 ] as const;
 export type RtpStatName = (typeof RTP_STATS)[number];
@@ -74,6 +81,8 @@ export const rtpKind: ActorKind = {
     { name: 'packets', edge: 'packets' },
     { name: 'in', edge: 'pcm' },
     { name: 'heard', edge: 'heard' },
+    // The agent's channel of the call's recording (actors/RecordTap.ts): what went out, only when the call records.
+    { name: RECORD_AGENT_ROLE, edge: 'record', optional: true },
   ],
   stats: RTP_STATS,
   qos: ['packetsIn', 'packetsOut', 'jitterMs', 'lossFraction', 'peerLossFraction', 'rttMs', 'opusBitrateBps'],

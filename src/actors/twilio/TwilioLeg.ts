@@ -1,17 +1,17 @@
 import type { ActorConfig } from '../../protocol.ts';
 import { FrameFlags, FrameMeta } from '../../frames/FrameRing.ts';
-import { ulawEncode } from '../../dsp/g711.ts';
-import { ECHO_CLEARED, ECHO_PLAYED, PACER_IDLE, PACER_MEDIA, TwilioPacer } from '../../wire/twilioPacer.ts';
+import { ulawDecode, ulawEncode } from '../../dsp/g711.ts';
+import { RECORD_AGENT_ROLE, recordTapOf } from '../RecordTap.ts';
+import { PACER_IDLE, PACER_MEDIA, TwilioPacer } from '../../wire/twilioPacer.ts';
 import type { ActorContext, HostedActor } from '../Actor.ts';
-import { EchoMessage, EchoReader, MAX_MARKS, MARK_PREFIX, WIRE_CHUNK_BYTES, WireWriter } from '../../frames/wireRing.ts';
+import { EchoReader, MAX_MARKS, MARK_PREFIX, WIRE_CHUNK_BYTES, WireWriter } from '../../frames/wireRing.ts';
+import { HeardFromMarks } from '../HeardFromMarks.ts';
 import { TWILIO_LEG_RATE_HZ, TWILIO_LEG_STATS } from './kind.ts';
 
 /** One 20 ms frame at 8 kHz is one µ-law chunk. */
 const SPF = WIRE_CHUNK_BYTES;
 /** Audio the leg may hold unsent (the agent paces its output, so this is only slack). */
 const QUEUE_MS = 10_000;
-/** Chunk → agent frame sequence, for as many chunks as can be queued and in flight. */
-const CHUNK_MAP = 1024;
 /** How far ahead of Twilio's playout audio goes out: absorbs network jitter, bounds what `clear` must drop. */
 const DEFAULT_LEAD_MS = 60;
 
@@ -48,57 +48,33 @@ export function createTwilioLeg(ctx: ActorContext, config: ActorConfig): HostedA
   const stats = ctx.stats;
   const pacer = new TwilioPacer({ leadMs, capacityMs: QUEUE_MS, maxMarks: MAX_MARKS, markPrefix: MARK_PREFIX });
   const out = new WireWriter(wire);
-  const echoes = new EchoReader(echo);
   const frame = new Int16Array(input.maxSamples);
   const codes = new Uint8Array(SPF);
-  const none = new Int16Array(1);
   const meta = new FrameMeta();
-  /** The agent's sequence number of each queued chunk, by chunk index (a chunk's timeline place ÷ 160). */
-  const chunkSeq = new Uint32Array(CHUNK_MAP);
-  let chunks = 0;
-  let heardChunks = 0;
-  let heardValue = 0;
-  let finalDue = false;
+  const marks = new HeardFromMarks(pacer, new EchoReader(echo), heard, stats, {
+    played: STAT.markEchoes,
+    cleared: STAT.markEchoesCleared,
+    unknown: STAT.markEchoesUnknown,
+  });
+  // The recording hears what went out, decoded, on the tick it plays: the pacer runs `leadMs` ahead.
+  const recording = recordTapOf(ctx.rings, RECORD_AGENT_ROLE, TWILIO_LEG_RATE_HZ, ctx.tickMs);
+  const sentPcm = new Int16Array(SPF);
   let clearDue = false;
 
-  const publishHeard = (): void => {
-    const n = Math.floor((pacer.heardMs() * TWILIO_LEG_RATE_HZ) / 1000 / SPF);
-    if (n > heardChunks) {
-      heardChunks = n;
-      heardValue = (chunkSeq[(n - 1) % CHUNK_MAP]! + 1) >>> 0;
-      heard.write(none, 0, heardValue, 0, 0, 0);
-    }
-    if (finalDue && pacer.clearSettled()) {
-      finalDue = false;
-      heard.write(none, 0, heardValue, 0, 0, FrameFlags.CLEAR);
-    }
-  };
-
   return {
-    tick(): number {
-      let work = 0;
-      // Echoes first: those read before a fence are real playouts.
-      for (let m = echoes.read(); m !== EchoMessage.NONE; m = echoes.read()) {
-        work++;
-        if (m === EchoMessage.FENCE) {
-          pacer.fence();
-          continue;
-        }
-        const kind = pacer.onMarkEchoSlot(echoes.slot);
-        if (kind === ECHO_PLAYED) stats[STAT.markEchoes]++;
-        else if (kind === ECHO_CLEARED) stats[STAT.markEchoesCleared]++;
-        else stats[STAT.markEchoesUnknown]++;
-      }
-      publishHeard();
+    tick(tickIndex: number): number {
+      let work = marks.readEchoes();
+      marks.publish();
 
       while (input.read(frame, meta)) {
         work++;
         stats[STAT.framesIn]++;
         if ((meta.flags & FrameFlags.CLEAR) !== 0) {
           pacer.clear();
+          marks.cleared();
+          recording?.clear();
           stats[STAT.clears]++;
           clearDue = true;
-          finalDue = true;
           continue;
         }
         if ((meta.flags & FrameFlags.SILENCE) !== 0) {
@@ -115,8 +91,7 @@ export function createTwilioLeg(ctx: ActorContext, config: ActorConfig): HostedA
         }
         ulawEncode(frame, codes);
         pacer.enqueue(codes, SPF);
-        chunkSeq[chunks % CHUNK_MAP] = meta.sequence;
-        chunks++;
+        marks.queued(meta.sequence);
       }
 
       if (clearDue) {
@@ -130,12 +105,14 @@ export function createTwilioLeg(ctx: ActorContext, config: ActorConfig): HostedA
         work++;
         if (action === PACER_MEDIA) {
           out.media(pacer.lastCount, stats[STAT.chunksSent]!);
+          if (recording !== undefined) recording.push(sentPcm, ulawDecode(out.chunk, sentPcm, pacer.lastCount));
           stats[STAT.chunksSent]++;
         } else {
           out.mark(pacer.lastMarkSlot);
           stats[STAT.marksSent]++;
         }
       }
+      recording?.tick(tickIndex);
       stats[STAT.heardMs] = pacer.heardMs();
       stats[STAT.sentMs] = pacer.sentMs();
       stats[STAT.queuedMs] = pacer.queuedMs();

@@ -1,5 +1,6 @@
 import type { ActorKind } from '../ActorKind.ts';
 import { WIRE_RATE_HZ } from '../../frames/wireRing.ts';
+import { RECORD_AGENT_ROLE } from '../../frames/edges.ts';
 
 /**
  * The Twilio leg of one call, on a network worker (TwilioLeg.ts).
@@ -46,6 +47,8 @@ export const twilioKind: ActorKind = {
     { name: 'wire', edge: 'wire' },
     // Twilio echoes every pending mark at once after a clear: room for all of them.
     { name: 'echo', edge: 'echo' },
+    // The agent's channel of the call's recording (actors/RecordTap.ts), only when the call records.
+    { name: RECORD_AGENT_ROLE, edge: 'record', optional: true },
   ],
   stats: TWILIO_LEG_STATS,
   qos: ['chunksSent', 'heardMs', 'sentMs', 'clears', 'droppedMs', 'outstandingMarks'],

@@ -82,6 +82,8 @@ export class MediaStreamSession {
   #pending: Array<{ timestampMs: number; bytes: Uint8Array; arrivalMs: number }> = [];
   #lastSequence = -1;
   #lastTimestampMs = -1;
+  /** When the newest mark echo came (performance.now()), or -1: a clear's fence says how long ago. */
+  #lastEchoAtMs = -1;
   #firstPacket = true;
   #endedReason: string | undefined;
   #lastMessageMs: number;
@@ -179,6 +181,7 @@ export class MediaStreamSession {
           return;
         }
         if (!this.#io.echo.mark(slot)) this.figures.marksUnknown++;
+        else this.#lastEchoAtMs = performance.now();
         return;
       }
       case 'dtmf':
@@ -226,8 +229,8 @@ export class MediaStreamSession {
       if (message === WireMessage.CLEAR) {
         ws.send(buildTwilioClear(sid));
         this.figures.clearsOut++;
-        // Echoes read after this may be Twilio's flush of the cleared audio.
-        echo.fence();
+        // Echoes read after this may be Twilio's flush of the cleared audio; what played since the newest one was heard.
+        echo.fence(this.#lastEchoAtMs < 0 ? Number.NaN : performance.now() - this.#lastEchoAtMs);
       } else if (message === WireMessage.MARK) {
         ws.send(buildTwilioMark(sid, markName(wire.markSlot)));
         this.figures.marksOut++;

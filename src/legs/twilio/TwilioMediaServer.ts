@@ -39,6 +39,8 @@ export interface TwilioMediaServerOptions {
   publicUrl?: string | undefined;
   /** A stream silent this long (Twilio sends media every 20 ms) is dead: half-open TCP, a lost peer. */
   idleTimeoutMs: number;
+  /** Record every call (config `recording.twilio`); a stream's `record` parameter ("true"/"false") decides for its call. */
+  recordAll?: boolean | undefined;
   /** How long a socket may go without a valid `start` (STREAM_START_TIMEOUT_MS unless set). */
   startTimeoutMs?: number;
   now?: () => number;
@@ -114,8 +116,9 @@ export class TwilioMediaServer {
     startTimer.unref();
     session.onStart = (start) => {
       const agent = start.customParameters['agent'];
+      const record = recordParameter(start.customParameters['record'], this.#o.recordAll === true);
       this.#o.runtime
-        .createCall({ transport: 'twilio', session, ...(agent !== undefined ? { agent } : {}) })
+        .createCall({ transport: 'twilio', session, record, ...(agent !== undefined ? { agent } : {}) })
         .catch((err: unknown) => {
           this.#o.log.warn({ err, streamSid: quote(start.streamSid) }, 'twilio: cannot take the call');
           // 1013: try again later (draining, full, no worker); 1011: the call could not be made.
@@ -188,7 +191,7 @@ export class TwilioMediaServer {
     if (this.#pump !== undefined) return;
     // The pump runs after the event loop's I/O phase (setImmediate), so every
     // mark echo already in a socket is read before a `clear` goes out: an echo
-    // read after the clear's fence counts as not heard.
+    // read after the clear's fence counts as not heard (the fence carries the time since the last one instead).
     this.#pump = setInterval(() => setImmediate(() => this.#tick()), PUMP_INTERVAL_MS);
     this.#pump.unref();
   }
@@ -218,4 +221,10 @@ export class TwilioMediaServer {
     this.#o.runtime.countBadInput('twilio', reason);
     this.#badLog.warn(`twilio:${reason}`, { reason }, `twilio: bad input: ${detail}`);
   }
+}
+
+/** A stream's `record` custom parameter: "true" or "false"; absent, the configured default. Anything else is passed on for the call's 422. */
+function recordParameter(value: string | undefined, recordAll: boolean): unknown {
+  if (value === undefined) return recordAll;
+  return value === 'true' ? true : value === 'false' ? false : value;
 }
