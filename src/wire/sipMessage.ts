@@ -18,7 +18,7 @@
  * forms are expanded (§7.3.3); a header's repeated lines keep their order.
  */
 
-import { headerValues, parseNameAddr } from './sipHeaders.ts';
+import { headerValues, parseNameAddr, splitList } from './sipHeaders.ts';
 
 export const SipParse = {
   OK: 0,
@@ -228,6 +228,8 @@ function finish(
   if (maxForwards !== undefined && !(/^\d{1,10}$/.test(maxForwards) && Number(maxForwards) <= 255)) {
     return fail(SipParse.BAD_MAX_FORWARDS, `Max-Forwards ${JSON.stringify(maxForwards.slice(0, 20))}`, answerable);
   }
+  // Via = 1#via-parm (§25.1): a line with no value would leave a response nowhere to go.
+  if (headerLines(headers, 'via').some((line) => splitList(line).length === 0)) return fail(SipParse.BAD_VIA, 'an empty Via', answerable);
   const vias = headerValues(headers, 'via');
   for (const v of vias) {
     if (!/^SIP\s*\/\s*2\.0\s*\/\s*[A-Za-z]+\s+\S/.test(v)) return fail(SipParse.BAD_VIA, `Via ${JSON.stringify(v.slice(0, 60))}`, answerable);

@@ -123,5 +123,7 @@ describe('parseSipMessage: our own messages', () => {
     expect(parseSipMessage(latin1).code).toBe(SipParse.NOT_UTF8);
     expect(parseSipMessage(Buffer.from('SIP/2.0 99 Low\r\n\r\n')).code).toBe(SipParse.BAD_STATUS);
     expect(parseSipMessage(Buffer.from(invite.toString().replace('Max-Forwards: 70', 'Max-Forwards: 256'))).code).toBe(SipParse.BAD_MAX_FORWARDS);
+    // Found by the fuzz target: an empty Via line beside a good one left the 400 nowhere to go.
+    expect(parseSipMessage(Buffer.from(invite.toString().replace('Max-Forwards', 'Via: \r\nMax-Forwards'))).code).toBe(SipParse.BAD_VIA);
   });
 });

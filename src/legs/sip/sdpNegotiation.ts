@@ -62,7 +62,12 @@ export function readSdp(text: string, srtpOffered?: MediaChoice['srtp']): MediaC
   }
   const m = audioOf(sdp);
   const address = m.connection?.ip ?? sdp.connection?.ip;
-  if (address === undefined || !(m.port > 0 && m.port < 65536)) throw new SdpError('the audio stream has no address or port');
+  // sdp-transform types what it read by its grammar, not by what was there: check the shapes used here.
+  if (typeof address !== 'string' || !(m.port > 0 && m.port < 65536)) throw new SdpError('the audio stream has no address or port');
+  if (typeof m.protocol !== 'string') throw new SdpError('the audio stream has no transport protocol');
+  if (!m.rtp.every((r) => typeof r.codec === 'string') || !(m.crypto ?? []).every((c) => typeof c.suite === 'string' && typeof c.config === 'string')) {
+    throw new SdpError('an a=rtpmap or a=crypto line does not parse');
+  }
   const pts = String(m.payloads ?? '').split(' ').map(Number).filter((n) => Number.isInteger(n) && n >= 0 && n < 128);
   let codec: RtpLegCodec | undefined;
   let payloadType = -1;
