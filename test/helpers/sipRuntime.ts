@@ -3,14 +3,15 @@ import { jitterKind } from '../../src/actors/jitter/kind.ts';
 import { rtpKind } from '../../src/actors/rtp/kind.ts';
 import { rtpTransport } from '../../src/legs/rtp/rtpTransport.ts';
 import { sipService, type SipConfig } from '../../src/legs/sip/sipService.ts';
+import type { SipTimers } from '../../src/legs/sip/transactions.ts';
 import { Supervisor } from '../../src/supervisor/Supervisor.ts';
 import { memoryLogger } from './logger.ts';
 
 /** A real supervisor taking SIP calls (and RTP ones over its API) with SIP listening on 127.0.0.1 at a free port. */
-export async function startSipRuntime(opts: { portMin: number; portMax: number; sip?: Partial<SipConfig>; maxCalls?: number; mediaWorkers?: number }) {
+export async function startSipRuntime(opts: { portMin: number; portMax: number; sip?: Partial<SipConfig>; maxCalls?: number; mediaWorkers?: number; timers?: SipTimers }) {
   const logger = memoryLogger();
   const rtp = rtpTransport({ portMin: opts.portMin, portMax: opts.portMax, rtcpMinIntervalS: 0.5, agents: { defaultAgent: 'loopback' } });
-  const sip = sipService({ enabled: true, port: 0, tlsPort: 0, authRealm: 'switchboard', invitesPerSecond: 50, ...opts.sip }, undefined, '127.0.0.1', rtp, logger.log);
+  const sip = sipService({ enabled: true, port: 0, tlsPort: 0, authRealm: 'switchboard', invitesPerSecond: 50, ...opts.sip }, undefined, '127.0.0.1', rtp, logger.log, opts.timers);
   const sup = new Supervisor({
     poolSizes: { media: opts.mediaWorkers ?? 1, network: 1, agent: 1, capture: 1 },
     logLevel: 'warn',

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { RateLimitedLog } from '../../log.ts';
 import { RequestError, type CallRequest } from '../../supervisor/Runtime.ts';
 import { header, parseSipMessage, sipParseCodeName, type SipRequest, type SipResponse } from '../../wire/sipMessage.ts';
-import { parseVia, splitList } from '../../wire/sipHeaders.ts';
+import { headerValues, parseVia, splitList } from '../../wire/sipHeaders.ts';
 import { InboundCall, type InboundHost } from './InboundCall.ts';
 import { SdpError } from './sdpNegotiation.ts';
 import { ALLOW, buildRequest, buildResponse, newBranch, responseTarget, tagOf, type RequestParts } from './sipBuild.ts';
@@ -174,6 +174,12 @@ export class SipStack implements InboundHost {
   }
 
   #request(req: SipRequest, from: SipPeer): void {
+    // §8.2.2.3: we support no extension a request may require; 420 names them (ACK and CANCEL are exempt).
+    const required = headerValues(req.headers, 'require');
+    if (required.length > 0 && req.method !== 'ACK' && req.method !== 'CANCEL') {
+      this.respond(req, from, 420, { headers: [['unsupported', required.join(', ')]] });
+      return;
+    }
     const toTag = tagOf(header(req.headers, 'to'));
     if (toTag !== undefined) {
       const call = this.#calls.get(`${req.callId}|${toTag}`);
@@ -221,6 +227,12 @@ export class SipStack implements InboundHost {
         this.respond(req, from, 401, { headers: challenge });
         return;
       }
+    }
+    // §8.2.3: a body we cannot read is 415 with what we accept (RFC 4475 §3.3.6).
+    const type = header(req.headers, 'content-type');
+    if (req.body.length > 0 && type !== undefined && type.split(';')[0]!.trim().toLowerCase() !== 'application/sdp') {
+      this.respond(req, from, 415, { headers: [['accept', 'application/sdp']] });
+      return;
     }
     this.respond(req, from, 100);
     let call: InboundCall;

@@ -6,6 +6,7 @@ import { DigestGuard } from './DigestGuard.ts';
 import { SipStack, type SipRuntime } from './SipStack.ts';
 import { sipTransport } from './sipTransport.ts';
 import type { Transport } from '../../calls/transports.ts';
+import type { SipTimers } from './transactions.ts';
 
 /** The configuration keys SIP reads (src/config/schema.ts `sip`, `tls`). */
 export interface SipConfig {
@@ -38,7 +39,15 @@ function pairs(text: string | undefined, sep: string): Record<string, string> {
  * listening on `sip.port` (UDP and TCP) and `sip.tlsPort` when `tls.cert` and
  * `tls.key` are set.
  */
-export function sipService(config: SipConfig | undefined, tls: { cert?: string | undefined; key?: string | undefined } | undefined, host: string, rtp: RtpTransport, log: Logger) {
+export function sipService(
+  config: SipConfig | undefined,
+  tls: { cert?: string | undefined; key?: string | undefined } | undefined,
+  host: string,
+  rtp: RtpTransport,
+  log: Logger,
+  /** RFC 3261's T1/T2 (tests shorten them). */
+  timers?: SipTimers,
+) {
   let stack: SipStack | undefined;
   const transport: Transport = sipTransport({ rtp, stack: () => stack, trunk: config?.trunk });
   return {
@@ -57,6 +66,7 @@ export function sipService(config: SipConfig | undefined, tls: { cert?: string |
         ...(config.allow !== undefined ? { allow: cidrMatcher(parseCidrList(config.allow)) } : {}),
         ...(Object.keys(users).length > 0 ? { digest: new DigestGuard(config.authRealm, users) } : {}),
         invitesPerSecond: config.invitesPerSecond,
+        ...(timers !== undefined ? { timers } : {}),
         log,
       });
       const ports = await stack.listen(runtime);
