@@ -1,3 +1,4 @@
+import { createSocket } from 'node:dgram';
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../supervisor/workerEntry.ts';
@@ -62,11 +63,16 @@ export async function runLoad(options: LoadOptions, hooks: LoadHooks = {}): Prom
 
   let child: DaemonChild | undefined;
   let baseUrl: string;
+  let sipPort: number | undefined;
   if (o.target !== undefined) {
     baseUrl = o.target;
     await checkTarget(baseUrl);
+    if (o.transport === 'sip') sipPort = o.sipPort ?? 5060;
   } else {
-    child = await startDaemonChild(o.streams, o.seed);
+    // SIP callers dial the run's daemon on a port free now, every INVITE of the ramp let through.
+    sipPort = o.transport === 'sip' ? await freeUdpPort() : undefined;
+    const sipArgs = sipPort === undefined ? [] : ['--sip.enabled', '--sip.port', String(sipPort), '--sip.invites-per-second', String(Math.max(1000, Math.ceil(o.ramp)))];
+    child = await startDaemonChild(o.streams, o.seed, sipArgs);
     baseUrl = child.baseUrl;
   }
 
@@ -82,6 +88,7 @@ export async function runLoad(options: LoadOptions, hooks: LoadHooks = {}): Prom
       durationS: o.duration,
       impairments: impairmentSettings(o),
       baseUrl,
+      ...(sipPort !== undefined ? { sipPort } : {}),
       ...(o.token !== undefined ? { token: o.token } : {}),
       speechDir: o.speechDir,
     };
@@ -214,4 +221,13 @@ async function checkTarget(baseUrl: string): Promise<void> {
     throw err instanceof DaemonUnreachableError ? err : new DaemonUnreachableError((err as Error).message);
   });
   if (res.status !== 200) throw new DaemonUnreachableError(`the target is not ready [GET ${baseUrl}/readyz: ${res.status} ${JSON.stringify(res.json).slice(0, 200)}]`);
+}
+
+/** A UDP port on 127.0.0.1 free at the moment (the daemon binds it next). */
+async function freeUdpPort(): Promise<number> {
+  const s = createSocket('udp4');
+  await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', () => resolve()));
+  const { port } = s.address();
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
 }
