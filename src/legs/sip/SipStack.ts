@@ -100,14 +100,17 @@ export class SipStack implements InboundHost {
     const buf = buildRequest({ ...parts, local: this.local(to.proto), branch });
     // Keyed by branch and method: a CANCEL shares its INVITE's branch (§9.1).
     const key = `${branch}|${parts.method}`;
+    // §17.1.1.3: the INVITE client transaction acknowledges a non-2xx final itself (same branch, the response's To).
+    const ackNon2xx = (res: SipResponse): void =>
+      this.#sockets.send(to, buildRequest({ method: 'ACK', uri: parts.uri, from: parts.from, to: header(res.headers, 'to')!, callId: parts.callId, cseq: parts.cseq, routes: parts.routes ?? [], local: this.local(to.proto), branch }));
     const txn = new ClientTransaction(branch, parts.method, () => this.#sockets.send(to, buf), (res) => {
       if (res === 'timeout' || res.status >= 200) {
-        // An INVITE's is kept a while so retransmitted 2xx responses are acknowledged again.
-        const linger = parts.method === 'INVITE' && res !== 'timeout' && res.status < 300 ? 64 * this.timers.t1Ms : 0;
+        // An INVITE's is kept a while so retransmitted finals are acknowledged again (2xx by the call, others here).
+        const linger = parts.method === 'INVITE' && res !== 'timeout' ? 64 * this.timers.t1Ms : 0;
         setTimeout(() => this.#clients.get(key) === txn && this.#clients.delete(key), linger).unref();
       }
       onResponse(res);
-    }, to.proto !== 'UDP', this.timers);
+    }, to.proto !== 'UDP', this.timers, parts.method === 'INVITE' ? ackNon2xx : undefined);
     this.#clients.set(key, txn);
     return txn;
   }

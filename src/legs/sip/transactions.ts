@@ -149,6 +149,8 @@ export class ClientTransaction {
     private readonly onResponse: (res: SipResponse | 'timeout') => void,
     reliable: boolean,
     timers: SipTimers,
+    /** An INVITE's: sends the ACK of a non-2xx final, again for each retransmission of it (§17.1.1.3). */
+    private readonly ackNon2xx?: (res: SipResponse) => void,
   ) {
     send();
     if (!reliable) {
@@ -168,8 +170,10 @@ export class ClientTransaction {
     // A retransmitted 2xx of an INVITE goes up again: the TU acknowledges each one (§13.2.2.4).
     if (this.#done) {
       if (this.method === 'INVITE' && res.status >= 200 && res.status < 300) this.onResponse(res);
+      else if (res.status >= 300) this.ackNon2xx?.(res);
       return;
     }
+    if (res.status >= 300) this.ackNon2xx?.(res);
     if (res.status < 200) {
       if (this.method === 'INVITE') clearTimeout(this.#timer);
       this.onResponse(res);
