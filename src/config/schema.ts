@@ -132,6 +132,14 @@ export const ConfigSchema = z.strictObject({
     trunk: z
       .strictObject({ username: z.string().min(1).describe('a user name'), password: z.string().min(1).describe('a password') })
       .optional(),
+    /** Keep a binding at a registrar (RFC 3261 §10), answered with `trunk` when challenged; calls to `user` reach the default agent. */
+    register: z
+      .strictObject({
+        registrar: z.string().regex(/^sip:[A-Za-z0-9.\-]+(:\d{1,5})?$/).describe('"sip:host[:port]"'),
+        user: z.string().regex(/^[A-Za-z0-9+\-_.!~*'()]{1,64}$/).describe('a SIP user name such as an extension or +15551234567'),
+        expiresS: int(60, 86_400),
+      })
+      .optional(),
   }),
   /** A certificate and key (PEM files) for TLS listeners (SIP TLS on sip.tlsPort). */
   tls: z.strictObject({

@@ -26,6 +26,7 @@ export async function startSipRuntime(opts: { portMin: number; portMax: number; 
   return {
     sup,
     rtp,
+    sip,
     port: ports.port,
     logs: logger,
     async stop() {

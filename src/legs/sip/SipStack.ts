@@ -250,7 +250,9 @@ export class SipStack implements InboundHost {
     this.#byInvite.set(inviteKey(req), call);
     call.ring();
     const user = call.user;
-    const agent = user === undefined ? undefined : (this.#opts.routes?.[user] ?? user);
+    // A route to '' names no agent: the default one takes the call.
+    const routed = user === undefined ? undefined : (this.#opts.routes?.[user] ?? user);
+    const agent = routed === '' ? undefined : routed;
     void this.#place(call, agent);
   }
 

@@ -7,6 +7,9 @@ import { SipStack, type SipRuntime } from './SipStack.ts';
 import { sipTransport } from './sipTransport.ts';
 import type { Transport } from '../../calls/transports.ts';
 import type { SipTimers } from './transactions.ts';
+import { Registration } from './Registration.ts';
+import { OutboundCall } from './OutboundCall.ts';
+import { parseSipUri } from '../../wire/sipHeaders.ts';
 
 /** The configuration keys SIP reads (src/config/schema.ts `sip`, `tls`). */
 export interface SipConfig {
@@ -21,6 +24,7 @@ export interface SipConfig {
   authRealm: string;
   invitesPerSecond: number;
   trunk?: { username: string; password: string } | undefined;
+  register?: { registrar: string; user: string; expiresS: number } | undefined;
 }
 
 /** "a=b,c=d" → { a: "b", c: "d" } (split at the first `sep` of each pair). */
@@ -49,6 +53,7 @@ export function sipService(
   timers?: SipTimers,
 ) {
   let stack: SipStack | undefined;
+  let registration: Registration | undefined;
   const transport: Transport = sipTransport({ rtp, stack: () => stack, trunk: config?.trunk });
   return {
     transport,
@@ -62,7 +67,8 @@ export function sipService(
         port: config.port,
         ...(withTls ? { tlsPort: config.tlsPort, tls: { cert: readFileSync(tls.cert!), key: readFileSync(tls.key!) } } : {}),
         ...(config.advertise !== undefined ? { advertise: config.advertise } : {}),
-        routes: pairs(config.routes, '='),
+        // Calls to the registered user (the registrar routes them to our Contact) reach the default agent unless routed.
+        routes: { ...(config.register !== undefined ? { [config.register.user]: '' } : {}), ...pairs(config.routes, '=') },
         ...(config.allow !== undefined ? { allow: cidrMatcher(parseCidrList(config.allow)) } : {}),
         ...(Object.keys(users).length > 0 ? { digest: new DigestGuard(config.authRealm, users) } : {}),
         invitesPerSecond: config.invitesPerSecond,
@@ -71,9 +77,25 @@ export function sipService(
       });
       const ports = await stack.listen(runtime);
       log.info({ host: bind, ...ports }, 'SIP listening');
+      if (config.register !== undefined) {
+        const registrar = parseSipUri(config.register.registrar)!;
+        registration = new Registration(stack, {
+          registrar,
+          peer: await OutboundCall.peerOf(registrar),
+          user: config.register.user,
+          expiresS: config.register.expiresS,
+          credentials: config.trunk,
+          log,
+        });
+        registration.start();
+      }
       return ports;
     },
+    /** The registration, when `sip.register` is set (for status and tests). */
+    registration: (): Registration | undefined => registration,
     stop(): void {
+      registration?.stop();
+      registration = undefined;
       stack?.close();
       stack = undefined;
     },

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { answerChallenge, readCredentials } from '../../../src/wire/sipDigest.ts';
-import { header, headerLines, serializeSip, type SipRequest } from '../../../src/wire/sipMessage.ts';
+import { header, headerLines, serializeSip, type SipMessage, type SipRequest } from '../../../src/wire/sipMessage.ts';
 import { isResponse, sdpOffer, SipPeer, sipText } from '../../helpers/sipPeer.ts';
 import { startSipRuntime } from '../../helpers/sipRuntime.ts';
 
@@ -44,20 +44,49 @@ function reply(req: SipRequest, status: string, extra: Array<[string, string]> =
 describe('SIP digest authentication, SDES-SRTP, and outbound failures', () => {
   let rt: Awaited<ReturnType<typeof startSipRuntime>>;
   let peer: SipPeer;
+  let registrar: SipPeer;
 
   beforeAll(async () => {
+    registrar = await SipPeer.open();
     rt = await startSipRuntime({
       portMin: 33_400,
       portMax: 33_440,
       timers: { t1Ms: 40, t2Ms: 160 },
-      sip: { authUsers: 'pbx:s3cret', authRealm: 'sb.test', trunk: { username: 'us', password: 'trunkpw' } },
+      sip: {
+        authUsers: 'pbx:s3cret',
+        authRealm: 'sb.test',
+        trunk: { username: 'us', password: 'trunkpw' },
+        register: { registrar: `sip:127.0.0.1:${registrar.port}`, user: 'line1', expiresS: 600 },
+      },
     });
     peer = await SipPeer.open();
   }, 30_000);
 
   afterAll(async () => {
     peer?.close();
+    registrar?.close();
     await rt?.stop();
+  });
+
+  it('registers (answering the registrar’s challenge with sip.trunk) and refreshes before the granted expiry (RFC 3261 §10.2)', async () => {
+    const isRegister = (cseq?: number) => (m: SipMessage) => m.kind === 'request' && m.method === 'REGISTER' && (cseq === undefined || m.cseq === cseq);
+    const first = (await registrar.next(isRegister())) as SipRequest;
+    expect(header(first.headers, 'expires')).toBe('600');
+    expect(header(first.headers, 'contact')).toMatch(/^<sip:line1@127\.0\.0\.1:\d+>$/);
+    registrar.send(rt.port, reply(first, '401 Unauthorized', [['www-authenticate', 'Digest realm="reg", nonce="r1", algorithm=MD5']]));
+    const second = (await registrar.next(isRegister(first.cseq + 1))) as SipRequest;
+    expect(second.callId).toBe(first.callId);
+    expect(readCredentials(header(second.headers, 'authorization')!)).toMatchObject({ username: 'us', realm: 'reg', nonce: 'r1', uri: `sip:127.0.0.1:${registrar.port}` });
+    // Granted for 2 s only: the refresh comes halfway through.
+    registrar.send(rt.port, reply(second, '200 OK', [['contact', `${header(second.headers, 'contact')!};expires=2`]]));
+    await until('registered', () => rt.sip.registration()?.state === 'registered');
+    expect(rt.sip.registration()?.grantedS).toBe(2);
+    const t0 = Date.now();
+    const refresh = (await registrar.next(isRegister(second.cseq + 1), 3000)) as SipRequest;
+    expect(Date.now() - t0).toBeGreaterThan(500);
+    expect(refresh.callId).toBe(first.callId);
+    registrar.send(rt.port, reply(refresh, '200 OK', [['expires', '600']]));
+    await until('the refresh granted', () => rt.sip.registration()?.grantedS === 600);
   });
 
   it('challenges an INVITE (SHA-256 first, then MD5: RFC 8760 §2.4), refuses a wrong password, takes the right one', async () => {
