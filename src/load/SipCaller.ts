@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
-import { readSdp } from '../legs/sip/sdpNegotiation.ts';
+import { parse as parseSdp } from 'sdp-transform';
 import { header, parseSipMessage, serializeSip, type SipMessage, type SipResponse } from '../wire/sipMessage.ts';
 import type { Caller, CallerContext } from './Caller.ts';
 import { CallRefusedError } from './daemonHttp.ts';
@@ -53,8 +53,9 @@ class SipCaller extends RtpCaller {
     this.#to = header(res.headers, 'to')!;
     // The ACK of a 2xx is a transaction of its own (§13.2.2.4): a new branch, the INVITE's CSeq number.
     this.#send('ACK', 1, newBranch());
-    const remote = readSdp(res.body.toString('utf8')).remote;
-    return { callId: this.#callId, daemonPort: Number(remote.slice(remote.lastIndexOf(':') + 1)) };
+    const port = parseSdp(res.body.toString('utf8')).media.find((m) => m.type === 'audio')?.port;
+    if (typeof port !== 'number' || !(port > 0 && port < 65536)) throw new Error('the 200 carried no audio port in its SDP answer');
+    return { callId: this.#callId, daemonPort: port };
   }
 
   protected override async hangUp(): Promise<void> {
