@@ -15,6 +15,7 @@ import { daemonRequest } from '../src/load/daemonHttp.ts';
 import { startDaemonChild, type DaemonChild } from '../src/load/daemonChild.ts';
 import { isResponse, sdpOffer, SipPeer, sipText } from '../test/helpers/sipPeer.ts';
 import { printTable } from './table.ts';
+import { freeUdpPort } from '../src/load/freeUdpPort.ts';
 
 const CALLS = 200;
 /** Calls being set up at once (a trunk's burst). */
@@ -28,13 +29,6 @@ function cpuS(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S;
 }
 
-async function freeUdpPort(): Promise<number> {
-  const s = createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
-  const { port } = s.address();
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 interface Flavour {
   name: string;

@@ -1,4 +1,3 @@
-import { createSocket } from 'node:dgram';
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../supervisor/workerEntry.ts';
@@ -13,6 +12,7 @@ import { streamSeed } from './prng.ts';
 import { buildReport, mergeLatency, type DriverFigures, type LoadReport } from './report.ts';
 import { corpusFiles } from './speechSource.ts';
 import { StatusSampler, type DaemonSample } from './statusSampler.ts';
+import { freeUdpPort } from './freeUdpPort.ts';
 
 /**
  * A load run: N synthetic callers on caller threads against a daemon — the
@@ -223,11 +223,3 @@ async function checkTarget(baseUrl: string): Promise<void> {
   if (res.status !== 200) throw new DaemonUnreachableError(`the target is not ready [GET ${baseUrl}/readyz: ${res.status} ${JSON.stringify(res.json).slice(0, 200)}]`);
 }
 
-/** A UDP port on 127.0.0.1 free at the moment (the daemon binds it next). */
-async function freeUdpPort(): Promise<number> {
-  const s = createSocket('udp4');
-  await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', () => resolve()));
-  const { port } = s.address();
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}

@@ -1,19 +1,11 @@
-import { createSocket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Baresip, HAVE_BARESIP } from '../../helpers/baresip.ts';
 import { fixturePath } from '../../helpers/fixtures.ts';
 import { segmentedCorrelation } from '../../helpers/rtpPeer.ts';
 import { startSipRuntime } from '../../helpers/sipRuntime.ts';
 import type { CallInfo } from '../../../src/supervisor/Runtime.ts';
+import { freeUdpPort } from '../../../src/load/freeUdpPort.ts';
 
-/** A UDP port free right now (baresip binds it a moment later). */
-async function freeUdpPort(): Promise<number> {
-  const s = createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
-  const { port } = s.address();
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 const until = async (what: string, ok: () => boolean, ms = 8000): Promise<void> => {
   const t0 = Date.now();
