@@ -134,7 +134,8 @@ function frame(buf: Buffer): { length: number; message?: Buffer } | 'bad' | unde
   const end = headerEnd(buf);
   if (end.at < 0) return buf.length > SIP_MAX_MESSAGE_BYTES ? 'bad' : undefined;
   const head = buf.subarray(0, end.at).toString('latin1');
-  const m = /\r?\n(?:content-length|l)[ \t]*:[ \t]*(\d{1,10})[ \t]*(?:\r?\n|$)/i.exec(head);
+  // The header section is cut before its last line's LF: that line may end in a bare CR.
+  const m = /\r?\n(?:content-length|l)[ \t]*:[ \t]*(\d{1,10})[ \t]*\r?(?:\n|$)/i.exec(head);
   // §18.3: Content-Length is mandatory on a stream.
   if (m === null) return 'bad';
   const total = end.at + end.sep + Number(m[1]);

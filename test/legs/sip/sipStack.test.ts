@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { header } from '../../../src/wire/sipMessage.ts';
 import type { Supervisor } from '../../../src/supervisor/Supervisor.ts';
@@ -151,6 +153,21 @@ describe('SIP stack over UDP (a raw peer against the real runtime)', () => {
     await until('the junk counted', () => false, 150).catch(() => undefined);
     expect(await sipBadInput(rt.sup)).toBeGreaterThanOrEqual(before + 4);
     expect(peer.raw.slice(heard).map((b) => b.toString().split('\r\n').slice(0, 5).join(' | '))).toEqual([]);
+  });
+
+  it('speaks over TCP on the same port: a response on the connection; a stream without Content-Length is closed and counted (§18.3)', async () => {
+    const conn = connect({ host: '127.0.0.1', port: rt.port });
+    await once(conn, 'connect');
+    let got = '';
+    conn.on('data', (b: Buffer) => (got += b.toString()));
+    const r = request(peer, 'OPTIONS');
+    // CRLF keep-alives first (RFC 5626 §3.5.1), then the request; its Via says TCP.
+    conn.write(`\r\n\r\n${r.text.replace('SIP/2.0/UDP', 'SIP/2.0/TCP')}`);
+    await until('the 200 over TCP', () => got.startsWith('SIP/2.0 200 OK') && got.includes(r.callId));
+    const before = await sipBadInput(rt.sup, 'stream framing');
+    conn.write('OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/TCP x;branch=z9hG4bK1\r\n\r\n');
+    await once(conn, 'close');
+    expect(await sipBadInput(rt.sup, 'stream framing')).toBe(before + 1);
   });
 
   it('rate-limits a flood of INVITEs from one address while another caller still gets through', async () => {
