@@ -1,7 +1,9 @@
 import { once } from 'node:events';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { header } from '../../../src/wire/sipMessage.ts';
+import { sipTarget } from '../../fuzz/targets/sip.ts';
 import type { Supervisor } from '../../../src/supervisor/Supervisor.ts';
 import { isResponse, sdpOffer, SipPeer, sipText } from '../../helpers/sipPeer.ts';
 import { startSipRuntime } from '../../helpers/sipRuntime.ts';
@@ -186,6 +188,23 @@ describe('SIP stack over UDP (a raw peer against the real runtime)', () => {
       await other.next(isResponse(488, r.callId));
     } finally {
       other.close();
+    }
+  });
+
+  it('survives 3000 mutated RFC 4475 messages from one peer: each answered or dropped, none throws, OPTIONS still answered', async () => {
+    const fuzzer = await SipPeer.open('127.0.0.3');
+    try {
+      const inputs = fc.sample(sipTarget.inputs, { numRuns: 3000, seed: 16 }) as Uint8Array[];
+      for (let i = 0; i < inputs.length; i++) {
+        fuzzer.send(rt.port, Buffer.from(inputs[i]!));
+        if (i % 200 === 199) await new Promise((r) => setTimeout(r, 5)); // the socket's buffer drains
+      }
+      const r = request(fuzzer, 'OPTIONS');
+      fuzzer.send(rt.port, r.text);
+      await fuzzer.next(isResponse(200, r.callId, 'OPTIONS'));
+      expect(rt.logs.lines.filter((l) => l['level'] === 50)).toEqual([]);
+    } finally {
+      fuzzer.close();
     }
   });
 
