@@ -1,3 +1,7 @@
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { connect } from 'node:tls';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { answerChallenge, readCredentials } from '../../../src/wire/sipDigest.ts';
 import { header, headerLines, serializeSip, type SipMessage, type SipRequest } from '../../../src/wire/sipMessage.ts';
@@ -52,6 +56,7 @@ describe('SIP digest authentication, SDES-SRTP, and outbound failures', () => {
       portMin: 33_400,
       portMax: 33_440,
       timers: { t1Ms: 40, t2Ms: 160 },
+      tls: { cert: fileURLToPath(new URL('../../peers/tls/localhost.crt', import.meta.url)), key: fileURLToPath(new URL('../../peers/tls/localhost.key', import.meta.url)) },
       sip: {
         authUsers: 'pbx:s3cret',
         authRealm: 'sb.test',
@@ -87,6 +92,17 @@ describe('SIP digest authentication, SDES-SRTP, and outbound failures', () => {
     expect(refresh.callId).toBe(first.callId);
     registrar.send(rt.port, reply(refresh, '200 OK', [['expires', '600']]));
     await until('the refresh granted', () => rt.sip.registration()?.grantedS === 600);
+  });
+
+  it('answers over TLS on sip.tlsPort (RFC 3261 §26.2), the response on the same connection', async () => {
+    const ca = readFileSync(fileURLToPath(new URL('../../peers/tls/localhost.crt', import.meta.url)));
+    const conn = connect({ host: '127.0.0.1', port: rt.tlsPort!, ca, servername: 'localhost' });
+    await once(conn, 'secureConnect');
+    let got = '';
+    conn.on('data', (b: Buffer) => (got += b.toString()));
+    conn.write(sipText('OPTIONS sip:loopback@127.0.0.1 SIP/2.0', ['Via: SIP/2.0/TLS 127.0.0.1:5999;branch=z9hG4bKtls1', 'Max-Forwards: 70', 'From: <sip:pbx@example.com>;tag=t', 'To: <sip:loopback@127.0.0.1>', 'Call-ID: tls1', 'CSeq: 1 OPTIONS']));
+    await until('the 200 over TLS', () => got.startsWith('SIP/2.0 200 OK') && got.includes('Call-ID: tls1'));
+    conn.destroy();
   });
 
   it('challenges an INVITE (SHA-256 first, then MD5: RFC 8760 §2.4), refuses a wrong password, takes the right one', async () => {
