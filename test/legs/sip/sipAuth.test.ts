@@ -117,13 +117,21 @@ describe('SIP digest authentication, SDES-SRTP, and outbound failures', () => {
     await peer.next((m) => m.kind === 'response' && m.status === 401 && m.cseq === 2);
     const right = answerChallenge(offers[0]!, 'INVITE', uri, 'pbx', 's3cret', 'c0ffee')!;
     expect(readCredentials(right)?.algorithm).toBe('SHA-256');
-    peer.send(rt.port, invite(peer, 'auth1', 3, sdpOffer(41_000), [`Authorization: ${right}`]));
-    await peer.next((m) => m.kind === 'response' && m.status === 200 && m.callId === 'auth1' && m.cseq === 3);
+    // Through a proxy that stays on the path (Record-Route, §16.6 step 4; `lr`: RFC 3261 loose routing).
+    const rr = `<sip:127.0.0.1:${peer.port};lr;proxy=1>`;
+    peer.send(rt.port, invite(peer, 'auth1', 3, sdpOffer(41_000), [`Authorization: ${right}`, `Record-Route: ${rr}`]));
+    const ok = await peer.next((m) => m.kind === 'response' && m.status === 200 && m.callId === 'auth1' && m.cseq === 3);
+    expect(headerLines(ok.headers, 'record-route')).toEqual([rr]);
     await until('the call', () => rt.sup.listCalls().length === 1);
     const id = rt.sup.listCalls()[0]!.id;
     await rt.sup.deleteCall(id);
     // Our hang-up is a BYE to the peer (§15.1.1).
     const bye = await peer.next((m) => m.kind === 'request' && m.method === 'BYE' && m.callId === 'auth1');
+    // In the dialog (§12.2.1.1): the peer's Contact as Request-URI, the route set as Route, our CSeq, both tags.
+    expect(bye.kind === 'request' && bye.uri).toBe(`sip:pbx@127.0.0.1:${peer.port}`);
+    expect(headerLines(bye.headers, 'route')).toEqual([rr]);
+    expect(header(bye.headers, 'to')).toContain('tag=p1');
+    expect(header(bye.headers, 'from')).toMatch(/;tag=\w+/);
     peer.send(rt.port, reply(bye as SipRequest, '200 OK'));
   });
 
