@@ -136,5 +136,6 @@ export function publicConfig(config: Config): Record<string, unknown> {
     controlToken: controlToken === undefined ? 'none' : 'set',
     statusToken: statusToken === undefined ? 'none' : 'set',
     secrets: Object.keys(secrets),
+    sip: { ...rest.sip, authUsers: rest.sip.authUsers === undefined ? 'none' : 'set', trunk: rest.sip.trunk === undefined ? 'none' : 'set' },
   };
 }

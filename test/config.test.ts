@@ -41,6 +41,8 @@ describe('loadConfig: layers', () => {
       logLevel: 'info',
       drainDeadlineMs: 30_000,
       rtp: { portMin: 10_000, portMax: 20_000, idleTimeoutMs: 60_000 },
+      sip: { enabled: false, port: 5060, tlsPort: 5061, authRealm: 'switchboard', invitesPerSecond: 50 },
+      tls: {},
       agent: { default: 'echo' },
       openai: {
         baseUrl: 'https://api.openai.com/v1',

@@ -365,6 +365,8 @@ export class CallRegistry {
     try {
       const built = await buildGraph(graph, (kind, config, shared) => this.#host.createActor(kind, config, rec.id, shared), makeRing, made, makeTap);
       rec.actors.push(...made);
+      // A transport may build after set-up (an outbound SIP call, once answered): the call shows its actors.
+      if (rec.info !== undefined) rec.info.actors = [...rec.actors];
       return built;
     } catch (err) {
       await Promise.all(made.map((a) => this.#host.destroyActor(a)));

@@ -22,7 +22,7 @@ const USAGE = `usage: switchboard load --streams N [options]
 
 Places N synthetic calls against a daemon and reports what came back.
   --streams N          calls (1–${MAX_STREAMS})
-  --transport T        rtp, twilio, or mixed (rtp and twilio alternately); default rtp
+  --transport T        rtp, twilio, sip (INVITE over UDP), or mixed (rtp and twilio alternately); default rtp
   --codec C            ${LOAD_CODECS.join(', ')} (twilio: pcmu only); default pcmu
   --ramp R             calls started per second; default 50
   --duration S         seconds each call lasts; default 30
@@ -35,13 +35,14 @@ Places N synthetic calls against a daemon and reports what came back.
   --duplicate P        % of packets sent twice; default 0
   --target URL         a running daemon (http://host:port); default: start one for the run
   --token TOKEN        bearer token for the target's /v1 and /status
+  --sip-port N         the target's SIP port (--transport sip with --target); default 5060
   --threads N          caller threads; default one per 250 calls, at most the cores
   --speech DIR         speech corpus directory; default ../shared/data/speech beside the project
   --report DIR         write load-report.json and load-report.html there
   --fail-if EXPR       exit 1 when a threshold holds, e.g. latencyP99Ms>40,mosP5<4,returnedPct<99.9
                        figures: ${SUMMARY_FIGURES.join(', ')}`;
 
-const NUMERIC = ['streams', 'ramp', 'duration', 'seed', 'loss', 'burst', 'jitter', 'reorder', 'duplicate', 'threads'] as const;
+const NUMERIC = ['streams', 'ramp', 'duration', 'seed', 'loss', 'burst', 'jitter', 'reorder', 'duplicate', 'threads', 'sip-port'] as const;
 const FORCED_EXIT_CODE = 130;
 
 interface Parsed {
@@ -81,7 +82,7 @@ export function parseLoadArgs(args: string[]): Parsed {
     const v = values[k];
     if (typeof v !== 'string') continue;
     if (!/^-?(?:\d+(?:\.\d*)?|\.\d+)$/.test(v.trim())) throw new UsageError(`--${k} expects a number [got:${v.slice(0, 40)}]`);
-    options[k] = Number(v);
+    options[k === 'sip-port' ? 'sipPort' : k] = Number(v);
   }
   if (options['streams'] === undefined) throw new UsageError(`--streams is required\n\n${USAGE}`);
   for (const k of ['transport', 'codec', 'agent', 'target', 'token'] as const) if (typeof values[k] === 'string') options[k] = values[k];

@@ -108,6 +108,55 @@ export const ConfigSchema = z.strictObject({
         });
       }
     }),
+  // SIP (RFC 3261) over UDP and TCP on `port`, TLS on `tlsPort` with `tls.*` (src/legs/sip/).
+  sip: z.strictObject({
+    /** Off by default: a second daemon on the machine (or a test) must not fight for 5060. */
+    enabled: z.boolean().describe('true or false'),
+    port: int(0, 65535),
+    tlsPort: int(0, 65535),
+    /** The address SIP binds; defaults to `rtp.bindHost`, else `host`. */
+    bindHost: z.string().min(1).describe('an IP address of this machine').optional(),
+    /** The address peers reach us at (Via, Contact, SDP) when bindHost is a wildcard such as 0.0.0.0. */
+    advertise: z.string().min(1).describe('an IP address or host name peers reach').optional(),
+    /** Request-URI users routed to agents, e.g. "support=openai,test=echo"; other users name the agent themselves. */
+    routes: z
+      .string()
+      .regex(/^[^=,\s]+=[A-Za-z]+(,[^=,\s]+=[A-Za-z]+)*$/)
+      .describe('"user=agent" pairs, comma-separated')
+      .optional(),
+    /** The networks that may send SIP (unset: any). */
+    allow: z
+      .union([z.string(), z.array(z.string())])
+      .refine((v) => cidrListProblem(v) === undefined)
+      .describe('CIDR blocks such as "10.0.0.0/8,2001:db8::/32"')
+      .optional(),
+    /** Digest authentication of INVITEs (RFC 8760): "user:password" pairs, comma-separated; unset: none. */
+    authUsers: z
+      .string()
+      .regex(/^[^:,]+:[^,]+(,[^:,]+:[^,]+)*$/)
+      .describe('"user:password" pairs, comma-separated')
+      .optional(),
+    authRealm: z.string().min(1).describe('a realm such as the host name'),
+    /** New INVITEs a second from one address (twice as many in a burst); beyond, they are dropped and counted. */
+    invitesPerSecond: int(1, 100_000),
+    /** Credentials for a trunk that challenges our outbound INVITEs. */
+    trunk: z
+      .strictObject({ username: z.string().min(1).describe('a user name'), password: z.string().min(1).describe('a password') })
+      .optional(),
+    /** Keep a binding at a registrar (RFC 3261 §10), answered with `trunk` when challenged; calls to `user` reach the default agent. */
+    register: z
+      .strictObject({
+        registrar: z.string().regex(/^sip:[A-Za-z0-9.\-]+(:\d{1,5})?$/).describe('"sip:host[:port]"'),
+        user: z.string().regex(/^[A-Za-z0-9+\-_.!~*'()]{1,64}$/).describe('a SIP user name such as an extension or +15551234567'),
+        expiresS: int(60, 86_400),
+      })
+      .optional(),
+  }),
+  /** A certificate and key (PEM files) for TLS listeners (SIP TLS on sip.tlsPort). */
+  tls: z.strictObject({
+    cert: z.string().min(1).describe('a path to a PEM certificate').optional(),
+    key: z.string().min(1).describe('a path to a PEM private key').optional(),
+  }),
   agent: z.strictObject({ default: z.enum(AGENTS).describe(`one of ${AGENTS.join(', ')}`) }),
   // The `openai` agent (OpenAI Realtime API). The key is OPENAI_API_KEY, from the environment only.
   openai: z.strictObject({
@@ -280,6 +329,8 @@ export function defaults(parallelism: number): z.input<typeof ConfigSchema> {
     logLevel: 'info',
     drainDeadlineMs: 30_000,
     rtp: { portMin: 10_000, portMax: 20_000, idleTimeoutMs: 60_000 },
+    sip: { enabled: false, port: 5060, tlsPort: 5061, authRealm: 'switchboard', invitesPerSecond: 50 },
+    tls: {},
     agent: { default: 'echo' },
     openai: {
       baseUrl: 'https://api.openai.com/v1',

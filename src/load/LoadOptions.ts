@@ -46,14 +46,16 @@ export interface LoadOptions {
   target?: string;
   /** Bearer token for the target's `/v1/*` and `/status`. */
   token?: string;
+  /** The target's SIP port on the same host (`--transport sip` with `--target`); default 5060. */
+  sipPort?: number;
   /** Caller threads; default: one per 250 streams, at most the machine's cores. */
   threads?: number;
   /** Directory of the speech corpus (WAV files); a synthetic speech-like signal when it holds none. */
   speechDir?: string;
 }
 
-export type ResolvedLoadOptions = Required<Omit<LoadOptions, 'target' | 'token' | 'burst'>> &
-  Pick<LoadOptions, 'target' | 'token' | 'burst'>;
+export type ResolvedLoadOptions = Required<Omit<LoadOptions, 'target' | 'token' | 'burst' | 'sipPort'>> &
+  Pick<LoadOptions, 'target' | 'token' | 'burst' | 'sipPort'>;
 
 export class LoadOptionError extends RangeError {
   override name = 'LoadOptionError';
@@ -93,7 +95,8 @@ export function validateLoadOptions(o: LoadOptions, cores: number): ResolvedLoad
   const streams = number('streams', o.streams, 1, MAX_STREAMS, true);
   const transport = oneOf<LoadTransport>('transport', o.transport ?? 'rtp', [...TRANSPORT_NAMES, 'mixed']);
   const codec = oneOf('codec', o.codec ?? 'pcmu', LOAD_CODECS);
-  if (transport !== 'rtp' && codec !== 'pcmu') {
+  // SIP negotiates the codec in SDP; a Twilio Media Stream carries µ-law only.
+  if ((transport === 'twilio' || transport === 'mixed') && codec !== 'pcmu') {
     throw new LoadOptionError(`--codec ${codec} cannot ride a Twilio Media Stream, which carries 8 kHz µ-law only (use pcmu, or --transport rtp)`);
   }
   const loss = number('loss', o.loss ?? 0, 0, 99);
@@ -118,6 +121,7 @@ export function validateLoadOptions(o: LoadOptions, cores: number): ResolvedLoad
     duplicate: number('duplicate', o.duplicate ?? 0, 0, 100),
     target: o.target === undefined ? undefined : targetUrl(o.target),
     token: o.token,
+    ...(o.sipPort !== undefined ? { sipPort: number('sip-port', o.sipPort, 1, 65535, true) } : {}),
     threads: number('threads', o.threads ?? Math.max(1, Math.min(cores, Math.ceil(streams / STREAMS_PER_THREAD))), 1, 64, true),
     speechDir: o.speechDir ?? DEFAULT_SPEECH_DIR,
   };

@@ -17,7 +17,7 @@ import { CallRefusedError, daemonRequest, errorText } from './daemonHttp.ts';
  * numbers give duplicates and reordering.
  */
 
-const CODEC_NAME = { pcmu: 'PCMU', pcma: 'PCMA', g722: 'G722', opus: 'opus' } as const;
+export const CODEC_NAME = { pcmu: 'PCMU', pcma: 'PCMA', g722: 'G722', opus: 'opus' } as const;
 /** Sequence numbers remembered for duplicate detection. */
 const SEEN_WINDOW = 1024;
 
@@ -25,8 +25,8 @@ export function createRtpCaller(ctx: CallerContext): Caller {
   return new RtpCaller(ctx);
 }
 
-class RtpCaller extends Caller {
-  readonly transport = 'rtp' as const;
+export class RtpCaller extends Caller {
+  readonly transport: 'rtp' | 'sip' = 'rtp';
   protected readonly headerBytes = 12;
   #socket: Socket | undefined;
   #daemonPort = 0;
@@ -53,19 +53,32 @@ class RtpCaller extends Caller {
     socket.on('error', () => undefined);
     socket.bind(0, '127.0.0.1');
     await once(socket, 'listening');
+    const call = await this.setUp(socket.address().port);
+    this.callId = call.callId;
+    this.#daemonPort = call.daemonPort;
+    socket.on('message', this.#onMessage);
+  }
+
+  /** Makes the call whose RTP goes to `rtpPort`: here over the HTTP API; the SIP caller overrides it. */
+  protected async setUp(rtpPort: number): Promise<{ callId: string; daemonPort: number }> {
     const { run } = this.ctx;
     const res = await daemonRequest(run.baseUrl, 'POST', '/v1/calls', {
       ...(run.token !== undefined ? { token: run.token } : {}),
-      body: { transport: 'rtp', remote: `127.0.0.1:${socket.address().port}`, codec: CODEC_NAME[run.codec], agent: run.agent },
+      body: { transport: 'rtp', remote: `127.0.0.1:${rtpPort}`, codec: CODEC_NAME[run.codec], agent: run.agent },
     });
     if (res.status === 503) throw new CallRefusedError(errorText(res));
     const body = res.json as { id?: unknown; rtp?: { localPort?: unknown } } | null;
     if (res.status !== 201 || typeof body?.id !== 'string' || typeof body.rtp?.localPort !== 'number') {
       throw new Error(`the daemon did not create the call [${errorText(res)}]`);
     }
-    this.callId = body.id;
-    this.#daemonPort = body.rtp.localPort;
-    socket.on('message', this.#onMessage);
+    return { callId: body.id, daemonPort: body.rtp.localPort };
+  }
+
+  /** Hangs the call up (the daemon had not ended it). */
+  protected async hangUp(): Promise<void> {
+    const { run } = this.ctx;
+    const res = await daemonRequest(run.baseUrl, 'DELETE', `/v1/calls/${this.callId}`, run.token !== undefined ? { token: run.token } : {});
+    if (res.status !== 204 && res.status !== 404) throw new Error(`hang-up failed [${errorText(res)}]`);
   }
 
   protected frame(k: number, buf: Uint8Array, payloadBytes: number): number {
@@ -136,11 +149,7 @@ class RtpCaller extends Caller {
   protected async disconnect(): Promise<void> {
     const socket = this.#socket;
     try {
-      if (this.callId !== null && this.endedEarly === undefined) {
-        const { run } = this.ctx;
-        const res = await daemonRequest(run.baseUrl, 'DELETE', `/v1/calls/${this.callId}`, run.token !== undefined ? { token: run.token } : {});
-        if (res.status !== 204 && res.status !== 404) throw new Error(`hang-up failed [${errorText(res)}]`);
-      }
+      if (this.callId !== null && this.endedEarly === undefined) await this.hangUp();
     } finally {
       if (socket !== undefined) {
         socket.off('message', this.#onMessage);

@@ -22,6 +22,8 @@ export interface ThreadRun {
   impairments: ImpairmentSettings;
   /** The daemon's origin, e.g. http://127.0.0.1:8080. */
   baseUrl: string;
+  /** The daemon's SIP port on 127.0.0.1 (SIP callers). */
+  sipPort?: number;
   token?: string;
   speechDir: string;
 }

@@ -12,6 +12,7 @@ import { streamSeed } from './prng.ts';
 import { buildReport, mergeLatency, type DriverFigures, type LoadReport } from './report.ts';
 import { corpusFiles } from './speechSource.ts';
 import { StatusSampler, type DaemonSample } from './statusSampler.ts';
+import { freeUdpPort } from './freeUdpPort.ts';
 
 /**
  * A load run: N synthetic callers on caller threads against a daemon — the
@@ -62,11 +63,16 @@ export async function runLoad(options: LoadOptions, hooks: LoadHooks = {}): Prom
 
   let child: DaemonChild | undefined;
   let baseUrl: string;
+  let sipPort: number | undefined;
   if (o.target !== undefined) {
     baseUrl = o.target;
     await checkTarget(baseUrl);
+    if (o.transport === 'sip') sipPort = o.sipPort ?? 5060;
   } else {
-    child = await startDaemonChild(o.streams, o.seed);
+    // SIP callers dial the run's daemon on a port free now, every INVITE of the ramp let through.
+    sipPort = o.transport === 'sip' ? await freeUdpPort() : undefined;
+    const sipArgs = sipPort === undefined ? [] : ['--sip.enabled', '--sip.port', String(sipPort), '--sip.invites-per-second', String(Math.max(1000, Math.ceil(o.ramp)))];
+    child = await startDaemonChild(o.streams, o.seed, sipArgs);
     baseUrl = child.baseUrl;
   }
 
@@ -82,6 +88,7 @@ export async function runLoad(options: LoadOptions, hooks: LoadHooks = {}): Prom
       durationS: o.duration,
       impairments: impairmentSettings(o),
       baseUrl,
+      ...(sipPort !== undefined ? { sipPort } : {}),
       ...(o.token !== undefined ? { token: o.token } : {}),
       speechDir: o.speechDir,
     };
@@ -215,3 +222,4 @@ async function checkTarget(baseUrl: string): Promise<void> {
   });
   if (res.status !== 200) throw new DaemonUnreachableError(`the target is not ready [GET ${baseUrl}/readyz: ${res.status} ${JSON.stringify(res.json).slice(0, 200)}]`);
 }
+

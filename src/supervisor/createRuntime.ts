@@ -11,6 +11,7 @@ import { syntheticTransport } from '../calls/transports.ts';
 import { twilioTransport } from '../legs/twilio/twilioTransport.ts';
 import { captureTransport } from '../legs/capture/captureTransport.ts';
 import type { DeviceCatalog } from '../devices/DeviceCatalog.ts';
+import { sipService, type SipConfig } from '../legs/sip/sipService.ts';
 import { streamTransport } from '../legs/stream/streamTransport.ts';
 import { createRecorder, type RecordingConfig } from '../recording/createRecorder.ts';
 
@@ -32,6 +33,8 @@ export interface RuntimeConfig {
   limits?: { maxCalls?: number | undefined };
   /** The daemon's scan of sound devices, shown in /status. */
   deviceCatalog?: DeviceCatalog;
+  sip?: SipConfig;
+  tls?: { cert?: string | undefined; key?: string | undefined };
   /** Recording (absent: calls cannot record). */
   recording?: RecordingConfig;
 }
@@ -60,6 +63,7 @@ export async function createRuntime(config: RuntimeConfig, log: Logger): Promise
     latchCidr: config.rtp?.latchCidr,
     ...(config.rtp?.idleTimeoutMs !== undefined ? { idleTimeoutMs: config.rtp.idleTimeoutMs } : {}),
   });
+  const sip = sipService(config.sip, config.tls, config.rtp?.bindHost ?? config.host ?? '127.0.0.1', rtp, log);
   const mediaWorkers = config.mediaWorkers ?? availableParallelism();
   const recorder = config.recording === undefined ? undefined : createRecorder(config.recording, log);
   const sup = new Supervisor({
@@ -80,6 +84,7 @@ export async function createRuntime(config: RuntimeConfig, log: Logger): Promise
       rtp,
       twilioTransport({ agents }),
       captureTransport({ agents }),
+      sip.transport,
       streamTransport({ agents }),
     ],
     ...(config.deviceCatalog !== undefined ? { devices: () => config.deviceCatalog!.status() } : {}),
@@ -87,5 +92,17 @@ export async function createRuntime(config: RuntimeConfig, log: Logger): Promise
   registerPortMetrics(sup.metrics, rtp.ports);
   if (recorder !== undefined) registerRecordingMetrics(sup.metrics, recorder);
   await sup.start();
+  try {
+    await sip.start(sup);
+  } catch (err) {
+    await sup.stop();
+    throw new Error(`SIP cannot listen on port ${config.sip?.port} [${(err as Error).message}]`);
+  }
+  // The SIP sockets close with the runtime (the daemon stops it last, after the drain has ended its calls).
+  const stop = sup.stop.bind(sup);
+  sup.stop = () => {
+    sip.stop();
+    return stop();
+  };
   return sup;
 }

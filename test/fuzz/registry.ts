@@ -4,6 +4,7 @@ import { authTarget, callsBodyTarget, jsonBodyTarget, pathTarget } from './targe
 import { base64Target, quoteTarget, twilioTarget } from './targets/twilio.ts';
 import { streamControlTarget, streamHeaderTarget } from './targets/stream.ts';
 import { webhookTarget } from './targets/webhook.ts';
+import { sipTarget } from './targets/sip.ts';
 import { dtmfTarget, rtcpTarget, rtpTarget, srtpTarget } from './targets/wire.ts';
 
 /**
@@ -28,4 +29,5 @@ export const FUZZ_TARGETS: readonly FuzzTarget[] = [
   configFileTarget,
   streamHeaderTarget,
   streamControlTarget,
+  sipTarget,
 ];

@@ -16,6 +16,10 @@ describe('load options', () => {
     expect(o.target).toBeUndefined();
     expect(validateLoadOptions({ streams: 1000 }, 2).threads).toBe(2);
     expect(validateLoadOptions({ streams: 10, target: 'http://127.0.0.1:8080/' }, 2).target).toBe('http://127.0.0.1:8080');
+    // SIP negotiates its codec in SDP: any of them; --sip-port names a target's SIP port.
+    const sip = validateLoadOptions(parseLoadArgs(['--streams', '5', '--transport', 'sip', '--codec', 'opus', '--sip-port', '5070']).options, 2);
+    expect(sip).toMatchObject({ transport: 'sip', codec: 'opus', sipPort: 5070 });
+    expect(() => validateLoadOptions({ streams: 1, transport: 'sip', sipPort: 70_000 }, 2)).toThrow(/--sip-port expects an integer 1–65535/);
   });
 
   it.each([
@@ -23,7 +27,7 @@ describe('load options', () => {
     [{ streams: -3 }, /--streams/],
     [{ streams: 2.5 }, /--streams expects an integer/],
     [{ streams: 1e6 }, /--streams expects an integer 1–5000/],
-    [{ streams: 1, transport: 'sip' }, /--transport expects one of rtp, twilio, mixed \[got:sip\]/],
+    [{ streams: 1, transport: 'webrtc' }, /--transport expects one of rtp, twilio, sip, mixed \[got:webrtc\]/],
     [{ streams: 1, codec: 'gsm' }, /--codec expects one of pcmu, pcma, g722, opus \[got:gsm\]/],
     [{ streams: 1, transport: 'twilio', codec: 'opus' }, /carries 8 kHz µ-law only/],
     [{ streams: 1, agent: 'openai' }, /--agent expects one of loopback, echo, tone/],

@@ -7,12 +7,26 @@ import { agentActorConfig, type AgentSettings } from '../../supervisor/agentConf
 import { PortAllocator } from './PortAllocator.ts';
 import { reservePair } from './portProbe.ts';
 import { RequestError, type CallRequest } from '../../supervisor/Runtime.ts';
-import { isRangeError, type Transport } from '../../calls/transports.ts';
+import { isRangeError, type CallSetup, type Transport, type TransportContext } from '../../calls/transports.ts';
 import { legCall } from '../../calls/CallGraph.ts';
 import { cidrListProblem } from '../../wire/cidr.ts';
 
 /** Call request keys passed to the leg as they are (it validates them: a RangeError is a 422). */
 const LEG_KEYS = ['srtp', 'payloadType', 'remoteRtcpPort', 'telephoneEventPt', 'opusDtx'] as const;
+
+/**
+ * The RTP transport, and for a signalling transport that must name its port
+ * before it knows the peer's media (an outbound SIP offer): `reserve` a pair,
+ * then `createOnPair` the call on it once the answer is in (the pair is
+ * released when the call ends, or by the caller if it never is made).
+ */
+export interface RtpTransport extends Transport {
+  readonly ports: PortAllocator;
+  /** The address the legs bind. */
+  readonly host: string;
+  reserve(): Promise<number>;
+  createOnPair(req: CallRequest, ctx: TransportContext, localPort: number): Promise<CallSetup>;
+}
 
 export interface RtpTransportOptions {
   portMin: number;
@@ -68,52 +82,56 @@ async function resolveRemote(remote: unknown): Promise<string> {
  * agent's `out`) — and answers `{ rtp: { localPort } }`. The pair goes back
  * to the allocator when the call ends.
  */
-export function rtpTransport(opts: RtpTransportOptions): Transport & { readonly ports: PortAllocator } {
+export function rtpTransport(opts: RtpTransportOptions): RtpTransport {
   const ports = new PortAllocator(opts.portMin, opts.portMax, opts.heldRecheckMs !== undefined ? { recheckMs: opts.heldRecheckMs } : {});
   const host = opts.host ?? '127.0.0.1';
   const idleMs = opts.idleTimeoutMs ?? 60_000;
+  const place = async (req: CallRequest, ctx: TransportContext, reserved: number | undefined): Promise<CallSetup> => {
+    const codec = req['codec'];
+    if (typeof codec !== 'string' || !(RTP_LEG_CODECS as readonly string[]).includes(codec)) {
+      throw new RequestError(422, `codec: expected one of ${RTP_LEG_CODECS.join(', ')}, got ${quote(codec)}`);
+    }
+    const rateHz = CODEC_AUDIO_RATE_HZ[codec as RtpLegCodec];
+    const agentConfig = agentActorConfig(req['agent'], rateHz, codec === 'PCMU', opts.agents ?? { defaultAgent: 'echo' });
+    const agent = agentConfig['agent'];
+    const remote = await resolveRemote(req['remote']);
+    const latchCidr = latchCidrOf(req, remote, opts.latchCidr);
+    // The pair first: a full range costs the call nothing else.
+    let localPort = reserved ?? (await reservePair(ports, host));
+    try {
+      const config: ActorConfig = { codec, remote, host, idleTimeoutMs: idleMs };
+      for (const key of LEG_KEYS) if (req[key] !== undefined) config[key] = req[key];
+      if (latchCidr !== undefined) config['latchCidr'] = latchCidr as ActorConfig[string];
+      if (opts.rtcpMinIntervalS !== undefined) config['rtcpMinIntervalS'] = opts.rtcpMinIntervalS;
+      for (;;) {
+        const graph = legCall({ kind: 'rtp', config: { ...config, localPort } }, { codec, rateHz }, agentConfig, { packets: true });
+        try {
+          await ctx.build(graph);
+        } catch (err) {
+          const message = err instanceof Error ? err.message : String(err);
+          if (!message.includes('cannot bind')) throw err;
+          if (!message.includes('EADDRINUSE') || reserved !== undefined) throw new RequestError(503, message);
+          // Taken by another process since the probe: set it aside like any held pair, take the next.
+          ports.setAside(localPort);
+          localPort = await reservePair(ports, host);
+          continue;
+        }
+        const port = localPort;
+        // The leg ends the call itself (RTCP BYE, or nothing from the peer for idleMs): its `peer.ended` event.
+        return { answer: { rtp: { localPort: port, address: host }, codec, agent }, release: () => void ports.release(port) };
+      }
+    } catch (err) {
+      ports.release(localPort);
+      if (isRangeError(err)) throw new RequestError(422, err.message);
+      throw err;
+    }
+  };
   return {
     name: 'rtp',
     ports,
-    async create(req: CallRequest, ctx) {
-      const codec = req['codec'];
-      if (typeof codec !== 'string' || !(RTP_LEG_CODECS as readonly string[]).includes(codec)) {
-        throw new RequestError(422, `codec: expected one of ${RTP_LEG_CODECS.join(', ')}, got ${quote(codec)}`);
-      }
-      const rateHz = CODEC_AUDIO_RATE_HZ[codec as RtpLegCodec];
-      const agentConfig = agentActorConfig(req['agent'], rateHz, codec === 'PCMU', opts.agents ?? { defaultAgent: 'echo' });
-      const agent = agentConfig['agent'];
-      const remote = await resolveRemote(req['remote']);
-      const latchCidr = latchCidrOf(req, remote, opts.latchCidr);
-      // The pair first: a full range costs the call nothing else.
-      let localPort = await reservePair(ports, host);
-      try {
-        const config: ActorConfig = { codec, remote, host, idleTimeoutMs: idleMs };
-        for (const key of LEG_KEYS) if (req[key] !== undefined) config[key] = req[key];
-        if (latchCidr !== undefined) config['latchCidr'] = latchCidr as ActorConfig[string];
-        if (opts.rtcpMinIntervalS !== undefined) config['rtcpMinIntervalS'] = opts.rtcpMinIntervalS;
-        for (;;) {
-          const graph = legCall({ kind: 'rtp', config: { ...config, localPort } }, { codec, rateHz }, agentConfig, { packets: true });
-          try {
-            await ctx.build(graph);
-          } catch (err) {
-            const message = err instanceof Error ? err.message : String(err);
-            if (!message.includes('cannot bind')) throw err;
-            if (!message.includes('EADDRINUSE')) throw new RequestError(503, message);
-            // Taken by another process since the probe: set it aside like any held pair, take the next.
-            ports.setAside(localPort);
-            localPort = await reservePair(ports, host);
-            continue;
-          }
-          const port = localPort;
-          // The leg ends the call itself (RTCP BYE, or nothing from the peer for idleMs): its `peer.ended` event.
-          return { answer: { rtp: { localPort: port, address: host }, codec, agent }, release: () => void ports.release(port) };
-        }
-      } catch (err) {
-        ports.release(localPort);
-        if (isRangeError(err)) throw new RequestError(422, err.message);
-        throw err;
-      }
-    },
+    host,
+    create: (req, ctx) => place(req, ctx, undefined),
+    reserve: () => reservePair(ports, host),
+    createOnPair: (req, ctx, localPort) => place(req, ctx, localPort),
   };
 }
