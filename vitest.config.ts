@@ -19,6 +19,8 @@ const LOAD_TESTS = [
   // A daemon process under call churn, its resources counted before and after.
   'test/soak/soak.test.ts',
   'test/actors/rtp/RtpLegRestart.test.ts',
+  // 32 RTP peers with their tones and a crashed member worker, every frame counted.
+  'test/conferences/conference.test.ts',
   // baresip's recordings are compared with what it sent (≥ 0.9): its packets jitter on contended
   // cores, the jitter buffer time-stretches more, and the margin shrinks, as for twilioCall.
   'test/legs/sip/baresip.test.ts',
