@@ -26,6 +26,33 @@ const LOAD_TESTS = [
   'test/legs/sip/baresip.test.ts',
 ];
 
+/**
+ * Pure unit tests (parsers, DSP kernels, rings, models): no supervisor, no
+ * daemon, no process-wide settings. They share one module cache
+ * (`isolate: false`) instead of loading the source graph again per file.
+ */
+const UNIT_TESTS = [
+  'test/wire/**/*.test.ts',
+  'test/dsp/**/*.test.ts',
+  'test/frames/**/*.test.ts',
+  'test/qos/**/*.test.ts',
+  // Not JitterActor.test.ts: it starts worker threads.
+  'test/actors/jitter/{DelayManager,InboundLevel,JitterBuffer,PacketDecoder,PacketStore,SampleQueue,clockDrift,delayPeaks,lateness,properties}.test.ts',
+  'test/bench/**/*.test.ts',
+  'test/config/**/*.test.ts',
+  'test/sync/syncPlan.test.ts',
+  'test/load/LatencyAligner.test.ts',
+  'test/load/impairments.test.ts',
+  'test/load/options.test.ts',
+  'test/fuzz/properties.test.ts',
+  'test/peers/g711.test.ts',
+  'test/peers/independence.test.ts',
+  'test/security/audit.test.ts',
+  'test/deploy/dockerfile.test.ts',
+  'test/config.test.ts',
+  'test/log.test.ts',
+];
+
 export default defineConfig({
   test: {
     // Worker-thread tests spawn their own threads; forks keep them isolated.
@@ -35,11 +62,15 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'suite', include: ['test/**/*.test.ts'], exclude: LOAD_TESTS, sequence: { groupOrder: 0 } },
+        test: { name: 'unit', include: UNIT_TESTS, isolate: false, sequence: { groupOrder: 0 } },
       },
       {
         extends: true,
-        test: { name: 'load', include: LOAD_TESTS, fileParallelism: false, sequence: { groupOrder: 1 } },
+        test: { name: 'suite', include: ['test/**/*.test.ts'], exclude: [...LOAD_TESTS, ...UNIT_TESTS], sequence: { groupOrder: 1 } },
+      },
+      {
+        extends: true,
+        test: { name: 'load', include: LOAD_TESTS, fileParallelism: false, sequence: { groupOrder: 2 } },
       },
     ],
   },
