@@ -49,6 +49,7 @@ describe('loadConfig: layers', () => {
         model: 'gpt-realtime',
         voice: 'marin',
         instructions: 'You are a helpful voice assistant answering a phone call. Keep your answers short.',
+        reconnectBaseMs: 250,
       },
       pipeline: {
         hangoverMs: 500,

@@ -168,6 +168,8 @@ export const ConfigSchema = z.strictObject({
     toolsFile: z.string().min(1).describe('a path to a JSON file holding an array of tools').optional(),
     /** A PEM file of extra trusted CAs for the Realtime endpoint (a private gateway). */
     caFile: z.string().min(1).describe('a path to a PEM file').optional(),
+    /** A lost session is re-opened after this long, doubling per attempt (five attempts per outage). */
+    reconnectBaseMs: int(10, 60_000),
   }),
   // The `pipeline` agent: STT → LLM → TTS, each an OpenAI-compatible HTTP API of its own.
   pipeline: z.strictObject({
@@ -337,6 +339,7 @@ export function defaults(parallelism: number): z.input<typeof ConfigSchema> {
       model: 'gpt-realtime',
       voice: 'marin',
       instructions: 'You are a helpful voice assistant answering a phone call. Keep your answers short.',
+      reconnectBaseMs: 250,
     },
     pipeline: {
       hangoverMs: 500,

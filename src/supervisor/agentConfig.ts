@@ -22,6 +22,8 @@ export interface OpenAIAgentSettings {
   tools?: unknown[];
   /** Extra trusted CAs (PEM), read once from `openai.caFile`. */
   ca?: string;
+  /** The first re-open delay after a lost session (`openai.reconnectBaseMs`). */
+  reconnectBaseMs?: number;
 }
 
 export interface AgentSettings {
@@ -88,12 +90,13 @@ function readCaFile(file: string, source: KeySource): string {
  * daemon checks this before it starts anything (src/config/preflight.ts).
  */
 export function loadOpenAISettings(
-  section: { baseUrl: string; model: string; voice: string; instructions: string; toolsFile?: string | undefined; caFile?: string | undefined },
+  section: { baseUrl: string; model: string; voice: string; instructions: string; toolsFile?: string | undefined; caFile?: string | undefined; reconnectBaseMs?: number },
   apiKey: string | undefined,
   source: KeySource = () => undefined,
 ): OpenAIAgentSettings {
   const settings: OpenAIAgentSettings = { baseUrl: section.baseUrl, model: section.model, voice: section.voice, instructions: section.instructions };
   if (apiKey !== undefined) settings.apiKey = apiKey;
+  if (section.reconnectBaseMs !== undefined) settings.reconnectBaseMs = section.reconnectBaseMs;
   if (section.toolsFile !== undefined) settings.tools = readToolsFile(section.toolsFile, source);
   if (section.caFile !== undefined) settings.ca = readCaFile(section.caFile, source);
   return settings;
@@ -126,5 +129,6 @@ export function agentActorConfig(requested: unknown, rateHz: number, ulaw: boole
   };
   if (o.tools !== undefined) openai['tools'] = o.tools;
   if (o.ca !== undefined) openai['ca'] = o.ca;
+  if (o.reconnectBaseMs !== undefined) openai['reconnectBaseMs'] = o.reconnectBaseMs;
   return { agent, rateHz, openai };
 }

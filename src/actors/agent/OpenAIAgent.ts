@@ -45,8 +45,6 @@ const MAX_DELTA_BYTES = 480_000;
 /** Errors logged one by one before the log thins out to one in LOG_EVERY. */
 const LOG_FIRST = 10;
 const LOG_EVERY = 100;
-/** Reconnection after a lost session: first delay, doubling per attempt. */
-export const RECONNECT_BASE_MS = 250;
 export const RECONNECT_ATTEMPTS = 5;
 /** A session up this long ends its outage: the next loss starts counting attempts again. */
 export const RECONNECT_STABLE_MS = 30_000;
@@ -236,7 +234,7 @@ export function createOpenAIAgent(ctx: ActorContext, config: ActorConfig): Hoste
 
   /**
    * One Realtime connection. A session lost mid-call (the socket closed or
-   * never opened, not by us) is re-opened after RECONNECT_BASE_MS, doubling,
+   * never opened, not by us) is re-opened after reconnectBaseMs, doubling,
    * at most RECONNECT_ATTEMPTS times per outage (an outage ends once a
    * session has stayed up RECONNECT_STABLE_MS). The new session gets the same
    * session.update; it knows nothing of the old one's items, so a barge-in
@@ -296,7 +294,7 @@ export function createOpenAIAgent(ctx: ActorContext, config: ActorConfig): Hoste
         report('gave-up', { attempts, message: 'the Realtime session could not be re-opened; the call goes on in silence' });
         return;
       }
-      const delay = RECONNECT_BASE_MS * 2 ** attempts;
+      const delay = cfg.reconnectBaseMs * 2 ** attempts;
       attempts++;
       reconnectTimer = setTimeout(connect, delay);
     });

@@ -1,6 +1,9 @@
 import type { ActorConfig } from '../../protocol.ts';
 import { SUPPORTED_RATES_HZ } from '../../dsp/resampler.ts';
 
+/** Reconnection after a lost session: the first delay by default, doubling per attempt. */
+export const RECONNECT_BASE_MS = 250;
+
 /**
  * The `openai` agent's configuration as the transport sends it (structured
  * clone of JSON):
@@ -22,6 +25,8 @@ export interface OpenAIAgentConfig {
   /** Extra trusted CA certificates (PEM) for a private endpoint. */
   ca: string | undefined;
   format: 'pcmu' | 'pcm24';
+  /** The first re-open delay after a lost session, doubling per attempt. */
+  reconnectBaseMs: number;
 }
 
 function str(o: Record<string, unknown>, key: string, allowEmpty = false): string {
@@ -64,6 +69,10 @@ export function parseOpenAIAgentConfig(config: ActorConfig): OpenAIAgentConfig {
   if (format === 'pcmu' && rateHz !== 8000) {
     throw new RangeError(`agent openai: format pcmu needs rateHz 8000 (µ-law passthrough) [got:${rateHz}]`);
   }
+  const reconnectBaseMs = section['reconnectBaseMs'] ?? RECONNECT_BASE_MS;
+  if (typeof reconnectBaseMs !== 'number' || !Number.isInteger(reconnectBaseMs) || reconnectBaseMs < 10 || reconnectBaseMs > 60_000) {
+    throw new RangeError(`agent openai: reconnectBaseMs must be an integer 10–60000 [got:${String(reconnectBaseMs).slice(0, 40)}]`);
+  }
   return {
     rateHz,
     baseUrl,
@@ -74,5 +83,6 @@ export function parseOpenAIAgentConfig(config: ActorConfig): OpenAIAgentConfig {
     tools,
     ca,
     format,
+    reconnectBaseMs,
   };
 }

@@ -29,6 +29,7 @@ async function start(
   options: RealtimeServerOptions,
   format: Format,
   leg: { playLagMs?: number; clearAnswerMs?: number | null; claimAllOnClear?: boolean } = {},
+  reconnectBaseMs?: number,
 ) {
   server = new RealtimeServer(options);
   await server.listen();
@@ -53,6 +54,7 @@ async function start(
       tools: [{ type: 'function', name: 'transfer_call', parameters: { type: 'object', properties: {} } }],
       ca: TLS_CERT.toString(),
       format,
+      ...(reconnectBaseMs !== undefined ? { reconnectBaseMs } : {}),
     },
   });
   const s = sup;
@@ -262,12 +264,14 @@ describe('openai agent', () => {
   });
 
   it('gives up after its reconnection attempts against a server that is gone: one final error, silence goes on', async () => {
-    const { a, srv, stats, events } = await start({ pace: 'realtime', reply: { kind: 'tone', hz: 440, ms: 300 } }, 'pcmu');
+    const { a, srv, stats, events } = await start({ pace: 'realtime', reply: { kind: 'tone', hz: 440, ms: 300 } }, 'pcmu', {}, 25);
     await a.runUntil(() => stats()['openaiConnected'] === 1, 3000, 'the session');
     await srv.close();
     server = undefined;
-    // 250 + 500 + 1000 + 2000 + 4000 ms of back-off.
-    await a.runUntil(() => events('openai.error').some((e) => e['kind'] === 'gave-up'), 12_000, 'giving up');
+    // 25 + 50 + 100 + 200 + 400 ms of back-off (openai.reconnectBaseMs 25); not before 775 ms.
+    const lost = performance.now();
+    await a.runUntil(() => events('openai.error').some((e) => e['kind'] === 'gave-up'), 6_000, 'giving up');
+    expect(performance.now() - lost).toBeGreaterThanOrEqual(775);
     expect(events('openai.error').filter((e) => e['kind'] === 'gave-up')).toHaveLength(1);
     expect(events('openai.error').filter((e) => e['kind'] === 'connection').length).toBeLessThanOrEqual(1);
     const before = a.out.length;
@@ -304,6 +308,9 @@ describe('openai agent', () => {
     expect(bad({ apiKey: '' })).toThrow(/apiKey must be a non-empty string/);
     expect(bad({ baseUrl: 'ftp://x' })).toThrow(/baseUrl must be http/);
     expect(bad({ tools: {} })).toThrow(/tools must be an array/);
+    expect(bad({ reconnectBaseMs: 5 })).toThrow(/reconnectBaseMs must be an integer 10–60000 \[got:5\]/);
+    expect(bad({ reconnectBaseMs: '250' })).toThrow(/reconnectBaseMs must be an integer/);
+    expect(parseOpenAIAgentConfig(ok).reconnectBaseMs).toBe(250);
     expect(() => parseOpenAIAgentConfig({ agent: 'openai', rateHz: 8000 })).toThrow(/missing the openai section/);
     sup = new Supervisor({ poolSizes: { media: 1, network: 1, agent: 1, capture: 1 }, logLevel: 'silent', log: memoryLogger().log, kinds: { agent: agentKind } });
     await sup.start();
