@@ -37,6 +37,7 @@ describe('loadConfig: layers', () => {
       agentWorkers: 1,
       captureWorkers: 1,
       placement: 'call',
+      spareThreads: true,
       enableFaultInjection: false,
       logLevel: 'info',
       drainDeadlineMs: 30_000,

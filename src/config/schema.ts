@@ -66,6 +66,8 @@ export const ConfigSchema = z.strictObject({
    * frame crosses the call within its tick; `kind`: media, network and agent pools of their own.
    */
   placement: z.enum(['call', 'kind']).describe('call or kind'),
+  /** One loaded spare thread per worker kind, so a restart is one message, not a thread start. */
+  spareThreads: z.boolean().describe('true or false'),
   controlToken: z.string().min(1).describe('a non-empty string').optional(),
   /**
    * Opens the read routes (/status, /metrics, /dashboard), which show callers' numbers, CallSids
@@ -327,6 +329,7 @@ export function defaults(parallelism: number): z.input<typeof ConfigSchema> {
     agentWorkers: 1,
     captureWorkers: 1,
     placement: 'call',
+    spareThreads: true,
     enableFaultInjection: false,
     logLevel: 'info',
     drainDeadlineMs: 30_000,

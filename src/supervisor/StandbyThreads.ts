@@ -20,6 +20,8 @@ export interface StandbyOptions {
   /** V8 heap cap of each thread: an allocation storm kills one worker, not the daemon. */
   maxOldGenerationSizeMb: number;
   log: Logger;
+  /** Keep a loaded spare (default true); without, every restart loads a new thread. */
+  keepSpare?: boolean;
 }
 
 /**
@@ -44,9 +46,9 @@ export class StandbyThreads {
     return this.#loaded;
   }
 
-  /** Starts loading the spare (idempotent); resolves when it is loaded (or failed to). */
+  /** Starts loading the spare (idempotent); resolves when it is loaded (or failed to), at once when spares are off. */
   async warm(): Promise<void> {
-    if (this.#closed) return;
+    if (this.#closed || this.#opts.keepSpare === false) return;
     if (this.#spare === undefined) {
       const spare = this.#load();
       // A spare that dies while waiting is dropped; the next take() loads anew.

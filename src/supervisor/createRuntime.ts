@@ -22,6 +22,7 @@ export interface RuntimeConfig {
   agentWorkers?: number;
   captureWorkers?: number;
   placement?: Placement;
+  spareThreads?: boolean;
   logLevel?: string;
   host?: string;
   rtp?: { portMin: number; portMax: number; idleTimeoutMs?: number; bindHost?: string | undefined; latchCidr?: string | string[] | undefined };
@@ -78,6 +79,7 @@ export async function createRuntime(config: RuntimeConfig, log: Logger): Promise
     logLevel: config.logLevel ?? 'info',
     log,
     placement: config.placement ?? 'call',
+    spareThreads: config.spareThreads ?? true,
     metrics: { perCallSeries: config.metrics?.perCallSeries ?? false },
     transports: [
       syntheticTransport,

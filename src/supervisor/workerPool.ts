@@ -17,7 +17,7 @@ export type PoolSlotOptions = Omit<SlotOptions, 'id' | 'kind' | 'threads'>;
 export function startPool(
   kind: Pick<ActorKind, 'name' | 'entry'>,
   count: number,
-  thread: { tickMs: number; logLevel: string; maxOldGenerationSizeMb: number; log: Logger },
+  thread: { tickMs: number; logLevel: string; maxOldGenerationSizeMb: number; log: Logger; keepSpare: boolean },
   slotOpts: PoolSlotOptions,
 ): { threads: StandbyThreads; slots: WorkerSlot[]; ready: Promise<void>[] } {
   const threads = new StandbyThreads({
@@ -25,6 +25,7 @@ export function startPool(
     boot: { kind: kind.name, tickMs: thread.tickMs, logLevel: thread.logLevel },
     maxOldGenerationSizeMb: thread.maxOldGenerationSizeMb,
     log: thread.log,
+    keepSpare: thread.keepSpare,
   });
   const slots: WorkerSlot[] = [];
   const ready: Promise<void>[] = [];

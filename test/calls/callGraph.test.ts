@@ -78,7 +78,7 @@ afterEach(async () => {
 describe('a call graph built by the registry', () => {
   it('places each node, shares one ring per edge, and ends the call on the leg’s peer.ended event', async () => {
     const { log } = memoryLogger();
-    sup = new Supervisor({
+    sup = new Supervisor({ spareThreads: false,
       poolSizes: { media: 1, network: 1, agent: 1, capture: 1 },
       logLevel: 'warn',
       log,
@@ -113,7 +113,7 @@ describe('a call graph built by the registry', () => {
         return { answer: {} };
       },
     };
-    sup = new Supervisor({ poolSizes: { media: 1, network: 1, agent: 1, capture: 1 }, logLevel: 'warn', log, kinds: { agent: agentKind, nullLeg: nullLegKind }, transports: [crossed] });
+    sup = new Supervisor({ spareThreads: false, poolSizes: { media: 1, network: 1, agent: 1, capture: 1 }, logLevel: 'warn', log, kinds: { agent: agentKind, nullLeg: nullLegKind }, transports: [crossed] });
     await sup.start();
     await expect(sup.createCall({ transport: 'crossed' })).rejects.toThrow(/call graph: nullLeg\.packets \(packets\) cannot feed agent\.in \(pcm\)/);
     expect(sup.listCalls()).toEqual([]);

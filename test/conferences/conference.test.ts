@@ -31,7 +31,7 @@ let conference = '';
 let sender: NodeJS.Timeout | undefined;
 
 beforeAll(async () => {
-  sup = (await startRtpRuntime({ portMin: PORT_MIN, portMax: PORT_MIN + 2 * MEMBERS + 20, rtcpMinIntervalS: 1, placement: 'call', mediaWorkers: 2 })).sup;
+  sup = (await startRtpRuntime({ portMin: PORT_MIN, portMax: PORT_MIN + 2 * MEMBERS + 20, rtcpMinIntervalS: 1, placement: 'call', mediaWorkers: 2, spareThreads: true })).sup;
   conference = (await sup.conferences.create({ rateHz: 8000 })).id;
   const ports: number[] = [];
   for (let i = 0; i < MEMBERS; i++) {

@@ -36,7 +36,7 @@ let sender: NodeJS.Timeout | undefined;
 beforeAll(async () => {
   const { log } = memoryLogger();
   recorder = new Recorder({ dir, retentionDays: 30, maxActive: 4, jobs: [], jobThreads: 1, jobQueue: 10, log });
-  sup = new Supervisor({
+  sup = new Supervisor({ spareThreads: false,
     poolSizes: { media: 1, network: 1, agent: 1, capture: 1 },
     placement: 'call',
     logLevel: 'warn',
@@ -98,7 +98,7 @@ describe('a recorded conference', () => {
   });
 
   it('refuses record: true where the daemon has no recorder, before a mixer is made', async () => {
-    const bare = new Supervisor({ poolSizes: { media: 1, network: 1, agent: 1, capture: 1 }, logLevel: 'warn', log: memoryLogger().log, kinds: { mixer: mixerKind }, transports: [] });
+    const bare = new Supervisor({ spareThreads: false, poolSizes: { media: 1, network: 1, agent: 1, capture: 1 }, logLevel: 'warn', log: memoryLogger().log, kinds: { mixer: mixerKind }, transports: [] });
     await bare.start();
     try {
       await expect(bare.conferences.create({ record: true })).rejects.toThrow(RequestError);

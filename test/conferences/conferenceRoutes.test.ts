@@ -59,7 +59,7 @@ async function api(method: string, path: string, body?: unknown, raw?: string): 
 beforeAll(async () => {
   const { log } = memoryLogger();
   const config = loadConfig({ argv: ['--port', '0'], env: {}, cwd: FIXTURES });
-  sup = new Supervisor({
+  sup = new Supervisor({ spareThreads: false,
     poolSizes: { media: 1, network: 1, agent: 1, capture: 1 },
     placement: 'call',
     logLevel: 'warn',

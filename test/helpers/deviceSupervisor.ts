@@ -20,7 +20,7 @@ export async function startDeviceSupervisor(opts: {
   transports?: Transport[];
   poolSizes?: { media: number; network: number; agent: number; capture: number };
 }): Promise<Supervisor> {
-  const sup = new Supervisor({
+  const sup = new Supervisor({ spareThreads: false,
     poolSizes: opts.poolSizes ?? { media: 1, network: 1, agent: 1, capture: 1 },
     logLevel: 'warn',
     log: opts.log,

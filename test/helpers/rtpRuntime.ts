@@ -17,9 +17,12 @@ export async function startRtpRuntime(opts: {
   placement?: Placement;
   mediaWorkers?: number;
   agents?: AgentSettings;
+  /** A loaded spare thread per kind, for tests that crash workers (off by default: each start loads half the threads). */
+  spareThreads?: boolean;
 }) {
   const transport = rtpTransport(opts);
   const sup = new Supervisor({
+    spareThreads: opts.spareThreads ?? false,
     poolSizes: { media: opts.mediaWorkers ?? 1, network: 1, agent: 1, capture: 1 },
     ...(opts.placement !== undefined ? { placement: opts.placement } : {}),
     logLevel: 'warn',

@@ -12,7 +12,7 @@ export async function startSipRuntime(opts: { portMin: number; portMax: number; 
   const logger = memoryLogger();
   const rtp = rtpTransport({ portMin: opts.portMin, portMax: opts.portMax, rtcpMinIntervalS: 0.5, agents: { defaultAgent: 'loopback' } });
   const sip = sipService({ enabled: true, port: 0, tlsPort: 0, authRealm: 'switchboard', invitesPerSecond: 50, ...opts.sip }, opts.tls, '127.0.0.1', rtp, logger.log, opts.timers);
-  const sup = new Supervisor({
+  const sup = new Supervisor({ spareThreads: false,
     poolSizes: { media: opts.mediaWorkers ?? 1, network: 1, agent: 1, capture: 1 },
     logLevel: 'warn',
     log: logger.log,

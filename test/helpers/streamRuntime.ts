@@ -24,7 +24,7 @@ export interface StreamRuntime {
 export async function startStreamRuntime(opts: { argv?: string[]; env?: Record<string, string>; maxCalls?: number } = {}): Promise<StreamRuntime> {
   const { log, lines } = memoryLogger();
   const config = loadConfig({ argv: ['--port', '0', ...(opts.argv ?? [])], env: opts.env ?? {}, cwd: FIXTURES });
-  const sup = new Supervisor({
+  const sup = new Supervisor({ spareThreads: false,
     poolSizes: { media: 1, network: 1, agent: 1, capture: 1 },
     logLevel: 'warn',
     log,

@@ -42,7 +42,7 @@ export async function startTwilioRuntime(
 ): Promise<TwilioRuntime> {
   const { log, lines } = memoryLogger();
   const config = loadConfig({ argv: ['--port', '0', ...(opts.argv ?? [])], env: opts.env ?? {}, cwd: FIXTURES });
-  const sup = new Supervisor({
+  const sup = new Supervisor({ spareThreads: false,
     poolSizes: { media: opts.mediaWorkers ?? 1, network: 1, agent: 1, capture: 1 },
     logLevel: 'warn',
     log,

@@ -43,7 +43,7 @@ const peers: TestPeer[] = [];
 beforeAll(async () => {
   const { log } = memoryLogger();
   recorder = new Recorder({ dir, retentionDays: 30, maxActive: 4, jobs: ['opus', 'mp3', 'report'], jobThreads: 1, jobQueue: 10, log, now: () => clock });
-  sup = new Supervisor({
+  sup = new Supervisor({ spareThreads: false,
     poolSizes: { media: 1, network: 1, agent: 1, capture: 1 },
     placement: 'call',
     logLevel: 'warn',

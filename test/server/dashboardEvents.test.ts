@@ -29,7 +29,7 @@ let sup: Supervisor;
 const servers: HttpServer[] = [];
 
 beforeAll(async () => {
-  sup = new Supervisor({ poolSizes: { media: 1, network: 1, agent: 1, capture: 1 }, logLevel: 'warn', log: memoryLogger().log, kinds: { null: nullKind }, transports: [nullTransport] });
+  sup = new Supervisor({ spareThreads: false, poolSizes: { media: 1, network: 1, agent: 1, capture: 1 }, logLevel: 'warn', log: memoryLogger().log, kinds: { null: nullKind }, transports: [nullTransport] });
   await sup.start();
 });
 afterAll(async () => {

@@ -19,7 +19,7 @@ const FIXTURES = fileURLToPath(new URL('../fixtures/config/', import.meta.url));
 
 let sup: Supervisor;
 beforeAll(async () => {
-  sup = new Supervisor({ poolSizes: { media: 1, network: 1, agent: 1, capture: 1 }, logLevel: 'warn', log: memoryLogger().log, kinds: { null: nullKind }, transports: [] });
+  sup = new Supervisor({ spareThreads: false, poolSizes: { media: 1, network: 1, agent: 1, capture: 1 }, logLevel: 'warn', log: memoryLogger().log, kinds: { null: nullKind }, transports: [] });
   await sup.start();
 });
 afterAll(async () => {

@@ -47,9 +47,10 @@ afterEach(async () => {
   sup = undefined;
 });
 
-function supervisor(opts: { capture?: number; media?: number; kinds?: Record<string, ActorKind>; heapMb?: number } = {}) {
+function supervisor(opts: { capture?: number; media?: number; kinds?: Record<string, ActorKind>; heapMb?: number; spareThreads?: boolean } = {}) {
   const { log, lines } = memoryLogger();
   sup = new Supervisor({
+    ...(opts.spareThreads !== undefined ? { spareThreads: opts.spareThreads } : {}),
     poolSizes: { media: opts.media ?? 1, network: 1, agent: 1, capture: opts.capture ?? 2 },
     logLevel: 'warn',
     log,
@@ -140,6 +141,26 @@ describe('Supervisor', () => {
       expect(restartMs).toBeLessThan(200);
     });
   }
+
+  it('without spare threads, moves a crashed worker\'s actors to its live sibling, then restarts the worker on a new thread', async () => {
+    const { sup } = supervisor({ capture: 2, spareThreads: false });
+    await sup.start();
+    const victim = await sup.createActor('capture', { source: 'synthetic', rateHz: 16000 });
+    const bystander = await sup.createActor('capture', { source: 'synthetic', rateHz: 16000 });
+    const victimWorker = sup.workerOf(victim)!;
+    const sibling = sup.workerOf(bystander)!;
+    expect(victimWorker).not.toBe(sibling);
+    const w = watch(sup.ringOf(bystander, 'out')!, 16000);
+    await sup.injectFault(victim, 'crash');
+    await expect.poll(() => sup.workerOf(victim), within(1000, 'the move')).toBe(sibling);
+    await expect.poll(() => sup.readiness().ready && sup.actorStatuses().every((a) => a.state === 'running'), within(5000, 'the restart')).toBe(true);
+    expect(sup.status().workers.find((x) => x.id === victimWorker)!.restarts).toBe(1);
+    const written = (): number => sup.status().actors.find((x) => x.id === victim)!.stats['framesWritten']!;
+    const before = written();
+    await expect.poll(written, within(1000, 'frames from the moved actor')).toBeGreaterThan(before);
+    w.stop();
+    expect(w.gaps()).toEqual([]);
+  });
 
   it('detects a hung worker (busy loop) by its stale heartbeat and replaces it', async () => {
     const { sup, lines } = supervisor({ capture: 2 });

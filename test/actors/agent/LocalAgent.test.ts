@@ -18,7 +18,7 @@ const RATE = 16000;
 const SPF = 320;
 
 async function agentActor(config: Record<string, unknown>) {
-  sup = new Supervisor({
+  sup = new Supervisor({ spareThreads: false,
     poolSizes: { media: 1, network: 1, agent: 1, capture: 1 },
     logLevel: 'silent',
     log: memoryLogger().log,

@@ -35,7 +35,7 @@ async function start(
   await server.listen();
   const rateHz = format === 'pcmu' ? 8000 : 16000;
   const logger = memoryLogger();
-  sup = new Supervisor({
+  sup = new Supervisor({ spareThreads: false,
     poolSizes: { media: 1, network: 1, agent: 1, capture: 1 },
     logLevel: 'silent',
     log: logger.log,
@@ -312,7 +312,7 @@ describe('openai agent', () => {
     expect(bad({ reconnectBaseMs: '250' })).toThrow(/reconnectBaseMs must be an integer/);
     expect(parseOpenAIAgentConfig(ok).reconnectBaseMs).toBe(250);
     expect(() => parseOpenAIAgentConfig({ agent: 'openai', rateHz: 8000 })).toThrow(/missing the openai section/);
-    sup = new Supervisor({ poolSizes: { media: 1, network: 1, agent: 1, capture: 1 }, logLevel: 'silent', log: memoryLogger().log, kinds: { agent: agentKind } });
+    sup = new Supervisor({ spareThreads: false, poolSizes: { media: 1, network: 1, agent: 1, capture: 1 }, logLevel: 'silent', log: memoryLogger().log, kinds: { agent: agentKind } });
     await sup.start();
     await expect(sup.createActor('agent', { ...ok, rateHz: 11025 })).rejects.toThrow(/rateHz must be one of/);
   });

@@ -19,7 +19,7 @@ const logger = memoryLogger();
 let server: PipelineServer | undefined;
 let actor: string | undefined;
 beforeAll(async () => {
-  sup = new Supervisor({ poolSizes: { media: 1, network: 1, agent: 1, capture: 1 }, logLevel: 'silent', log: logger.log, kinds: { agent: agentKind } });
+  sup = new Supervisor({ spareThreads: false, poolSizes: { media: 1, network: 1, agent: 1, capture: 1 }, logLevel: 'silent', log: logger.log, kinds: { agent: agentKind } });
   await sup.start();
 });
 afterAll(() => sup.stop());

@@ -37,7 +37,7 @@ describe('jitter actor', () => {
 
   it('runs on a media worker: packets in from the main thread, 20 ms frames out, stats in /status', async () => {
     const { log } = memoryLogger();
-    sup = new Supervisor({ poolSizes: { media: 1, network: 1, agent: 1, capture: 1 }, logLevel: 'warn', log, kinds: { jitter: jitterKind } });
+    sup = new Supervisor({ spareThreads: false, poolSizes: { media: 1, network: 1, agent: 1, capture: 1 }, logLevel: 'warn', log, kinds: { jitter: jitterKind } });
     await sup.start();
     await expect(sup.createActor('jitter', { codec: 'PCMU', rateHz: 16000 })).rejects.toThrow(/PCMU is 8000 Hz audio/);
     const id = await sup.createActor('jitter', { codec: 'L16', rateHz: 16000 });

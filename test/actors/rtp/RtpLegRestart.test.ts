@@ -21,7 +21,7 @@ afterEach(async () => {
 
 describe('RTP leg across a worker restart', () => {
   it('keeps its SSRC, continues its sequence numbers and advances its timestamps by the outage', { timeout: 60_000 }, async () => {
-    ({ sup } = await startRtpRuntime({ portMin: PORT_MIN, portMax: PORT_MIN + 10, rtcpMinIntervalS: 5 }));
+    ({ sup } = await startRtpRuntime({ portMin: PORT_MIN, portMax: PORT_MIN + 10, rtcpMinIntervalS: 5, spareThreads: true }));
     p = await TestPeer.create();
     const arrivals: number[] = [];
     p.rtp.on('message', () => arrivals.push(performance.now()));
